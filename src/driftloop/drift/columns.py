@@ -1,0 +1,90 @@
+"""Column kinds: what a column is decides which methods apply to it.
+
+========== ===================================================== ===============
+kind       inferred when                                         tested
+========== ===================================================== ===============
+numerical  numbers with more than two distinct reference values  yes
+binary     numbers, booleans or labels with at most two values   yes
+categorical labels (strings, categoricals) with more values       yes
+datetime   dates, datetimes, times, durations                    no (reported)
+text       labels that are mostly distinct (> 50 values and more  no (reported)
+           than half of the rows): free text, identifiers
+unsupported lists, structs, binary blobs, objects                 no (reported)
+========== ===================================================== ===============
+
+Any inferred kind can be overridden per column (``columns: {season: {kind: categorical}}``).
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+import polars as pl
+
+__all__ = ["ColumnKind", "DtypeFamily", "dtype_family", "infer_kind"]
+
+TEXT_MIN_UNIQUE = 50
+TEXT_MIN_UNIQUE_SHARE = 0.5
+
+
+class ColumnKind(StrEnum):
+    NUMERICAL = "numerical"
+    CATEGORICAL = "categorical"
+    BINARY = "binary"
+    DATETIME = "datetime"
+    TEXT = "text"
+    UNSUPPORTED = "unsupported"
+
+    @property
+    def testable(self) -> bool:
+        return self in (ColumnKind.NUMERICAL, ColumnKind.CATEGORICAL, ColumnKind.BINARY)
+
+
+class DtypeFamily(StrEnum):
+    NUMBER = "number"
+    BOOLEAN = "boolean"
+    LABEL = "label"
+    TEMPORAL = "temporal"
+    OTHER = "other"
+
+
+def dtype_family(dtype: pl.DataType) -> DtypeFamily:
+    """Group a Polars dtype into the family that decides how a column is summarised.
+
+    Examples
+    --------
+    >>> dtype_family(pl.Int32), dtype_family(pl.String), dtype_family(pl.Date)
+    (<DtypeFamily.NUMBER: 'number'>, <DtypeFamily.LABEL: 'label'>, <DtypeFamily.TEMPORAL: 'temporal'>)
+    """
+    if dtype.is_numeric():
+        return DtypeFamily.NUMBER
+    if dtype == pl.Boolean:
+        return DtypeFamily.BOOLEAN
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum | pl.Categorical):
+        return DtypeFamily.LABEL
+    if dtype.is_temporal():
+        return DtypeFamily.TEMPORAL
+    return DtypeFamily.OTHER
+
+
+def infer_kind(family: DtypeFamily, n_unique: int, n_valid: int) -> ColumnKind:
+    """The kind of a column from its dtype family and its reference values.
+
+    Examples
+    --------
+    >>> infer_kind(DtypeFamily.NUMBER, 2, 100), infer_kind(DtypeFamily.NUMBER, 7, 100)
+    (<ColumnKind.BINARY: 'binary'>, <ColumnKind.NUMERICAL: 'numerical'>)
+    >>> infer_kind(DtypeFamily.LABEL, 900, 1000)
+    <ColumnKind.TEXT: 'text'>
+    """
+    if family is DtypeFamily.TEMPORAL:
+        return ColumnKind.DATETIME
+    if family is DtypeFamily.OTHER:
+        return ColumnKind.UNSUPPORTED
+    if n_unique <= 2:
+        return ColumnKind.BINARY
+    if family is DtypeFamily.NUMBER:
+        return ColumnKind.NUMERICAL
+    if n_unique > TEXT_MIN_UNIQUE and n_unique > TEXT_MIN_UNIQUE_SHARE * n_valid:
+        return ColumnKind.TEXT
+    return ColumnKind.CATEGORICAL

@@ -1,0 +1,224 @@
+"""Feature degradation: a feature that is broken, not merely shifted.
+
+An upstream job that starts writing nulls, a column stuck at its default value, a join that
+drops a category: the model still answers, and its answers are garbage. Each check compares the
+current window against what the reference makes likely *for a window of that size*, so a small
+window is not flagged just for being small.
+
+============================ ==============================================================
+kind                         raised when (defaults in :class:`DegradationSettings`)
+============================ ==============================================================
+missing_feature              a reference column is absent from the current data
+dtype_change                 the column's dtype family changed (e.g. numbers became text)
+null_rate                    current null share > 5% and > 3× the reference's
+non_finite                   current inf share > 5% and > 3× the reference's
+constant                     a single value, though the reference makes that < 1% likely
+variance_collapse            current variance < 10% of the reference's
+cardinality_collapse         distinct values < 30% of those a sample of this size would show
+                             (only when the reference has > 10 distinct values)
+new_categories               > 5% of current rows carry categories unseen in the reference
+out_of_range                 > 10% of current values outside the reference [min, max]
+============================ ==============================================================
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from driftloop.drift.columns import ColumnKind
+from driftloop.drift.results import DegradationAlert
+from driftloop.drift.samples import NumericSample, Sample, category_counts
+from driftloop.drift.settings import DegradationSettings
+
+__all__ = ["check_column", "dtype_change", "missing_feature"]
+
+
+def missing_feature(name: str) -> DegradationAlert:
+    return DegradationAlert(
+        name,
+        "missing_feature",
+        None,
+        None,
+        f"Feature '{name}' is missing from the current data but present in the reference. "
+        "Check the upstream pipeline that produces it.",
+    )
+
+
+def dtype_change(name: str, reference: str, current: str) -> DegradationAlert:
+    return DegradationAlert(
+        name,
+        "dtype_change",
+        current,
+        reference,
+        f"Feature '{name}' changed dtype from {reference} to {current}, so it was not tested. "
+        "Cast it back upstream, or override its kind if the change is intended.",
+    )
+
+
+def check_column(
+    name: str, kind: ColumnKind, reference: Sample, current: Sample, s: DegradationSettings
+) -> list[DegradationAlert]:
+    """Every degradation alert for one column present on both sides.
+
+    Examples
+    --------
+    >>> ref = NumericSample.from_values(np.arange(100.0))
+    >>> cur = NumericSample.from_values(np.array([5.0] * 50 + [np.nan] * 50))
+    >>> [a.kind for a in check_column("x", ColumnKind.NUMERICAL, ref, cur, DegradationSettings())]
+    ['null_rate', 'constant']
+    """
+    if not s.enabled:
+        return []
+    alerts = _missing_values(name, reference, current, s)
+    if current.n_valid == 0 or reference.n_valid == 0:
+        return alerts
+    if constant := _constant(name, reference, current, s):
+        return [*alerts, constant]
+    if kind is ColumnKind.NUMERICAL and isinstance(reference, NumericSample):
+        assert isinstance(current, NumericSample)  # same dtype family on both sides
+        alerts += _variance(name, reference, current, s) + _range(name, reference, current, s)
+    else:
+        alerts += _new_categories(name, reference, current, s)
+    return alerts + _cardinality(name, reference, current, s)
+
+
+def _missing_values(
+    name: str, ref: Sample, cur: Sample, s: DegradationSettings
+) -> list[DegradationAlert]:
+    alerts = []
+    for kind, ref_n, cur_n, what in (
+        ("null_rate", ref.n_null, cur.n_null, "Null"),
+        ("non_finite", ref.n_inf, cur.n_inf, "Infinite-value"),
+    ):
+        ref_rate, cur_rate = ref_n / ref.n_rows, cur_n / cur.n_rows
+        if cur_rate > s.null_rate and cur_rate > s.null_rate_ratio * ref_rate:
+            alerts.append(
+                DegradationAlert(
+                    name,
+                    kind,
+                    cur_rate,
+                    ref_rate,
+                    f"{what} rate of '{name}' jumped from {ref_rate:.1%} to {cur_rate:.1%}. "
+                    f"Check the upstream source of '{name}'.",
+                )
+            )
+    return alerts
+
+
+def _frequencies(sample: Sample) -> np.ndarray:
+    counts = sample.counts()[1] if isinstance(sample, NumericSample) else sample.counts
+    return np.asarray(counts, dtype=np.int64)
+
+
+def _constant(
+    name: str, ref: Sample, cur: Sample, s: DegradationSettings
+) -> DegradationAlert | None:
+    if cur.n_unique != 1 or ref.n_unique < 2 or cur.n_valid < 2:
+        return None
+    p = _frequencies(ref) / ref.n_valid
+    chance = float(np.sum(p ** float(cur.n_valid)))
+    if chance >= s.constant_probability:
+        return None
+    value = cur.values[0] if isinstance(cur, NumericSample) else cur.categories[0]
+    return DegradationAlert(
+        name,
+        "constant",
+        1.0,
+        float(ref.n_unique),
+        f"Feature '{name}' is constant ({value!r} in all {cur.n_valid} current rows) but had "
+        f"{ref.n_unique} distinct values in the reference. It may be stuck at a default.",
+    )
+
+
+def _variance(
+    name: str, ref: NumericSample, cur: NumericSample, s: DegradationSettings
+) -> list[DegradationAlert]:
+    ref_var = ref.variance()
+    if ref_var <= 0 or cur.n_valid < 2:
+        return []
+    cur_var = cur.variance()
+    if cur_var >= s.variance_ratio * ref_var:
+        return []
+    return [
+        DegradationAlert(
+            name,
+            "variance_collapse",
+            cur_var,
+            ref_var,
+            f"Variance of '{name}' collapsed to {cur_var / ref_var:.1%} of the reference's "
+            f"({cur_var:.4g} vs {ref_var:.4g}). The feature may be nearly constant.",
+        )
+    ]
+
+
+def _range(
+    name: str, ref: NumericSample, cur: NumericSample, s: DegradationSettings
+) -> list[DegradationAlert]:
+    low, high = ref.values[0], ref.values[-1]
+    below = int(np.searchsorted(cur.values, low, side="left"))
+    above = cur.n_valid - int(np.searchsorted(cur.values, high, side="right"))
+    share = (below + above) / cur.n_valid
+    # Under no drift a new value falls outside n reference values with probability 2/(n+1).
+    expected = 2 / (ref.n_valid + 1)
+    if share <= max(s.out_of_range_share, 2 * expected):
+        return []
+    return [
+        DegradationAlert(
+            name,
+            "out_of_range",
+            share,
+            expected,
+            f"{share:.1%} of '{name}' values lie outside the reference range "
+            f"[{low:.4g}, {high:.4g}] ({below} below, {above} above). Check units and sources.",
+        )
+    ]
+
+
+def _new_categories(
+    name: str, ref: Sample, cur: Sample, s: DegradationSettings
+) -> list[DegradationAlert]:
+    labels, ref_counts, cur_counts = category_counts(ref, cur)
+    unseen = (ref_counts == 0) & (cur_counts > 0)
+    share = float(cur_counts[unseen].sum() / cur.n_valid)
+    if share <= s.new_category_share:
+        return []
+    examples = ", ".join(repr(str(x)) for x in labels[unseen][:5])
+    return [
+        DegradationAlert(
+            name,
+            "new_categories",
+            share,
+            0.0,
+            f"{share:.1%} of '{name}' values are categories never seen in the reference "
+            f"({examples}). Map them upstream or retrain with them.",
+        )
+    ]
+
+
+def _cardinality(
+    name: str, ref: Sample, cur: Sample, s: DegradationSettings
+) -> list[DegradationAlert]:
+    if ref.n_unique <= s.cardinality_min_unique:
+        return []
+    # The expected distinct count is at most min(window, reference distinct): skip the exact
+    # computation when even that bound cannot trigger the alert.
+    if cur.n_unique >= s.cardinality_ratio * min(cur.n_valid, ref.n_unique):
+        return []
+    counts = _frequencies(ref)
+    count_of_counts = np.bincount(counts)
+    sizes = np.flatnonzero(count_of_counts)
+    p = sizes / ref.n_valid
+    expected = float(np.sum(count_of_counts[sizes] * -np.expm1(cur.n_valid * np.log1p(-p))))
+    if cur.n_unique >= s.cardinality_ratio * expected:
+        return []
+    return [
+        DegradationAlert(
+            name,
+            "cardinality_collapse",
+            float(cur.n_unique),
+            expected,
+            f"'{name}' shows {cur.n_unique} distinct values where a window of {cur.n_valid} rows "
+            f"would show about {expected:.0f} (reference: {ref.n_unique}). Check for a lost join "
+            "or a truncated source.",
+        )
+    ]

@@ -1,0 +1,305 @@
+"""``detect``: compare a current sample against a reference sample, column by column."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from driftloop.drift import degradation
+from driftloop.drift.binning import binned_counts, equal_width_edges
+from driftloop.drift.choose import NUMERIC_MIN_UNIQUE, choose_method
+from driftloop.drift.columns import ColumnKind, DtypeFamily, dtype_family, infer_kind
+from driftloop.drift.frames import as_polars, to_sample
+from driftloop.drift.methods import Family, Method, MethodOptions, get_method
+from driftloop.drift.results import (
+    ColumnDrift,
+    DegradationAlert,
+    DriftReport,
+    ExcludedColumn,
+    Histogram,
+)
+from driftloop.drift.samples import NumericSample, Sample, category_counts
+from driftloop.drift.settings import DetectionSettings, load_settings
+from driftloop.errors import ConfigError, SchemaError, ValueQualityError
+
+__all__ = ["detect"]
+
+_PARALLEL_MIN_ROWS = 50_000
+_HISTOGRAM_BINS = 20
+_HISTOGRAM_LABELS = 20
+
+
+def detect(
+    reference: Any,
+    current: Any,
+    *,
+    columns: Sequence[str] | None = None,
+    config: DetectionSettings | dict[str, Any] | None = None,
+) -> DriftReport:
+    """Compare ``current`` against ``reference``: per-column drift, dataset verdict, degradation.
+
+    Parameters
+    ----------
+    reference, current
+        pandas or Polars DataFrames, or Arrow tables.
+    columns
+        Columns to compare (default: every reference column). A listed column absent from the
+        current data is reported as a ``missing_feature`` degradation.
+    config
+        :class:`DetectionSettings` or a dict of them (methods, thresholds, ``drift_share``...).
+
+    Examples
+    --------
+    >>> import numpy as np, polars as pl
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pl.DataFrame({"x": rng.normal(size=500), "y": rng.normal(size=500)})
+    >>> cur = pl.DataFrame({"x": rng.normal(1.0, size=500), "y": rng.normal(size=500)})
+    >>> report = detect(ref, cur)
+    >>> report.drifted_columns, report.share_drifted, report.dataset_drift
+    (['x'], 0.5, True)
+    >>> report.column("x").method, report.column("x").p_value < 0.05
+    ('ks', True)
+    """
+    started = time.perf_counter()
+    settings = load_settings(config)
+    ref = as_polars(reference, "reference")
+    cur = as_polars(current, "current")
+    names = _select_columns(ref, cur, columns, settings)
+    present = [n for n in names if n in cur.columns]
+    if not present:
+        raise SchemaError(
+            "Reference and current data have no columns in common (reference: "
+            f"{_list(ref.columns)}; current: {_list(cur.columns)}). Rename columns to match."
+        )
+    alerts = [degradation.missing_feature(n) for n in names if n not in cur.columns]
+    tasks = [_Task(n, ref[n], cur[n], settings) for n in present]
+    outcomes = _run(tasks, settings, parallel=max(ref.height, cur.height) >= _PARALLEL_MIN_ROWS)
+    results = [o.result for o in outcomes if o.result is not None]
+    excluded = [o.excluded for o in outcomes if o.excluded is not None]
+    alerts += [a for o in outcomes for a in o.alerts]
+    if settings.fdr:
+        results = _benjamini_hochberg(results)
+    tested = [r for r in results if r.skipped is None]
+    share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
+    return DriftReport(
+        dataset_drift=bool(tested) and share >= settings.drift_share,
+        drift_share=settings.drift_share,
+        share_drifted=share,
+        columns=tuple(results),
+        degradation=tuple(alerts),
+        excluded=tuple(excluded),
+        reference_rows=ref.height,
+        current_rows=cur.height,
+        fdr=settings.fdr,
+        seconds=time.perf_counter() - started,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Task:
+    name: str
+    reference: pl.Series
+    current: pl.Series
+    settings: DetectionSettings
+
+
+@dataclass(frozen=True, slots=True)
+class _Outcome:
+    result: ColumnDrift | None = None
+    excluded: ExcludedColumn | None = None
+    alerts: tuple[DegradationAlert, ...] = ()
+
+
+def _run(tasks: list[_Task], settings: DetectionSettings, *, parallel: bool) -> list[_Outcome]:
+    workers = settings.workers or min(os.cpu_count() or 1, len(tasks))
+    if not parallel or workers == 1:
+        return [_analyse(t) for t in tasks]
+    # numpy's sorts and Polars' kernels release the GIL: threads use every core.
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="driftloop") as pool:
+        return list(pool.map(_analyse, tasks))
+
+
+def _analyse(task: _Task) -> _Outcome:
+    name, settings = task.name, task.settings
+    ref_family = dtype_family(task.reference.dtype)
+    cur_family = dtype_family(task.current.dtype)
+    override = settings.columns.get(name)
+    forced = override.kind if override else None
+    if ref_family is not cur_family and not _compatible(ref_family, cur_family):
+        ref_type = f"{ref_family} ({task.reference.dtype})"
+        cur_type = f"{cur_family} ({task.current.dtype})"
+        alert = degradation.dtype_change(name, ref_type, cur_type)
+        kind = forced or infer_kind(ref_family, 3, 3)
+        return _Outcome(excluded=ExcludedColumn(name, kind, "dtype changed"), alerts=(alert,))
+    if ref_family in (DtypeFamily.TEMPORAL, DtypeFamily.OTHER):
+        kind = infer_kind(ref_family, 0, 0)
+        reason = f"{kind} columns are not tested (dtype {task.reference.dtype})"
+        return _Outcome(excluded=ExcludedColumn(name, kind, reason))
+    ref_sample = to_sample(task.reference, ref_family, side="reference", nonfinite=settings.nonfinite)
+    cur_sample = to_sample(task.current, ref_family, side="current", nonfinite=settings.nonfinite)
+    if ref_sample.n_valid == 0:
+        raise ValueQualityError(
+            f"Column '{name}' in reference data has no valid values (all {ref_sample.n_rows} are "
+            "null, NaN or inf). Drop it from columns or fix the reference."
+        )
+    kind = forced or infer_kind(ref_family, ref_sample.n_unique, ref_sample.n_valid)
+    if kind is ColumnKind.NUMERICAL and not isinstance(ref_sample, NumericSample):
+        raise ConfigError(
+            f"Column '{name}' holds labels (dtype {task.reference.dtype}); kind 'numerical' needs "
+            "numbers. Cast it upstream or set its kind to 'categorical'."
+        )
+    if not kind.testable:
+        reason = f"{kind} columns are not tested ({ref_sample.n_unique} distinct values)"
+        return _Outcome(excluded=ExcludedColumn(name, kind, reason))
+    alerts = degradation.check_column(name, kind, ref_sample, cur_sample, settings.degradation)
+    return _Outcome(result=_test(name, kind, ref_sample, cur_sample, settings), alerts=tuple(alerts))
+
+
+def _compatible(a: DtypeFamily, b: DtypeFamily) -> bool:
+    return {a, b} == {DtypeFamily.NUMBER, DtypeFamily.BOOLEAN}
+
+
+def _test(
+    name: str, kind: ColumnKind, ref: Sample, cur: Sample, settings: DetectionSettings
+) -> ColumnDrift:
+    n_unique = _union_unique(ref, cur)
+    method = _method_for(name, kind, ref.n_valid, n_unique, settings)
+    threshold = settings.threshold_for(method.name, name)
+    common = {"name": name, "kind": str(kind), "method": method.name, "threshold": threshold}
+    common |= {"family": str(method.family), "n_reference": ref.n_valid, "n_current": cur.n_valid}
+    if cur.n_valid == 0:
+        return ColumnDrift(
+            **common,
+            statistic=None,
+            p_value=None,
+            drifted=False,
+            skipped="no valid values in the current data",
+        )
+    numeric = kind is ColumnKind.NUMERICAL and n_unique >= NUMERIC_MIN_UNIQUE
+    options = MethodOptions(name, numeric, settings.psi_bins, settings.js_bins)
+    statistic, p_value = method.compute(ref, cur, options)
+    return ColumnDrift(
+        **common,
+        statistic=statistic,
+        p_value=p_value,
+        drifted=method.drifted(statistic, p_value, threshold),
+        histogram=_histogram(ref, cur, numeric=kind is ColumnKind.NUMERICAL),
+    )
+
+
+def _method_for(
+    name: str, kind: ColumnKind, n_reference: int, n_unique: int, settings: DetectionSettings
+) -> Method:
+    auto = get_method(choose_method(kind, n_reference, n_unique))
+    override = settings.columns.get(name)
+    if override and override.method not in (None, "auto"):
+        method = get_method(override.method)
+        _check_applies(method, name, kind, n_unique)
+        return method
+    if settings.method == "auto":
+        return auto
+    # A global method applies where it can; other columns keep the automatic choice.
+    method = get_method(settings.method)
+    try:
+        _check_applies(method, name, kind, n_unique)
+    except ConfigError:
+        return auto
+    return method
+
+
+def _check_applies(method: Method, name: str, kind: ColumnKind, n_unique: int) -> None:
+    if method.numeric_only and kind is not ColumnKind.NUMERICAL:
+        raise ConfigError(
+            f"Method '{method.name}' needs a numerical column; column '{name}' is {kind}. "
+            "Use 'chisquare', 'jensenshannon' or 'psi' for it."
+        )
+    if method.name == "ztest" and n_unique > 2:
+        raise ConfigError(
+            f"Method 'ztest' needs a binary column; column '{name}' has {n_unique} distinct "
+            "values. Use 'chisquare' or 'jensenshannon' for it."
+        )
+
+
+def _union_unique(ref: Sample, cur: Sample) -> int:
+    """Distinct values over both sides; exact only where the method choice depends on it."""
+    bound = max(ref.n_unique, cur.n_unique)
+    if bound >= NUMERIC_MIN_UNIQUE:
+        return bound
+    return int(category_counts(ref, cur)[0].size)
+
+
+def _histogram(ref: Sample, cur: Sample, *, numeric: bool) -> Histogram:
+    if numeric and isinstance(ref, NumericSample) and isinstance(cur, NumericSample):
+        low = min(ref.values[0], cur.values[0])
+        high = max(ref.values[-1], cur.values[-1])
+        edges = equal_width_edges(low, high, _HISTOGRAM_BINS)
+        return Histogram(
+            reference=_shares(binned_counts(ref.values, edges), ref.n_valid),
+            current=_shares(binned_counts(cur.values, edges), cur.n_valid),
+            edges=tuple(float(e) for e in edges),
+        )
+    labels, ref_counts, cur_counts = category_counts(ref, cur)
+    order = np.argsort(-(ref_counts / ref.n_valid + cur_counts / cur.n_valid), kind="stable")
+    top, rest = order[:_HISTOGRAM_LABELS], order[_HISTOGRAM_LABELS:]
+    names = [_label(x) for x in labels[top]]
+    ref_top, cur_top = list(ref_counts[top]), list(cur_counts[top])
+    if rest.size:
+        names.append(f"(other {rest.size})")
+        ref_top.append(ref_counts[rest].sum())
+        cur_top.append(cur_counts[rest].sum())
+    return Histogram(
+        reference=_shares(np.asarray(ref_top), ref.n_valid),
+        current=_shares(np.asarray(cur_top), cur.n_valid),
+        labels=tuple(names),
+    )
+
+
+def _label(value: Any) -> str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _shares(counts: np.ndarray, total: int) -> tuple[float, ...]:
+    return tuple(round(float(c) / total, 6) for c in counts)
+
+
+def _benjamini_hochberg(results: list[ColumnDrift]) -> list[ColumnDrift]:
+    """Judge p-value columns on Benjamini–Hochberg adjusted p-values (false discovery rate)."""
+    idx = [i for i, r in enumerate(results) if r.family == Family.P_VALUE and r.p_value is not None]
+    if not idx:
+        return results
+    adjusted = stats.false_discovery_control([results[i].p_value for i in idx], method="bh")
+    out = list(results)
+    for i, p_adj in zip(idx, adjusted, strict=True):
+        r = results[i]
+        out[i] = replace(r, p_adjusted=float(p_adj), drifted=bool(p_adj < r.threshold))
+    return out
+
+
+def _select_columns(
+    ref: pl.DataFrame, cur: pl.DataFrame, columns: Sequence[str] | None, s: DetectionSettings
+) -> list[str]:
+    wanted = list(columns) if columns is not None else list(ref.columns)
+    for name in [*wanted, *s.columns]:
+        if name not in ref.columns:
+            raise SchemaError(
+                f"Column '{name}' is not in the reference data. "
+                f"Reference columns: {_list(ref.columns)}."
+            )
+    if not wanted:
+        raise ConfigError("columns is empty: name at least one column to compare.")
+    return wanted
+
+
+def _list(names: Sequence[str], limit: int = 10) -> str:
+    shown = ", ".join(names[:limit])
+    return (shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")) or "none"

@@ -1,0 +1,92 @@
+"""Accepting pandas, Polars and Arrow tables, and reducing columns to samples."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from driftloop.drift.columns import DtypeFamily
+from driftloop.drift.samples import CategoricalSample, NumericSample, Sample
+from driftloop.errors import ConfigError, EmptyDataError, ValueQualityError
+
+__all__ = ["as_polars", "to_sample"]
+
+
+def as_polars(data: Any, side: str) -> pl.DataFrame:
+    """Return ``data`` as a Polars DataFrame; pandas and Arrow are converted (zero-copy if possible).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> as_polars(pd.DataFrame({"a": [1, 2]}), "reference").shape
+    (2, 1)
+    """
+    if isinstance(data, pl.LazyFrame):
+        data = data.collect()
+    if isinstance(data, pl.DataFrame):
+        frame = data
+    elif _is_pandas(data):
+        _check_pandas_types(data, side)
+        frame = pl.from_pandas(data)
+    elif _is_arrow(data):
+        frame = pl.DataFrame(pl.from_arrow(data))
+    else:
+        raise ConfigError(
+            f"The {side} data must be a pandas or Polars DataFrame or an Arrow table. "
+            f"Got {type(data).__name__} instead."
+        )
+    if frame.height == 0:
+        raise EmptyDataError(
+            f"The {side} data has no rows (columns: {_names(frame.columns)}). Pass a non-empty sample."
+        )
+    return frame
+
+
+def to_sample(series: pl.Series, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample:
+    """Reduce one column to its sample: sorted finite numbers, or label counts."""
+    if family is DtypeFamily.NUMBER:
+        values = series.cast(pl.Float64).to_numpy()
+        sample = NumericSample.from_values(values)
+        if sample.n_inf and nonfinite == "error":
+            first = int(np.flatnonzero(np.isinf(values))[0])
+            raise ValueQualityError(
+                f"Column '{series.name}' in {side} data has {sample.n_inf} inf value(s) "
+                f"(first at row {first}). Replace them, or set nonfinite: drop to ignore them."
+            )
+        return sample
+    counts = series.cast(pl.String).value_counts(name="__count").drop_nulls(series.name)
+    labels = counts[series.name].to_numpy().astype(str)
+    return CategoricalSample.from_counts(
+        labels, counts["__count"].to_numpy(), n_rows=series.len()
+    )
+
+
+def _check_pandas_types(frame: Any, side: str) -> None:
+    import pandas as pd
+
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype != object:
+            continue
+        inferred = pd.api.types.infer_dtype(column, skipna=True)
+        if inferred.startswith("mixed"):
+            kinds = sorted({type(v).__name__ for v in column.dropna().head(10_000)})
+            raise ValueQualityError(
+                f"Column '{name}' in {side} data mixes types ({', '.join(kinds)}). Cast it to one "
+                "type (numbers or strings) before comparing."
+            )
+
+
+def _is_pandas(data: Any) -> bool:
+    return type(data).__module__.startswith("pandas") and hasattr(data, "columns")
+
+
+def _is_arrow(data: Any) -> bool:
+    return type(data).__module__.startswith("pyarrow")
+
+
+def _names(columns: list[str], limit: int = 8) -> str:
+    shown = ", ".join(columns[:limit])
+    return shown + (f", ... ({len(columns)} in all)" if len(columns) > limit else "") or "none"

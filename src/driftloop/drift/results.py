@@ -1,0 +1,170 @@
+"""What detection returns: frozen results that say what they are.
+
+Every tested column carries its method's ``statistic``, its ``p_value`` (``None`` for distances),
+the ``threshold`` it was judged against and whether it ``drifted``: never one overloaded score.
+``DriftReport.to_dict()`` has a stable shape, versioned by ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ColumnDrift",
+    "DegradationAlert",
+    "DriftReport",
+    "ExcludedColumn",
+    "Histogram",
+]
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """Both sides' proportions over shared bins (``edges``) or categories (``labels``)."""
+
+    reference: tuple[float, ...]
+    current: tuple[float, ...]
+    edges: tuple[float, ...] | None = None
+    labels: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnDrift:
+    """The drift verdict for one column."""
+
+    name: str
+    kind: str
+    method: str
+    statistic: float | None
+    p_value: float | None
+    threshold: float
+    drifted: bool
+    family: str
+    n_reference: int
+    n_current: int
+    p_adjusted: float | None = None
+    skipped: str | None = None
+    histogram: Histogram | None = field(default=None, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["statistic"] = _finite(self.statistic)
+        out["p_value"] = _finite(self.p_value)
+        out["p_adjusted"] = _finite(self.p_adjusted)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class DegradationAlert:
+    """A feature that looks broken: missing, null, constant, collapsed, out of range..."""
+
+    feature: str
+    kind: str
+    current: float | str | None
+    baseline: float | str | None
+    message: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class ExcludedColumn:
+    """A column that was not tested, and why (datetime, free text, unsupported dtype)."""
+
+    name: str
+    kind: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class DriftReport:
+    """The outcome of comparing a current sample against a reference sample.
+
+    ``dataset_drift`` is true when the share of drifted columns among those tested reaches
+    ``drift_share``. ``degraded`` is true when any feature looks broken.
+    """
+
+    dataset_drift: bool
+    drift_share: float
+    share_drifted: float
+    columns: tuple[ColumnDrift, ...]
+    degradation: tuple[DegradationAlert, ...]
+    excluded: tuple[ExcludedColumn, ...]
+    reference_rows: int
+    current_rows: int
+    fdr: bool = False
+    seconds: float = field(default=0.0, compare=False)
+    schema_version: str = SCHEMA_VERSION
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.drifted]
+
+    @property
+    def n_tested(self) -> int:
+        return sum(1 for c in self.columns if c.skipped is None)
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.degradation)
+
+    def column(self, name: str) -> ColumnDrift:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"No column '{name}' in this report; tested: {[c.name for c in self.columns]}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema_version": self.schema_version,
+            "dataset_drift": self.dataset_drift,
+            "drift_share": self.drift_share,
+            "share_drifted": self.share_drifted,
+            "n_drifted": len(self.drifted_columns),
+            "n_tested": self.n_tested,
+            "degraded": self.degraded,
+            "fdr": self.fdr,
+            "reference_rows": self.reference_rows,
+            "current_rows": self.current_rows,
+            "seconds": round(self.seconds, 4),
+            "columns": [c.to_dict() for c in self.columns],
+            "degradation": [d.to_dict() for d in self.degradation],
+            "excluded": [e.to_dict() for e in self.excluded],
+        }
+
+    def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
+        text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    def to_html(self, path: str | Path | None = None, *, title: str = "Drift report") -> str:
+        from driftloop.report.html import render_html
+
+        html = render_html(self, title=title)
+        if path is not None:
+            Path(path).write_text(html, encoding="utf-8")
+        return html
+
+    def to_markdown(self, *, top: int = 5) -> str:
+        from driftloop.report.markdown import render_markdown
+
+        return render_markdown(self, top=top)
+
+
+def _finite(value: float | None) -> float | None:
+    """JSON has no NaN or inf: report them as null rather than emit invalid JSON."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)

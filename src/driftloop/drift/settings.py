@@ -1,0 +1,131 @@
+"""Detection settings: methods, thresholds, dataset verdict, degradation thresholds.
+
+They are the ``detection`` section of ``driftloop.yaml`` and the ``config`` of :func:`detect`.
+Validated once here; the engine trusts them afterwards.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from driftloop.drift.columns import ColumnKind
+from driftloop.drift.methods import get_method
+from driftloop.errors import ConfigError
+
+__all__ = ["ColumnSettings", "DegradationSettings", "DetectionSettings", "load_settings"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ColumnSettings(_Strict):
+    """Overrides for one column."""
+
+    kind: ColumnKind | None = None
+    method: str | None = None
+    threshold: float | None = None
+
+
+class DegradationSettings(_Strict):
+    """When a feature counts as broken rather than shifted (defaults from long practice)."""
+
+    enabled: bool = True
+    null_rate: float = Field(0.05, ge=0, le=1, description="alert above this current null share")
+    null_rate_ratio: float = Field(3.0, ge=1, description="... and above this × the reference's")
+    variance_ratio: float = Field(0.1, gt=0, le=1, description="alert below this × ref variance")
+    cardinality_ratio: float = Field(0.3, gt=0, le=1, description="alert below this × expected")
+    cardinality_min_unique: int = Field(10, ge=1, description="only when reference has more")
+    new_category_share: float = Field(0.05, ge=0, le=1, description="unseen categories share")
+    out_of_range_share: float = Field(0.1, ge=0, le=1, description="share outside ref [min, max]")
+    constant_probability: float = Field(
+        0.01, gt=0, lt=1, description="alert on a constant column if it is this unlikely"
+    )
+
+
+class DetectionSettings(_Strict):
+    """How drift is decided.
+
+    Examples
+    --------
+    >>> s = DetectionSettings(thresholds={"ks": 0.01}, columns={"temp": {"method": "psi"}})
+    >>> s.threshold_for("ks", "hum"), s.threshold_for("psi", "temp")
+    (0.01, 0.2)
+    """
+
+    method: str = "auto"
+    threshold: float | None = None
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    drift_share: float = Field(0.5, gt=0, le=1)
+    fdr: bool = False
+    psi_bins: int = Field(10, ge=2, le=1000)
+    js_bins: int = Field(30, ge=2, le=1000)
+    nonfinite: Literal["drop", "error"] = "drop"
+    columns: dict[str, ColumnSettings] = Field(default_factory=dict)
+    degradation: DegradationSettings = Field(default_factory=DegradationSettings)
+    workers: int | None = Field(None, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _check_methods(self) -> Self:
+        if self.method != "auto":
+            get_method(self.method, "detection.method")
+            if self.threshold is not None:
+                get_method(self.method).check_threshold(self.threshold, "detection.threshold")
+        elif self.threshold is not None:
+            raise ConfigError(
+                f"detection.threshold = {self.threshold!r} needs an explicit method; with method "
+                "'auto' set it per method instead, e.g. thresholds: {ks: 0.01}."
+            )
+        for name, value in self.thresholds.items():
+            get_method(name, "detection.thresholds").check_threshold(
+                value, f"detection.thresholds.{name}"
+            )
+        for column, override in self.columns.items():
+            if override.method not in (None, "auto"):
+                method = get_method(override.method, f"column '{column}'")
+                if override.threshold is not None:
+                    method.check_threshold(override.threshold, f"column '{column}'")
+            elif override.threshold is not None:
+                raise ConfigError(
+                    f"Column '{column}' sets threshold {override.threshold!r} without a method; "
+                    "name the method it applies to (columns: {name: {method: ks, threshold: ...}})."
+                )
+        return self
+
+    def method_for(self, column: str) -> str:
+        override = self.columns.get(column)
+        return override.method if override and override.method else self.method
+
+    def threshold_for(self, method: str, column: str) -> float:
+        override = self.columns.get(column)
+        if override and override.threshold is not None and override.method == method:
+            return override.threshold
+        if self.threshold is not None and method == self.method:
+            return self.threshold
+        return self.thresholds.get(method, get_method(method).default_threshold)
+
+
+def load_settings(config: DetectionSettings | dict[str, Any] | None) -> DetectionSettings:
+    """Validate ``config`` into settings, turning pydantic errors into one-line ConfigErrors."""
+    if isinstance(config, DetectionSettings):
+        return config
+    try:
+        return DetectionSettings.model_validate(config or {})
+    except ValidationError as err:
+        raise ConfigError(describe_validation_error(err, "detection")) from None
+
+
+def describe_validation_error(err: ValidationError, prefix: str) -> str:
+    """One line naming the first bad field's path, its value and what was expected."""
+    first = err.errors()[0]
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, ConfigError):
+        return str(cause)
+    path = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
+    value = first.get("input")
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        return f"Unknown setting '{path}'. Remove it or check its spelling."
+    return f"Invalid setting '{path}' = {value!r}: {message}."
