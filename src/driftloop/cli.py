@@ -1,0 +1,172 @@
+"""The ``driftloop`` command line.
+
+Exit codes: 0 success; 1 drift found with ``--fail-on-drift``; 2 bad input or failure, reported as
+one line on stderr (no traceback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.table import Table
+
+from driftloop import __version__
+from driftloop.errors import ConfigError, DriftloopError
+
+app = typer.Typer(
+    name="driftloop",
+    help="Close the loop on model drift: detect, alert, retrain, register, publish.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_DRIFT = 1
+EXIT_ERROR = 2
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a DriftloopError into one line on stderr and exit code 2."""
+    try:
+        yield
+    except DriftloopError as e:
+        err.print(f"[bold red]error:[/] {e}", soft_wrap=True, markup=True)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"driftloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """driftloop command line."""
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``, or a ConfigError naming the file and the problem."""
+    if not path.is_file():
+        raise ConfigError(f"Config file '{path}' does not exist. Check the path.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"Config file '{path}' is not valid YAML{where}. Fix its syntax.") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config file '{path}' must hold a mapping; got {type(data).__name__}.")
+    return data
+
+
+@app.command()
+def detect(
+    reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet file or URL.")],
+    current: Annotated[str, typer.Argument(help="Current CSV/Parquet file or URL.")],
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here.")
+    ] = None,
+    html_path: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report here.")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="Comma-separated columns to compare.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML with detection settings (or a 'detection:' section)."),
+    ] = None,
+    fail_on_drift: Annotated[
+        bool, typer.Option("--fail-on-drift", help="Exit 1 when the dataset drifted.")
+    ] = False,
+) -> None:
+    """Compare CURRENT against REFERENCE: per-feature drift, dataset verdict, degradation."""
+    from driftloop.data.sources import read_table
+    from driftloop.drift import detect as run_detect
+
+    with user_errors():
+        settings = None
+        if config is not None:
+            raw = read_yaml(config)
+            settings = raw.get("detection", raw)
+        names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        report = run_detect(
+            read_table(reference), read_table(current), columns=names, config=settings
+        )
+        if json_path:
+            report.to_json(json_path)
+        if html_path:
+            report.to_html(html_path, title=f"Drift report: {Path(current).name}")
+    print_report(report)
+    if json_path:
+        out.print(f"JSON report: {json_path}")
+    if html_path:
+        out.print(f"HTML report: {html_path}")
+    if fail_on_drift and report.dataset_drift:
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def print_report(report: Any) -> None:
+    """A readable table of a DriftReport on stdout."""
+    from driftloop.report.format import fmt_number, fmt_p
+
+    table = Table(title=None, show_edge=False, header_style="bold")
+    for name in ("feature", "kind", "method", "statistic", "p-value", "threshold", "drifted"):
+        justify = "right" if name in ("statistic", "p-value", "threshold") else "left"
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in report.columns:
+        drifted = "[red]yes[/]" if c.drifted else ("skipped" if c.skipped else "no")
+        table.add_row(
+            c.name, c.kind, c.method, fmt_number(c.statistic), fmt_p(c.p_value),
+            fmt_number(c.threshold), drifted,
+        )  # fmt: skip
+    out.print(table)
+    for e in report.excluded:
+        out.print(f"[dim]not tested: {e.name} ({e.kind}): {e.reason}[/]")
+    for a in report.degradation:
+        out.print(f"[yellow]degradation[/] {a.feature} {a.kind}: {a.message}", soft_wrap=True)
+    verdict = "[bold red]DATASET DRIFT[/]" if report.dataset_drift else "[bold green]no dataset drift[/]"
+    out.print(
+        f"{verdict}: {len(report.drifted_columns)}/{report.n_tested} features drifted "
+        f"({report.share_drifted:.0%}, threshold {report.drift_share:.0%}); "
+        f"{len(report.degradation)} degradation alert(s); {report.seconds:.3f} s"
+    )
+
+
+@app.command()
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where reports and the warehouse go.")
+    ] = Path(".driftloop/demo"),
+) -> None:
+    """Run the demo on synthetic bike-sharing data: January 2011 as reference, then each month."""
+    from driftloop.demo import run_demo
+
+    with user_errors():
+        run_demo(out_dir, console=out)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,189 @@
+"""Reading tables: CSV or Parquet from a path or an http(s) URL (SQL sources: ``driftloop.data.sql``).
+
+Everything lands in a Polars DataFrame. A date window (inclusive on both ends) can be applied on
+read. Failures raise :class:`SourceError` with one line naming the source, what went wrong and
+what would fix it; URLs are shown without their credentials or query string.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+import polars as pl
+
+from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
+
+__all__ = ["FORMATS", "filter_window", "read_table", "safe_uri"]
+
+FORMATS = ("csv", "parquet")
+_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
+HTTP_TIMEOUT = 30.0
+
+
+def safe_uri(uri: str) -> str:
+    """The URI without user, password or query string, fit for messages and logs.
+
+    Examples
+    --------
+    >>> safe_uri("https://user:secret@example.com/data.csv?token=abc")
+    'https://example.com/data.csv'
+    >>> safe_uri("data/current.csv")
+    'data/current.csv'
+    """
+    parts = urlsplit(uri)
+    if not parts.scheme or len(parts.scheme) == 1:  # a plain or Windows-style path
+        return uri
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def read_table(
+    uri: str | Path,
+    *,
+    format: str | None = None,
+    date_column: str | None = None,
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+) -> pl.DataFrame:
+    """Read a CSV or Parquet table from a path or an http(s) URL, optionally windowed by date."""
+    text = str(uri)
+    kind = _format(text, format)
+    scheme = urlsplit(text).scheme.lower()
+    if scheme in ("http", "https"):
+        payload: bytes | Path = _fetch(text)
+    elif scheme in ("", "file") or len(scheme) == 1:
+        payload = _local(text)
+    else:
+        raise ConfigError(
+            f"Unsupported source '{safe_uri(text)}': use a file path, an http(s):// URL, or a SQL "
+            "source (url + table or query)."
+        )
+    frame = _parse(payload, kind, safe_uri(text))
+    if date_column is not None:
+        frame = filter_window(frame, date_column, start, end, source=safe_uri(text))
+    return frame
+
+
+def _format(uri: str, format: str | None) -> str:
+    if format is not None:
+        if format not in FORMATS:
+            raise ConfigError(f"Unknown format '{format}'. Valid formats: {', '.join(FORMATS)}.")
+        return format
+    suffix = Path(urlsplit(uri).path).suffix.lower()
+    if suffix not in _SUFFIXES:
+        raise ConfigError(
+            f"Cannot tell the format of '{safe_uri(uri)}' from its suffix '{suffix or '(none)'}'. "
+            f"Name files .csv or .parquet, or set format: {' | '.join(FORMATS)}."
+        )
+    return _SUFFIXES[suffix]
+
+
+def _local(uri: str) -> Path:
+    path = Path(urlsplit(uri).path if uri.startswith("file:") else uri)
+    if not path.exists():
+        raise SourceError(f"File '{path}' does not exist. Check the path (working dir: {Path.cwd()}).")
+    if path.is_dir():
+        raise SourceError(f"'{path}' is a directory, not a file. Name the CSV or Parquet file.")
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as err:
+        raise SourceError(f"File '{path}' cannot be read: {err.strerror}.") from None
+    return path
+
+
+def _fetch(url: str) -> bytes:
+    shown = safe_uri(url)
+    try:
+        response = httpx.get(url, timeout=HTTP_TIMEOUT, follow_redirects=True)
+    except httpx.HTTPError as err:
+        raise SourceError(f"Cannot fetch '{shown}': {type(err).__name__}. Check the URL.") from None
+    if response.status_code != 200:
+        raise SourceError(
+            f"Fetching '{shown}' answered HTTP {response.status_code}; expected 200 with a data "
+            "file. Check the URL and its access rights."
+        )
+    content_type = response.headers.get("content-type", "")
+    head = response.content[:512].lstrip().lower()
+    if "html" in content_type or head.startswith((b"<!doctype html", b"<html")):
+        raise SourceError(
+            f"'{shown}' answered with an HTML page, not a data file. Use the file's direct "
+            "download URL."
+        )
+    return response.content
+
+
+def _parse(payload: bytes | Path, kind: str, shown: str) -> pl.DataFrame:
+    source = io.BytesIO(payload) if isinstance(payload, bytes) else payload
+    try:
+        if kind == "parquet":
+            frame = pl.read_parquet(source)
+        else:
+            separator = "\t" if shown.lower().endswith(".tsv") else ","
+            frame = pl.read_csv(
+                source, separator=separator, try_parse_dates=True, infer_schema_length=None
+            )
+    except (pl.exceptions.PolarsError, OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise SourceError(
+            f"'{shown}' is not valid {kind.upper()}: {first[:200]}. Check the file's format."
+        ) from None
+    if frame.width == 0:
+        raise SourceError(f"'{shown}' has no columns. Check that it is a non-empty {kind} file.")
+    return frame
+
+
+def filter_window(
+    frame: pl.DataFrame,
+    date_column: str,
+    start: dt.date | None,
+    end: dt.date | None,
+    *,
+    source: str = "data",
+) -> pl.DataFrame:
+    """Rows whose ``date_column`` lies in ``[start, end]`` (both inclusive; either may be None).
+
+    Raises EmptyDataError with "no rows between START and END" when the window is empty.
+    """
+    if date_column not in frame.columns:
+        raise SchemaError(
+            f"Date column '{date_column}' is not in {source} (columns: "
+            f"{', '.join(frame.columns[:12])}). Set window.date_column to one of them."
+        )
+    column = _as_date(frame[date_column], date_column, source)
+    mask = pl.repeat(True, frame.height, eager=True)
+    if start is not None:
+        mask = mask & (column >= start)
+    if end is not None:
+        mask = mask & (column <= end)
+    out = frame.filter(mask.fill_null(False))
+    if out.height == 0:
+        raise EmptyDataError(f"{source}: no rows between {start or '-inf'} and {end or '+inf'}.")
+    return out
+
+
+def _as_date(series: pl.Series, name: str, source: str) -> pl.Series:
+    if series.dtype == pl.Date:
+        return series
+    if isinstance(series.dtype, pl.Datetime):
+        return series.dt.date()
+    if series.dtype == pl.String:
+        parsed = series.str.to_date(strict=False)
+        bad = series.is_not_null() & parsed.is_null()
+        if not bad.any():
+            return parsed
+        example = series.filter(bad)[0]
+        raise SchemaError(
+            f"Date column '{name}' in {source} has values that are not dates (e.g. {example!r}). "
+            "Use ISO dates (YYYY-MM-DD)."
+        )
+    raise SchemaError(
+        f"Date column '{name}' in {source} has dtype {series.dtype}, not a date. "
+        "Point window.date_column at a date or datetime column."
+    )
