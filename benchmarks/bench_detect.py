@@ -1,9 +1,9 @@
-"""Speed of ``driftloop.detect`` against a plain scipy loop, 1M rows × 25 columns per side.
+"""Speed of ``driftloop.detect`` against a plain scipy loop, 1M rows x 25 columns per side.
 
 Each contender runs in a fresh process (so peak RSS is its own): it builds the same seeded data
 (20 numerical + 5 categorical columns, 6 of them shifted), then times its drift check several
 times. Prints median seconds, peak RSS and the ratio. Targets on a 2-core machine: driftloop
-≤ 1.0 s median, ≤ 2 GB peak, ≥ 3× faster than the scipy loop.
+≤ 1.0 s median, ≤ 2 GB peak, ≥ 3x faster than the scipy loop.
 
     python benchmarks/bench_detect.py [--rows 1000000] [--repeats 5]
 """
@@ -108,7 +108,8 @@ def main() -> None:
     cols = f"{N_NUMERIC} numerical + {N_CATEGORICAL} categorical"
     print(f"detect benchmark: {args.rows:,} rows x ({cols}) per side")
     for name, r in results.items():
-        print(f"  {name:<10} median {r['median_s']:.3f} s  (runs {r['times']})  peak RSS {r['peak_rss_mb']} MB")
+        runs = f"(runs {r['times']})"
+        print(f"  {name:<10} median {r['median_s']:.3f} s  {runs}  peak RSS {r['peak_rss_mb']} MB")
     print(f"  driftloop drifted columns: {d['drifted']}  dataset_drift={d['dataset_drift']}")
     print(f"  speed-up vs scipy loop: {s['median_s'] / d['median_s']:.1f}x")
     print("  note: the scipy loop covers only the 20 numeric columns (KS + PSI), no degradation")

@@ -68,7 +68,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"Config file '{path}' is not valid YAML{where}. Fix its syntax.") from None
+        raise ConfigError(
+            f"Config file '{path}' is not valid YAML{where}. Fix its syntax."
+        ) from None
     if data is None:
         return {}
     if not isinstance(data, dict):
@@ -142,7 +144,9 @@ def print_report(report: Any) -> None:
         out.print(f"[dim]not tested: {e.name} ({e.kind}): {e.reason}[/]")
     for a in report.degradation:
         out.print(f"[yellow]degradation[/] {a.feature} {a.kind}: {a.message}", soft_wrap=True)
-    verdict = "[bold red]DATASET DRIFT[/]" if report.dataset_drift else "[bold green]no dataset drift[/]"
+    verdict = (
+        "[bold red]DATASET DRIFT[/]" if report.dataset_drift else "[bold green]no dataset drift[/]"
+    )
     out.print(
         f"{verdict}: {len(report.drifted_columns)}/{report.n_tested} features drifted "
         f"({report.share_drifted:.0%}, threshold {report.drift_share:.0%}); "

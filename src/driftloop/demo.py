@@ -26,7 +26,7 @@ def _month(year: int, month: int) -> tuple[dt.date, dt.date]:
 
 
 def run_demo(out_dir: Path, *, console: Console) -> list[DriftReport]:
-    """Check February–December 2011 against January 2011; write HTML and JSON reports."""
+    """Check February-December 2011 against January 2011; write HTML and JSON reports."""
     out_dir.mkdir(parents=True, exist_ok=True)
     data = bike_sharing()
     console.print("[bold]driftloop demo[/] · synthetic bike-sharing data (UCI day.csv schema)")

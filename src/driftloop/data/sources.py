@@ -1,4 +1,4 @@
-"""Reading tables: CSV or Parquet from a path or an http(s) URL (SQL sources: ``driftloop.data.sql``).
+"""Reading tables: CSV or Parquet from a path or an http(s) URL.
 
 Everything lands in a Polars DataFrame. A date window (inclusive on both ends) can be applied on
 read. Failures raise :class:`SourceError` with one line naming the source, what went wrong and
@@ -87,7 +87,9 @@ def _format(uri: str, format: str | None) -> str:
 def _local(uri: str) -> Path:
     path = Path(urlsplit(uri).path if uri.startswith("file:") else uri)
     if not path.exists():
-        raise SourceError(f"File '{path}' does not exist. Check the path (working dir: {Path.cwd()}).")
+        raise SourceError(
+            f"File '{path}' does not exist. Check the path (working dir: {Path.cwd()})."
+        )
     if path.is_dir():
         raise SourceError(f"'{path}' is a directory, not a file. Name the CSV or Parquet file.")
     try:

@@ -1,7 +1,7 @@
-"""Chi-square test of homogeneity on the 2 × k contingency table of both samples.
+"""Chi-square test of homogeneity on the 2 x k contingency table of both samples.
 
 This is the two-sample test (:func:`scipy.stats.chi2_contingency`, with Yates' correction when
-the table is 2 × 2, as scipy does). Comparing current counts against reference proportions taken
+the table is 2 x 2, as scipy does). Comparing current counts against reference proportions taken
 as exact — the one-sample ``chisquare`` some tools use — ignores the reference's own sampling
 noise and raises false alarms far above the stated rate.
 """

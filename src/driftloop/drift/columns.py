@@ -53,8 +53,8 @@ def dtype_family(dtype: pl.DataType) -> DtypeFamily:
 
     Examples
     --------
-    >>> dtype_family(pl.Int32), dtype_family(pl.String), dtype_family(pl.Date)
-    (<DtypeFamily.NUMBER: 'number'>, <DtypeFamily.LABEL: 'label'>, <DtypeFamily.TEMPORAL: 'temporal'>)
+    >>> [str(dtype_family(t)) for t in (pl.Int32, pl.String, pl.Date, pl.Boolean)]
+    ['number', 'label', 'temporal', 'boolean']
     """
     if dtype.is_numeric():
         return DtypeFamily.NUMBER

@@ -10,8 +10,8 @@ kind                         raised when (defaults in :class:`DegradationSetting
 ============================ ==============================================================
 missing_feature              a reference column is absent from the current data
 dtype_change                 the column's dtype family changed (e.g. numbers became text)
-null_rate                    current null share > 5% and > 3× the reference's
-non_finite                   current inf share > 5% and > 3× the reference's
+null_rate                    current null share > 5% and > 3x the reference's
+non_finite                   current inf share > 5% and > 3x the reference's
 constant                     a single value, though the reference makes that < 1% likely
 variance_collapse            current variance < 10% of the reference's
 cardinality_collapse         distinct values < 30% of those a sample of this size would show
@@ -27,7 +27,7 @@ import numpy as np
 
 from driftloop.drift.columns import ColumnKind
 from driftloop.drift.results import DegradationAlert
-from driftloop.drift.samples import NumericSample, Sample, category_counts
+from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DegradationSettings
 
 __all__ = ["check_column", "dtype_change", "missing_feature"]
@@ -119,7 +119,7 @@ def _constant(
     chance = float(np.sum(p ** float(cur.n_valid)))
     if chance >= s.constant_probability:
         return None
-    value = cur.values[0] if isinstance(cur, NumericSample) else cur.categories[0]
+    value = label_text(cur.values[0] if isinstance(cur, NumericSample) else cur.categories[0])
     return DegradationAlert(
         name,
         "constant",
@@ -182,7 +182,7 @@ def _new_categories(
     share = float(cur_counts[unseen].sum() / cur.n_valid)
     if share <= s.new_category_share:
         return []
-    examples = ", ".join(repr(str(x)) for x in labels[unseen][:5])
+    examples = ", ".join(repr(label_text(x)) for x in labels[unseen][:5])
     return [
         DegradationAlert(
             name,

@@ -26,7 +26,7 @@ from driftloop.drift.results import (
     ExcludedColumn,
     Histogram,
 )
-from driftloop.drift.samples import NumericSample, Sample, category_counts
+from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import ConfigError, SchemaError, ValueQualityError
 
@@ -143,7 +143,9 @@ def _analyse(task: _Task) -> _Outcome:
         kind = infer_kind(ref_family, 0, 0)
         reason = f"{kind} columns are not tested (dtype {task.reference.dtype})"
         return _Outcome(excluded=ExcludedColumn(name, kind, reason))
-    ref_sample = to_sample(task.reference, ref_family, side="reference", nonfinite=settings.nonfinite)
+    ref_sample = to_sample(
+        task.reference, ref_family, side="reference", nonfinite=settings.nonfinite
+    )
     cur_sample = to_sample(task.current, ref_family, side="current", nonfinite=settings.nonfinite)
     if ref_sample.n_valid == 0:
         raise ValueQualityError(
@@ -160,7 +162,9 @@ def _analyse(task: _Task) -> _Outcome:
         reason = f"{kind} columns are not tested ({ref_sample.n_unique} distinct values)"
         return _Outcome(excluded=ExcludedColumn(name, kind, reason))
     alerts = degradation.check_column(name, kind, ref_sample, cur_sample, settings.degradation)
-    return _Outcome(result=_test(name, kind, ref_sample, cur_sample, settings), alerts=tuple(alerts))
+    return _Outcome(
+        result=_test(name, kind, ref_sample, cur_sample, settings), alerts=tuple(alerts)
+    )
 
 
 def _compatible(a: DtypeFamily, b: DtypeFamily) -> bool:
@@ -173,21 +177,25 @@ def _test(
     n_unique = _union_unique(ref, cur)
     method = _method_for(name, kind, ref.n_valid, n_unique, settings)
     threshold = settings.threshold_for(method.name, name)
-    common = {"name": name, "kind": str(kind), "method": method.name, "threshold": threshold}
-    common |= {"family": str(method.family), "n_reference": ref.n_valid, "n_current": cur.n_valid}
+    result = ColumnDrift(
+        name=name,
+        kind=str(kind),
+        method=method.name,
+        statistic=None,
+        p_value=None,
+        threshold=threshold,
+        drifted=False,
+        family=str(method.family),
+        n_reference=ref.n_valid,
+        n_current=cur.n_valid,
+    )
     if cur.n_valid == 0:
-        return ColumnDrift(
-            **common,
-            statistic=None,
-            p_value=None,
-            drifted=False,
-            skipped="no valid values in the current data",
-        )
+        return replace(result, skipped="no valid values in the current data")
     numeric = kind is ColumnKind.NUMERICAL and n_unique >= NUMERIC_MIN_UNIQUE
     options = MethodOptions(name, numeric, settings.psi_bins, settings.js_bins)
     statistic, p_value = method.compute(ref, cur, options)
-    return ColumnDrift(
-        **common,
+    return replace(
+        result,
         statistic=statistic,
         p_value=p_value,
         drifted=method.drifted(statistic, p_value, threshold),
@@ -249,7 +257,7 @@ def _histogram(ref: Sample, cur: Sample, *, numeric: bool) -> Histogram:
     labels, ref_counts, cur_counts = category_counts(ref, cur)
     order = np.argsort(-(ref_counts / ref.n_valid + cur_counts / cur.n_valid), kind="stable")
     top, rest = order[:_HISTOGRAM_LABELS], order[_HISTOGRAM_LABELS:]
-    names = [_label(x) for x in labels[top]]
+    names = [label_text(x) for x in labels[top]]
     ref_top, cur_top = list(ref_counts[top]), list(cur_counts[top])
     if rest.size:
         names.append(f"(other {rest.size})")
@@ -262,18 +270,12 @@ def _histogram(ref: Sample, cur: Sample, *, numeric: bool) -> Histogram:
     )
 
 
-def _label(value: Any) -> str:
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _shares(counts: np.ndarray, total: int) -> tuple[float, ...]:
     return tuple(round(float(c) / total, 6) for c in counts)
 
 
 def _benjamini_hochberg(results: list[ColumnDrift]) -> list[ColumnDrift]:
-    """Judge p-value columns on Benjamini–Hochberg adjusted p-values (false discovery rate)."""
+    """Judge p-value columns on Benjamini-Hochberg adjusted p-values (false discovery rate)."""
     idx = [i for i, r in enumerate(results) if r.family == Family.P_VALUE and r.p_value is not None]
     if not idx:
         return results

@@ -1,4 +1,4 @@
-"""Distances between distributions: normed Wasserstein and Jensen–Shannon.
+"""Distances between distributions: normed Wasserstein and Jensen-Shannon.
 
 A distance has no p-value: it says how far apart the samples are, not how sure we are that they
 differ. Both follow the definitions migrating teams know from Evidently:
@@ -79,7 +79,7 @@ def wasserstein_normed(reference: NumericSample, current: NumericSample) -> floa
 
 
 def jensenshannon(reference: Sample, current: Sample, *, numeric: bool, n_bins: int = 30) -> float:
-    """Jensen–Shannon distance (natural log) between the two samples' proportions.
+    """Jensen-Shannon distance (natural log) between the two samples' proportions.
 
     Examples
     --------

@@ -15,7 +15,7 @@ __all__ = ["as_polars", "to_sample"]
 
 
 def as_polars(data: Any, side: str) -> pl.DataFrame:
-    """Return ``data`` as a Polars DataFrame; pandas and Arrow are converted (zero-copy if possible).
+    """Return ``data`` as a Polars DataFrame; pandas and Arrow are converted (zero-copy if able).
 
     Examples
     --------
@@ -39,7 +39,8 @@ def as_polars(data: Any, side: str) -> pl.DataFrame:
         )
     if frame.height == 0:
         raise EmptyDataError(
-            f"The {side} data has no rows (columns: {_names(frame.columns)}). Pass a non-empty sample."
+            f"The {side} data has no rows (columns: {_names(frame.columns)}). "
+            "Pass a non-empty sample."
         )
     return frame
 
@@ -58,9 +59,7 @@ def to_sample(series: pl.Series, family: DtypeFamily, *, side: str, nonfinite: s
         return sample
     counts = series.cast(pl.String).value_counts(name="__count").drop_nulls(series.name)
     labels = counts[series.name].to_numpy().astype(str)
-    return CategoricalSample.from_counts(
-        labels, counts["__count"].to_numpy(), n_rows=series.len()
-    )
+    return CategoricalSample.from_counts(labels, counts["__count"].to_numpy(), n_rows=series.len())
 
 
 def _check_pandas_types(frame: Any, side: str) -> None:

@@ -1,4 +1,4 @@
-"""Two-sample Kolmogorov–Smirnov test.
+"""Two-sample Kolmogorov-Smirnov test.
 
 The statistic is the one :func:`scipy.stats.ks_2samp` returns, and so is the p-value: exact for
 samples of at most 10,000 values (scipy is called directly there), Smirnov's asymptotic

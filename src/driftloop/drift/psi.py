@@ -1,6 +1,6 @@
 """Population Stability Index.
 
-Bands (the usual reading): below 0.1 no significant shift, 0.1–0.2 moderate, above 0.2 significant.
+Bands (the usual reading): below 0.1 no significant shift, 0.1-0.2 moderate, above 0.2 significant.
 Numeric columns use quantile bins taken from the reference (``n_bins`` of them, outer edges open);
 categorical columns use one bin per category. Empty bins get ``eps`` so the log stays finite.
 """

@@ -123,7 +123,9 @@ class DriftReport:
         for c in self.columns:
             if c.name == name:
                 return c
-        raise KeyError(f"No column '{name}' in this report; tested: {[c.name for c in self.columns]}")
+        raise KeyError(
+            f"No column '{name}' in this report; tested: {[c.name for c in self.columns]}"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["CategoricalSample", "NumericSample", "Sample", "category_counts"]
+__all__ = ["CategoricalSample", "NumericSample", "Sample", "category_counts", "label_text"]
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -142,3 +142,16 @@ def _labelled_counts(sample: Sample) -> tuple[npt.NDArray[np.generic], IntArray]
     if isinstance(sample, NumericSample):
         return sample.counts()
     return sample.counts_by_label()
+
+
+def label_text(value: object) -> str:
+    """A category label as people write it: whole numbers without a trailing ``.0``.
+
+    Examples
+    --------
+    >>> label_text(2.0), label_text(2.5), label_text("a")
+    ('2', '2.5', 'a')
+    """
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)

@@ -34,9 +34,9 @@ class DegradationSettings(_Strict):
 
     enabled: bool = True
     null_rate: float = Field(0.05, ge=0, le=1, description="alert above this current null share")
-    null_rate_ratio: float = Field(3.0, ge=1, description="... and above this × the reference's")
-    variance_ratio: float = Field(0.1, gt=0, le=1, description="alert below this × ref variance")
-    cardinality_ratio: float = Field(0.3, gt=0, le=1, description="alert below this × expected")
+    null_rate_ratio: float = Field(3.0, ge=1, description="... and above this x the reference's")
+    variance_ratio: float = Field(0.1, gt=0, le=1, description="alert below this x ref variance")
+    cardinality_ratio: float = Field(0.3, gt=0, le=1, description="alert below this x expected")
     cardinality_min_unique: int = Field(10, ge=1, description="only when reference has more")
     new_category_share: float = Field(0.05, ge=0, le=1, description="unseen categories share")
     out_of_range_share: float = Field(0.1, ge=0, le=1, description="share outside ref [min, max]")
@@ -114,6 +114,9 @@ def load_settings(config: DetectionSettings | dict[str, Any] | None) -> Detectio
     try:
         return DetectionSettings.model_validate(config or {})
     except ValidationError as err:
+        cause = err.errors()[0].get("ctx", {}).get("error")
+        if isinstance(cause, ConfigError):  # raised by our own validator: keep its class
+            raise cause from None
         raise ConfigError(describe_validation_error(err, "detection")) from None
 
 

@@ -1,0 +1,183 @@
+"""detect(): inputs, the automatic method table, the dataset verdict, settings and the JSON shape."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pytest
+
+import driftloop
+from driftloop.drift.choose import choose_method
+from driftloop.drift.columns import ColumnKind
+
+
+def frames(n: int = 400, shift: dict[str, float] | None = None, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    shift = shift or {}
+    out = []
+    for side in ("ref", "cur"):
+        s = shift if side == "cur" else {}
+        out.append(
+            pl.DataFrame(
+                {
+                    "a": rng.normal(s.get("a", 0.0), size=n),
+                    "b": rng.normal(s.get("b", 0.0), size=n),
+                    "c": rng.normal(s.get("c", 0.0), size=n),
+                    "d": rng.normal(s.get("d", 0.0), size=n),
+                }
+            )
+        )
+    return out
+
+
+@pytest.mark.parametrize(
+    ("kind", "n_ref", "n_unique", "expected"),
+    [
+        (ColumnKind.NUMERICAL, 1000, 6, "ks"),
+        (ColumnKind.NUMERICAL, 1000, 5, "chisquare"),
+        (ColumnKind.NUMERICAL, 1000, 2, "ztest"),
+        (ColumnKind.CATEGORICAL, 1000, 3, "chisquare"),
+        (ColumnKind.BINARY, 10, 2, "ztest"),
+        (ColumnKind.NUMERICAL, 1001, 6, "wasserstein"),
+        (ColumnKind.NUMERICAL, 1001, 5, "jensenshannon"),
+        (ColumnKind.CATEGORICAL, 5000, 40, "jensenshannon"),
+        (ColumnKind.BINARY, 5000, 2, "jensenshannon"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_auto_choice_table(kind: ColumnKind, n_ref: int, n_unique: int, expected: str) -> None:
+    assert choose_method(kind, n_ref, n_unique) == expected
+
+
+def test_auto_choice_end_to_end_small_and_large() -> None:
+    rng = np.random.default_rng(1)
+    for n, numeric, labels in ((500, "ks", "chisquare"), (5000, "wasserstein", "jensenshannon")):
+        df = pl.DataFrame(
+            {
+                "x": rng.normal(size=n),
+                "cat": rng.choice(["a", "b", "c"], n),
+                "flag": rng.integers(0, 2, n),
+            }
+        )
+        report = driftloop.detect(df, df)
+        methods = {c.name: c.method for c in report.columns}
+        assert methods["x"] == numeric and methods["cat"] == labels
+        assert report.column("flag").kind == "binary"
+        assert not report.dataset_drift
+
+
+def test_dataset_verdict_uses_drift_share() -> None:
+    ref, cur = frames(shift={"a": 1.0, "b": 1.0})
+    report = driftloop.detect(ref, cur)
+    assert sorted(report.drifted_columns) == ["a", "b"]
+    assert report.share_drifted == 0.5 and report.dataset_drift
+    strict = driftloop.detect(ref, cur, config={"drift_share": 0.75})
+    assert not strict.dataset_drift
+
+
+def test_benjamini_hochberg_adjusts_p_values() -> None:
+    ref, cur = frames(n=200, shift={"a": 0.25})
+    plain = driftloop.detect(ref, cur)
+    bh = driftloop.detect(ref, cur, config={"fdr": True})
+    raw = [c.p_value for c in bh.columns]
+    assert raw == [c.p_value for c in plain.columns]
+    for c in bh.columns:
+        assert c.p_adjusted is not None and c.p_adjusted >= c.p_value
+        assert c.drifted == (c.p_adjusted < c.threshold)
+    assert bh.fdr and bh.to_dict()["fdr"]
+
+
+def test_method_and_threshold_globally_and_per_column() -> None:
+    ref, cur = frames(shift={"a": 0.3})
+    report = driftloop.detect(
+        ref,
+        cur,
+        config={
+            "method": "psi",
+            "threshold": 0.05,
+            "columns": {"b": {"method": "wasserstein", "threshold": 0.5}},
+            "thresholds": {"ks": 0.01},
+        },
+    )
+    assert report.column("a").method == "psi" and report.column("a").threshold == 0.05
+    assert report.column("b").method == "wasserstein" and report.column("b").threshold == 0.5
+    assert report.column("b").p_value is None
+
+
+def test_global_method_falls_back_to_auto_where_it_does_not_apply() -> None:
+    df = pl.DataFrame({"x": np.arange(100.0), "cat": ["a", "b", "c", "d"] * 25})
+    report = driftloop.detect(df, df, config={"method": "ks"})
+    assert report.column("x").method == "ks"
+    assert report.column("cat").method == "chisquare"
+
+
+def test_columns_argument_and_missing_feature() -> None:
+    ref, cur = frames()
+    report = driftloop.detect(ref, cur.drop("c"), columns=["a", "c"])
+    assert [c.name for c in report.columns] == ["a"]
+    assert [(a.feature, a.kind) for a in report.degradation] == [("c", "missing_feature")]
+
+
+def test_pandas_polars_and_arrow_inputs_agree() -> None:
+    ref, cur = frames(shift={"a": 0.5})
+    expected = driftloop.detect(ref, cur).to_dict()
+    for convert in (lambda f: f.to_pandas(), lambda f: f.to_arrow(), lambda f: f.lazy()):
+        got = driftloop.detect(convert(ref), convert(cur)).to_dict()
+        assert got["columns"] == expected["columns"]
+
+
+def test_datetime_and_text_columns_are_excluded_and_reported() -> None:
+    n = 200
+    df = pl.DataFrame(
+        {
+            "x": np.linspace(0, 1, n),
+            "when": pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 7, 18), eager=True),
+            "comment": [f"free text number {i}" for i in range(n)],
+        }
+    )
+    report = driftloop.detect(df, df)
+    assert {(e.name, e.kind) for e in report.excluded} == {("when", "datetime"), ("comment", "text")}
+    assert [c.name for c in report.columns] == ["x"]
+
+
+def test_kind_override() -> None:
+    df = pl.DataFrame({"code": [1, 2, 3, 4, 5, 6, 7] * 20})
+    report = driftloop.detect(df, df, config={"columns": {"code": {"kind": "categorical"}}})
+    assert report.column("code").kind == "categorical"
+    assert report.column("code").method == "chisquare"
+
+
+def test_json_shape_is_stable() -> None:
+    ref, cur = frames(shift={"a": 1.0})
+    cur = cur.with_columns(pl.when(pl.col("b") > 0).then(None).otherwise(pl.col("b")).alias("b"))
+    data = json.loads(driftloop.detect(ref, cur).to_json())
+    assert {"schema_version", "dataset_drift", "drift_share", "share_drifted", "columns",
+            "degradation"} <= set(data)  # fmt: skip
+    assert data["schema_version"] == "1.0"
+    for column in data["columns"]:
+        assert {"name", "kind", "method", "statistic", "p_value", "threshold", "drifted"} <= set(
+            column
+        )
+    assert data["degradation"][0].keys() >= {"feature", "kind", "current", "baseline", "message"}
+    assert isinstance(data["dataset_drift"], bool) and isinstance(data["share_drifted"], float)
+
+
+def test_current_column_all_null_is_a_degradation_not_a_crash() -> None:
+    ref, cur = frames()
+    cur = cur.with_columns(pl.lit(None, dtype=pl.Float64).alias("d"))
+    report = driftloop.detect(ref, cur)
+    assert report.column("d").skipped == "no valid values in the current data"
+    assert ("d", "null_rate") in {(a.feature, a.kind) for a in report.degradation}
+    assert report.n_tested == 3
+
+
+def test_large_inputs_use_the_parallel_path_with_identical_results() -> None:
+    ref, cur = frames(n=60_000, shift={"a": 0.2})
+    parallel = driftloop.detect(ref, cur)
+    serial = driftloop.detect(ref, cur, config={"workers": 1})
+    assert parallel.columns == serial.columns
+    assert parallel.drifted_columns == ["a"]
