@@ -98,7 +98,9 @@ def test_degradation_values_are_reported(reference: pl.DataFrame) -> None:
     current = healthy().with_columns(
         pl.when(pl.int_range(N) % 2 == 0).then(None).otherwise(pl.col("num")).alias("num")
     )
-    alert = next(a for a in driftloop.detect(reference, current).degradation if a.kind == "null_rate")
+    alert = next(
+        a for a in driftloop.detect(reference, current).degradation if a.kind == "null_rate"
+    )
     assert alert.current == pytest.approx(0.5) and alert.baseline == 0.0
     assert "0.0% to 50.0%" in alert.message
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import polars as pl
-import pyarrow as pa
 import pytest
 
 import driftloop
@@ -140,7 +138,10 @@ def test_datetime_and_text_columns_are_excluded_and_reported() -> None:
         }
     )
     report = driftloop.detect(df, df)
-    assert {(e.name, e.kind) for e in report.excluded} == {("when", "datetime"), ("comment", "text")}
+    assert {(e.name, e.kind) for e in report.excluded} == {
+        ("when", "datetime"),
+        ("comment", "text"),
+    }
     assert [c.name for c in report.columns] == ["x"]
 
 

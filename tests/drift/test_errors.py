@@ -20,7 +20,10 @@ REF = pl.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": ["x", "y", "x", "y"]})
 
 
 def test_empty_data() -> None:
-    with pytest.raises(EmptyDataError, match=r"^The current data has no rows \(columns: a, b\)\. Pass a non-empty sample\.$"):
+    with pytest.raises(
+        EmptyDataError,
+        match=r"^The current data has no rows \(columns: a, b\)\. Pass a non-empty sample\.$",
+    ):
         driftloop.detect(REF, REF.head(0))
 
 
@@ -70,7 +73,9 @@ def test_unknown_method_lists_valid_ones() -> None:
 
 
 def test_unknown_method_per_column() -> None:
-    with pytest.raises(UnknownMethodError, match=r"^Unknown drift method 'kss' for column 'a'\. Valid"):
+    with pytest.raises(
+        UnknownMethodError, match=r"^Unknown drift method 'kss' for column 'a'\. Valid"
+    ):
         driftloop.detect(REF, REF, config={"columns": {"a": {"method": "kss"}}})
 
 
@@ -89,8 +94,14 @@ def test_unknown_method_per_column() -> None:
             {"threshold": 0.01},
             r"^detection\.threshold = 0\.01 needs an explicit method; with method 'auto' set it per method instead, e\.g\. thresholds: \{ks: 0\.01\}\.$",
         ),
-        ({"drift_share": 0}, r"^Invalid setting 'detection\.drift_share' = 0: Input should be greater than 0\.$"),
-        ({"drift_sahre": 0.3}, r"^Unknown setting 'detection\.drift_sahre'\. Remove it or check its spelling\.$"),
+        (
+            {"drift_share": 0},
+            r"^Invalid setting 'detection\.drift_share' = 0: Input should be greater than 0\.$",
+        ),
+        (
+            {"drift_sahre": 0.3},
+            r"^Unknown setting 'detection\.drift_sahre'\. Remove it or check its spelling\.$",
+        ),
     ],
     ids=["p-value range", "distance range", "auto with threshold", "drift_share", "typo"],
 )
@@ -108,12 +119,17 @@ def test_method_that_does_not_fit_the_column() -> None:
 
 
 def test_unknown_column() -> None:
-    with pytest.raises(SchemaError, match=r"^Column 'zz' is not in the reference data\. Reference columns: a, b\.$"):
+    with pytest.raises(
+        SchemaError, match=r"^Column 'zz' is not in the reference data\. Reference columns: a, b\.$"
+    ):
         driftloop.detect(REF, REF, columns=["zz"])
 
 
 def test_not_a_dataframe() -> None:
-    with pytest.raises(ConfigError, match=r"^The reference data must be a pandas or Polars DataFrame or an Arrow table\. Got list instead\.$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^The reference data must be a pandas or Polars DataFrame or an Arrow table\. Got list instead\.$",
+    ):
         driftloop.detect([1, 2, 3], REF)
 
 

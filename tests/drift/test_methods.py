@@ -167,7 +167,10 @@ def test_chisquare_equals_chi2_contingency(a: list[str], b: list[str]) -> None:
 def test_ztest_squared_equals_uncorrected_chi2() -> None:
     ref, cur = binary_pair(shifted=True, n=300)
     z, p = METHODS["ztest"].compute(ref, cur, MethodOptions())
-    table = [[int((ref.values == v).sum()) for v in (0, 1)], [int((cur.values == v).sum()) for v in (0, 1)]]
+    table = [
+        [int((ref.values == v).sum()) for v in (0, 1)],
+        [int((cur.values == v).sum()) for v in (0, 1)],
+    ]
     expected = stats.chi2_contingency(table, correction=False)
     assert z**2 == pytest.approx(expected.statistic, rel=1e-9)
     assert p == pytest.approx(expected.pvalue, rel=1e-9)
@@ -190,7 +193,9 @@ def test_jensenshannon_equals_scipy_on_binned_proportions(a: list[float], b: lis
     assert jensenshannon(ra, rb, numeric=True) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 
-def _seed_psi(reference: np.ndarray, current: np.ndarray, n_bins: int = 10, eps: float = 1e-4) -> float:
+def _seed_psi(
+    reference: np.ndarray, current: np.ndarray, n_bins: int = 10, eps: float = 1e-4
+) -> float:
     # The formula of the article driftloop grew from, verbatim in substance.
     quantiles = np.linspace(0, 100, n_bins + 1)
     bin_edges = np.percentile(reference, quantiles)

@@ -172,8 +172,13 @@ def _demand(
     growth = 1.0 + 0.62 * yr
     registered = 4300 * growth * (0.45 + 0.55 * comfort) * climate * (0.72 + 0.28 * workingday)
     casual = 2300 * growth * comfort**1.6 * climate * (1.0 - 0.62 * workingday)
-    registered = rng.poisson(np.clip(registered * rng.lognormal(0, 0.09, len(days)), 20, None))
-    casual = rng.poisson(np.clip(casual * rng.lognormal(0, 0.18, len(days)), 2, None))
+    # Independent streams: Poisson draws consume a rate-dependent amount of randomness, and a
+    # concept shift must not change the rows before it.
+    rng_registered, rng_casual = rng.spawn(2)
+    registered = registered * rng_registered.lognormal(0, 0.09, len(days))
+    casual = casual * rng_casual.lognormal(0, 0.18, len(days))
+    registered = np.array([rng_registered.poisson(lam) for lam in np.clip(registered, 20, None)])
+    casual = np.array([rng_casual.poisson(lam) for lam in np.clip(casual, 2, None)])
     return casual.astype(np.int64), registered.astype(np.int64)
 
 

@@ -1,0 +1,89 @@
+"""The HTML report: self-contained, every column present, small; the Markdown summary."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import numpy as np
+import polars as pl
+import pytest
+
+import driftloop
+
+
+class _Collector(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[str] = []
+        self.charts: list[str] = []
+        self.alerts: list[tuple[str, str]] = []
+        self.urls: list[str] = []
+        self.tags: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        self.tags.add(tag)
+        if tag == "tr" and a.get("data-column"):
+            self.rows.append(a["data-column"] or "")
+        if a.get("data-chart"):
+            self.charts.append(a["data-chart"] or "")
+        if a.get("data-kind"):
+            self.alerts.append((a.get("data-feature") or "", a["data-kind"] or ""))
+        for key in ("src", "href"):
+            if a.get(key):
+                self.urls.append(a[key] or "")
+
+
+def wide(n: int, seed: int = 0) -> tuple[pl.DataFrame, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    sides = []
+    for shift in (0.0, 0.3):
+        cols: dict[str, object] = {
+            f"num_{i:02d}": rng.normal(shift * (i < 5), size=n) for i in range(20)
+        }
+        cols |= {f"cat_{j}": rng.choice(["a", "b", "c", "d<&>"], n) for j in range(5)}
+        sides.append(pl.DataFrame(cols))
+    return sides[0], sides[1]
+
+
+def parse(html: str) -> _Collector:
+    collector = _Collector()
+    collector.feed(html)
+    return collector
+
+
+def test_every_column_in_table_and_charts_and_no_external_resource() -> None:
+    ref, cur = wide(5000)
+    cur = cur.with_columns(pl.lit(1.0).alias("num_19"))
+    report = driftloop.detect(ref, cur)
+    html = report.to_html(title="Weekly <check>")
+    parsed = parse(html)
+    names = [c.name for c in report.columns]
+    assert sorted(parsed.rows) == sorted(names)
+    assert sorted(parsed.charts) == sorted(names)
+    assert ("num_19", "constant") in parsed.alerts
+    assert parsed.urls == [] and "script" not in parsed.tags
+    assert "Weekly &lt;check&gt;" in html and "d&lt;&amp;&gt;" in html  # escaped
+    assert ("Dataset drift detected" in html) is report.dataset_drift
+    assert "No dataset drift" in html
+
+
+@pytest.mark.slow
+def test_size_stays_under_a_megabyte_and_does_not_grow_with_rows(tmp_path) -> None:
+    small = driftloop.detect(*wide(1000)).to_html()
+    path = tmp_path / "r.html"
+    driftloop.detect(*wide(200_000)).to_html(path)
+    size = path.stat().st_size
+    assert size < 1_000_000
+    assert abs(size - len(small.encode())) / size < 0.1
+
+
+def test_markdown_summary_lists_top_features_and_alerts() -> None:
+    ref, cur = wide(2000)
+    cur = cur.with_columns(pl.lit(None, dtype=pl.Float64).alias("num_10"))
+    text = driftloop.detect(ref, cur).to_markdown(top=3)
+    lines = text.splitlines()
+    assert lines[0].startswith("*No dataset drift*: 5 of 24 tested features drifted")
+    assert sum(line.startswith("• `num_0") for line in lines) == 3
+    assert "• … and 2 more" in lines
+    assert any("`num_10` null_rate" in line for line in lines)

@@ -1,0 +1,146 @@
+"""The command line: exit codes, outputs, and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from driftloop.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    rng = np.random.default_rng(0)
+    ref = pl.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "y": rng.normal(size=300),
+            "c": rng.choice(["a", "b", "c"], 300),
+        }
+    )
+    same = pl.DataFrame(
+        {
+            "x": rng.normal(size=300),
+            "y": rng.normal(size=300),
+            "c": rng.choice(["a", "b", "c"], 300),
+        }
+    )
+    moved = pl.DataFrame(
+        {
+            "x": rng.normal(2, size=300),
+            "y": rng.normal(2, size=300),
+            "c": rng.choice(["a", "b", "c"], 300),
+        }
+    )
+    paths = {
+        "ref": tmp_path / "ref.csv",
+        "same": tmp_path / "same.parquet",
+        "moved": tmp_path / "moved.csv",
+    }
+    ref.write_csv(paths["ref"])
+    same.write_parquet(paths["same"])
+    moved.write_csv(paths["moved"])
+    return paths
+
+
+def test_detect_prints_table_and_writes_reports(files, tmp_path: Path) -> None:
+    out_json, out_html = tmp_path / "r.json", tmp_path / "r.html"
+    result = runner.invoke(
+        app,
+        [
+            "detect",
+            str(files["ref"]),
+            str(files["moved"]),
+            "--json",
+            str(out_json),
+            "--html",
+            str(out_html),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "DATASET DRIFT" in result.output and "feature" in result.output
+    data = json.loads(out_json.read_text())
+    assert data["dataset_drift"] is True and len(data["columns"]) == 3
+    assert out_html.read_text().startswith("<!doctype html>")
+
+
+def test_fail_on_drift_exit_codes(files) -> None:
+    drifted = runner.invoke(
+        app, ["detect", str(files["ref"]), str(files["moved"]), "--fail-on-drift"]
+    )
+    assert drifted.exit_code == 1
+    calm = runner.invoke(app, ["detect", str(files["ref"]), str(files["same"]), "--fail-on-drift"])
+    assert calm.exit_code == 0, calm.output
+    assert "no dataset drift" in calm.output
+
+
+def test_columns_and_config(files, tmp_path: Path) -> None:
+    config = tmp_path / "c.yaml"
+    config.write_text("detection:\n  method: psi\n  drift_share: 1.0\n")
+    result = runner.invoke(
+        app,
+        [
+            "detect",
+            str(files["ref"]),
+            str(files["moved"]),
+            "--columns",
+            "x,c",
+            "--config",
+            str(config),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "psi" in result.output and " y " not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.csv"], "error: File 'missing.csv' does not exist."),
+        (
+            ["--config", "nope.yaml"],
+            "error: Config file 'nope.yaml' does not exist. Check the path.",
+        ),
+        (
+            ["--columns", "zz"],
+            "error: Column 'zz' is not in the reference data. Reference columns: x, y, c.",
+        ),
+    ],
+    ids=["missing file", "missing config", "unknown column"],
+)
+def test_errors_are_one_line_with_exit_code_2(files, args: list[str], message: str) -> None:
+    if args[0] == "missing.csv":
+        argv = ["detect", str(files["ref"]), "missing.csv"]
+    else:
+        argv = ["detect", str(files["ref"]), str(files["same"]), *args]
+    proc = subprocess.run(
+        [sys.executable, "-m", "driftloop", *argv], capture_output=True, text=True
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(message), proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in proc.stderr
+
+
+def test_malformed_yaml_config(files, tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("detection: [unclosed\n")
+    result = runner.invoke(
+        app, ["detect", str(files["ref"]), str(files["same"]), "--config", str(config)]
+    )
+    assert result.exit_code == 2
+    assert f"Config file '{config}' is not valid YAML at line 2. Fix its syntax." in result.output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("driftloop ")
