@@ -17,7 +17,7 @@ import polars as pl
 
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
 
-__all__ = ["FORMATS", "filter_window", "read_table", "safe_uri"]
+__all__ = ["FORMATS", "filter_window", "no_rows", "read_table", "safe_uri"]
 
 FORMATS = ("csv", "parquet")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -166,8 +166,21 @@ def filter_window(
         mask = mask & (column <= end)
     out = frame.filter(mask.fill_null(False))
     if out.height == 0:
-        raise EmptyDataError(f"{source}: no rows between {start or '-inf'} and {end or '+inf'}.")
+        raise EmptyDataError(no_rows(source, start, end))
     return out
+
+
+def no_rows(source: str, start: dt.date | None, end: dt.date | None) -> str:
+    """The message for an empty window (the pipeline records it as an empty run).
+
+    Examples
+    --------
+    >>> no_rows("table 'current'", dt.date(2030, 1, 1), None)
+    "table 'current': no rows between 2030-01-01 and the end of the data."
+    """
+    low = start.isoformat() if start else "the start of the data"
+    high = end.isoformat() if end else "the end of the data"
+    return f"{source}: no rows between {low} and {high}."
 
 
 def _as_date(series: pl.Series, name: str, source: str) -> pl.Series:

@@ -73,6 +73,10 @@ def detect(
     ref = as_polars(reference, "reference")
     cur = as_polars(current, "current")
     names = _select_columns(ref, cur, columns, settings)
+    if settings.strict_schema:
+        from driftloop.drift.schema import compare_schemas
+
+        compare_schemas(ref.select(names).schema, cur.schema).raise_if_different()
     present = [n for n in names if n in cur.columns]
     if not present:
         raise SchemaError(

@@ -63,6 +63,7 @@ class DetectionSettings(_Strict):
     psi_bins: int = Field(10, ge=2, le=1000)
     js_bins: int = Field(30, ge=2, le=1000)
     nonfinite: Literal["drop", "error"] = "drop"
+    strict_schema: bool = False
     columns: dict[str, ColumnSettings] = Field(default_factory=dict)
     degradation: DegradationSettings = Field(default_factory=DegradationSettings)
     workers: int | None = Field(None, ge=1, le=64)

@@ -1,0 +1,52 @@
+"""SQL identifiers (schemas, tables, columns) from configs and file headers, made safe.
+
+Names are validated here and always quoted by SQLAlchemy when used; values are always bound.
+A CSV header such as ``x"; DROP TABLE reference; --`` becomes a column of that odd name, never SQL.
+"""
+
+from __future__ import annotations
+
+import re
+
+from driftloop.errors import ConfigError, SchemaError
+
+__all__ = ["check_column_name", "check_table_name"]
+
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MAX_BYTES = 63  # PostgreSQL truncates longer names silently, which can merge two columns
+
+
+def check_table_name(name: str, what: str = "table") -> str:
+    """A schema or table name: letters, digits and underscores, not starting with a digit.
+
+    Examples
+    --------
+    >>> check_table_name("current")
+    'current'
+    >>> check_table_name("current; drop table x")
+    Traceback (most recent call last):
+    ...
+    driftloop.errors.ConfigError: Invalid table name 'current; drop table x': use letters, digits and underscores, starting with a letter or underscore, at most 63 characters.
+    """
+    if not isinstance(name, str) or not _TABLE.match(name) or len(name.encode()) > _MAX_BYTES:
+        raise ConfigError(
+            f"Invalid {what} name {name!r}: use letters, digits and underscores, starting with a "
+            f"letter or underscore, at most {_MAX_BYTES} characters."
+        )
+    return name
+
+
+def check_column_name(name: str, table: str) -> str:
+    """A column name from data: anything printable up to 63 bytes (it is always quoted).
+
+    Examples
+    --------
+    >>> check_column_name('odd "name"', "current")
+    'odd "name"'
+    """
+    if not name or len(name.encode()) > _MAX_BYTES or any(ord(ch) < 32 for ch in name):
+        raise SchemaError(
+            f"Column name {name!r} cannot be stored in table '{table}': names must be 1-63 bytes "
+            "without control characters. Rename the column."
+        )
+    return name
