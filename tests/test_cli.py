@@ -144,3 +144,29 @@ def test_malformed_yaml_config(files, tmp_path: Path) -> None:
 def test_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output.startswith("driftloop ")
+
+
+@pytest.mark.postgres
+def test_warehouse_seed_and_append(pg_url: str, tmp_path: Path) -> None:
+    from driftloop.data.demo import bike_sharing
+    from driftloop.data.warehouse import Warehouse
+
+    data = tmp_path / "day.csv"
+    bike_sharing().write_csv(data)
+    seeded = runner.invoke(app, ["warehouse", "seed", str(data), "--url", pg_url])
+    assert seeded.exit_code == 0, seeded.output
+    assert "seeded 731 rows into table 'reference'" in seeded.output
+    argv = ["warehouse", "append", str(data), "--url", pg_url, "--pipeline", "bikes",
+            "--start", "2011-02-01", "--end", "2011-02-28", "--date-column", "dteday"]  # fmt: skip
+    for expected in ("inserted", "replaced"):
+        result = runner.invoke(app, argv)
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["action"] == expected
+    assert Warehouse(pg_url).count("current") == 28
+    again = runner.invoke(app, ["warehouse", "seed", str(data), "--url", pg_url])
+    assert again.exit_code == 2 and "Use --if-exists replace or append." in again.output
+    bad = runner.invoke(app, [*argv[:-4], "--start", "2011-02-30", "--end", "2011-03-01"])
+    assert (
+        bad.exit_code == 2
+        and "--start must be a date like 2011-02-01. Got '2011-02-30'." in bad.output
+    )

@@ -41,7 +41,7 @@ OnConflict = Literal["replace", "skip"]
 
 @dataclass(frozen=True, slots=True)
 class AppendResult:
-    """What an append did: ``inserted``, ``replaced`` (an earlier load of the window) or ``skipped``."""
+    """What an append did: ``inserted``, ``replaced`` (an earlier load) or ``skipped``."""
 
     table: str
     pipeline: str
@@ -386,7 +386,7 @@ class _Transaction:
         except sa.exc.SQLAlchemyError as err:
             raise self._error(err) from None
 
-    def __exit__(self, kind: Any, value: Any, tb: Any) -> bool:
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> Literal[False]:
         try:
             self._context.__exit__(kind, value, tb)
         except sa.exc.SQLAlchemyError as err:
