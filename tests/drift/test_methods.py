@@ -189,7 +189,11 @@ def _evidently_js(a: np.ndarray, b: np.ndarray, n_bins: int = 30) -> float:
 @given(samples, samples)
 def test_jensenshannon_equals_scipy_on_binned_proportions(a: list[float], b: list[float]) -> None:
     ra, rb = NumericSample.from_values(np.array(a)), NumericSample.from_values(np.array(b))
-    expected = _evidently_js(np.array(a), np.array(b))
+    try:
+        expected = _evidently_js(np.array(a), np.array(b))
+    except ValueError:  # numpy cannot make 30 bins of a sub-normal range; we fall back to values
+        assert 0.0 <= jensenshannon(ra, rb, numeric=True) <= 1.0
+        return
     assert jensenshannon(ra, rb, numeric=True) == pytest.approx(expected, rel=1e-9, abs=1e-12)
 
 

@@ -252,7 +252,10 @@ def _histogram(ref: Sample, cur: Sample, *, numeric: bool) -> Histogram:
     if numeric and isinstance(ref, NumericSample) and isinstance(cur, NumericSample):
         low = min(ref.values[0], cur.values[0])
         high = max(ref.values[-1], cur.values[-1])
-        edges = equal_width_edges(low, high, _HISTOGRAM_BINS)
+        try:
+            edges = equal_width_edges(low, high, _HISTOGRAM_BINS)
+        except ValueError:  # a sub-normal range: chart the distinct values instead
+            return _histogram(ref, cur, numeric=False)
         return Histogram(
             reference=_shares(binned_counts(ref.values, edges), ref.n_valid),
             current=_shares(binned_counts(cur.values, edges), cur.n_valid),

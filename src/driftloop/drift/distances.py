@@ -98,12 +98,17 @@ def proportions(
     reference: Sample, current: Sample, *, numeric: bool, n_bins: int
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Aligned proportion vectors: equal-width bins over both samples, or the category union."""
+    edges = None
     if numeric and isinstance(reference, NumericSample) and isinstance(current, NumericSample):
         low = min(reference.values[0], current.values[0])
         high = max(reference.values[-1], current.values[-1])
-        edges = equal_width_edges(low, high, n_bins)
-        ref_counts = binned_counts(reference.values, edges)
-        cur_counts = binned_counts(current.values, edges)
+        try:
+            edges = equal_width_edges(low, high, n_bins)
+        except ValueError:  # a range too narrow for n finite bins: the values are few anyway
+            edges = None
+    if edges is not None:
+        ref_counts = binned_counts(reference.values, edges)  # type: ignore[union-attr]
+        cur_counts = binned_counts(current.values, edges)  # type: ignore[union-attr]
     else:
         _, ref_counts, cur_counts = category_counts(reference, current)
     return ref_counts / reference.n_valid, cur_counts / current.n_valid
