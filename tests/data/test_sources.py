@@ -143,3 +143,35 @@ def test_unparsable_dates(tmp_path: Path) -> None:
 
 def test_safe_uri_strips_secrets() -> None:
     assert safe_uri("s3://key:secret@bucket/x.csv") == "s3://bucket/x.csv"
+
+
+def test_s3_source(s3_env, bikes: pl.DataFrame) -> None:
+    client = s3_env.client()
+    client.put_object(Bucket=s3_env.bucket, Key="data/day.parquet", Body=_parquet_bytes(bikes))
+    got = read_table(
+        f"s3://{s3_env.bucket}/data/day.parquet", date_column="dteday", start=FEB[0], end=FEB[1]
+    )
+    assert got.height == 28
+
+
+def test_s3_missing_object_and_bad_credentials(s3_env, monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(
+        SourceError,
+        match=r"^'s3://models/none\.csv' does not exist \(NoSuchKey\)\. Check the bucket and key\.$",
+    ):
+        read_table("s3://models/none.csv")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong-secret")
+    with pytest.raises(
+        SourceError,
+        match=r"^Reading 's3://models/\.ready\.csv' was refused \(SignatureDoesNotMatch\)\. Check the credentials and the bucket policy\.$",
+    ) as info:
+        read_table("s3://models/.ready.csv")
+    assert "wrong-secret" not in str(info.value)
+
+
+def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()

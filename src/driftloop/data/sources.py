@@ -57,12 +57,14 @@ def read_table(
     scheme = urlsplit(text).scheme.lower()
     if scheme in ("http", "https"):
         payload: bytes | Path = _fetch(text)
+    elif scheme == "s3":
+        payload = _fetch_s3(text)
     elif scheme in ("", "file") or len(scheme) == 1:
         payload = _local(text)
     else:
         raise ConfigError(
-            f"Unsupported source '{safe_uri(text)}': use a file path, an http(s):// URL, or a SQL "
-            "source (url + table or query)."
+            f"Unsupported source '{safe_uri(text)}': use a file path, an http(s):// or s3:// URL, "
+            "or a SQL source (url + table or query)."
         )
     frame = _parse(payload, kind, safe_uri(text))
     if date_column is not None:
@@ -119,6 +121,31 @@ def _fetch(url: str) -> bytes:
             "download URL."
         )
     return response.content
+
+
+def _fetch_s3(uri: str) -> bytes:
+    """Read s3://bucket/key with boto3; endpoint and credentials come from the environment
+    (``AWS_ENDPOINT_URL_S3`` or ``AWS_ENDPOINT_URL`` for S3-compatible stores)."""
+    import boto3
+    import botocore.exceptions
+
+    parts = urlsplit(uri)
+    bucket, key = parts.hostname or "", parts.path.lstrip("/")
+    shown = safe_uri(uri)
+    try:
+        body = boto3.session.Session().client("s3").get_object(Bucket=bucket, Key=key)["Body"]
+        return bytes(body.read())
+    except botocore.exceptions.ClientError as err:
+        code = err.response.get("Error", {}).get("Code", "error")
+        if code in ("NoSuchKey", "404", "NoSuchBucket"):
+            raise SourceError(
+                f"'{shown}' does not exist ({code}). Check the bucket and key."
+            ) from None
+        raise SourceError(
+            f"Reading '{shown}' was refused ({code}). Check the credentials and the bucket policy."
+        ) from None
+    except botocore.exceptions.BotoCoreError as err:
+        raise SourceError(f"Cannot reach S3 for '{shown}': {type(err).__name__}.") from None
 
 
 def _parse(payload: bytes | Path, kind: str, shown: str) -> pl.DataFrame:
