@@ -1,0 +1,1 @@
+"""Actions taken when drift matters: notify people, publish models."""

@@ -1,0 +1,139 @@
+"""Publishing a model version: to S3 (or an S3-compatible store) or to a local folder.
+
+Each file lands at ``PREFIX/NAME/VERSION/<file>`` with its SHA-256 in the object's metadata
+(``sha256``), set in the same request as the upload, so no object ever exists without its
+checksum. After the upload the object is read back and its hash compared; a mismatch deletes it.
+Credentials come from the environment (or the config's secret references), never from code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from driftloop.errors import SourceError
+
+__all__ = ["LocalPublisher", "PublishedFile", "Publisher", "S3Publisher", "sha256_of"]
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedFile:
+    uri: str
+    sha256: str
+    size: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"uri": self.uri, "sha256": self.sha256, "size": self.size}
+
+
+class Publisher(Protocol):
+    def publish(
+        self, name: str, version: int, files: list[tuple[Path, str]]
+    ) -> list[PublishedFile]:
+        """Publish ``(local path, relative key)`` pairs for one model version."""
+        ...
+
+
+class LocalPublisher:
+    """Copies files to ``root/NAME/VERSION/`` with a ``SHA256SUMS`` file beside them."""
+
+    def __init__(self, root: str | Path) -> None:
+        self.root = Path(root)
+
+    def publish(
+        self, name: str, version: int, files: list[tuple[Path, str]]
+    ) -> list[PublishedFile]:
+        target = self.root / name / str(version)
+        staging = target.with_name(f".{version}.partial")
+        shutil.rmtree(staging, ignore_errors=True)
+        out = []
+        for path, key in files:
+            dest = staging / key
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, dest)
+            out.append(PublishedFile(str(target / key), sha256_of(dest), dest.stat().st_size))
+        sums = "".join(f"{f.sha256}  {key}\n" for f, (_, key) in zip(out, files, strict=True))
+        (staging / "SHA256SUMS").write_text(sums)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)  # the version folder appears whole or not at all
+        return out
+
+
+class S3Publisher:
+    """Uploads to ``s3://bucket/prefix/NAME/VERSION/`` with boto3, verifying each object."""
+
+    def __init__(
+        self,
+        bucket: str,
+        prefix: str = "models",
+        *,
+        endpoint_url: str | None = None,
+        max_attempts: int = 4,
+        connect_timeout: float = 5.0,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket, self.prefix = bucket, prefix.strip("/")
+        config = Config(
+            retries={"max_attempts": max_attempts, "mode": "standard"},
+            connect_timeout=connect_timeout,
+            read_timeout=30,
+        )
+        self.client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
+        self.max_attempts = max_attempts
+
+    def key(self, name: str, version: int, relative: str) -> str:
+        return "/".join(p for p in (self.prefix, name, str(version), relative) if p)
+
+    def publish(
+        self, name: str, version: int, files: list[tuple[Path, str]]
+    ) -> list[PublishedFile]:
+        out = []
+        for path, relative in files:
+            out.append(self._put(path, self.key(name, version, relative)))
+        return out
+
+    def _put(self, path: Path, key: str) -> PublishedFile:
+        import botocore.exceptions
+
+        uri = f"s3://{self.bucket}/{key}"
+        digest = sha256_of(path)
+        try:
+            with path.open("rb") as body:
+                self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, Metadata={"sha256": digest}
+                )
+            stored = self.client.get_object(Bucket=self.bucket, Key=key)
+            actual = hashlib.sha256(stored["Body"].read()).hexdigest()
+            if stored.get("Metadata", {}).get("sha256") != digest or actual != digest:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+                raise SourceError(
+                    f"Upload of '{uri}' did not verify (SHA-256 mismatch); the object was removed. "
+                    "Publish again."
+                )
+        except botocore.exceptions.EndpointConnectionError:
+            raise SourceError(
+                f"Cannot reach the S3 endpoint to publish '{uri}' after {self.max_attempts} "
+                "attempts. Check the endpoint URL and the network."
+            ) from None
+        except botocore.exceptions.ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "error")
+            raise SourceError(
+                f"Publishing '{uri}' was refused ({code}). Check the bucket, the credentials and "
+                "the bucket policy."
+            ) from None
+        except botocore.exceptions.BotoCoreError as err:
+            raise SourceError(f"Publishing '{uri}' failed: {type(err).__name__}.") from None
+        return PublishedFile(uri, digest, path.stat().st_size)

@@ -1,0 +1,17 @@
+"""Model lifecycle: train with the team's code, register in MLflow, promote, card, load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["load_production"]
+
+
+def load_production(name: str, *, tracking_uri: str | None = None) -> Any:
+    """The model behind the ``production`` alias of registered model ``name``.
+
+    Inference code names a model, never a file path; promotion moves the alias.
+    """
+    from driftloop.model.registry import Registry
+
+    return Registry(tracking_uri).load(name, "production")

@@ -1,0 +1,460 @@
+"""The model registry on MLflow: the only module that imports mlflow.
+
+Versions are registered under a model name; the ``production`` alias marks the one serving
+(MLflow stages are deprecated). Every promotion is appended to a history kept as a tag on the
+registered model, so ``rollback`` returns to the previous production version. Rejected
+challengers are tagged ``driftloop.status=rejected`` with the reason.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from driftloop.data.sql import redact_url
+from driftloop.errors import ConfigError, DriftloopError, SourceError
+
+__all__ = ["PRODUCTION", "ModelVersionInfo", "Registry", "RegistryError", "parse_model_ref"]
+
+PRODUCTION = "production"
+DEFAULT_TRACKING_URI = "sqlite:///.driftloop/mlflow.db"
+_HISTORY_TAG = "driftloop.production_history"
+
+
+class RegistryError(DriftloopError):
+    """The model registry could not do what was asked."""
+
+
+@dataclass(frozen=True, slots=True)
+class ModelVersionInfo:
+    """One registered version, with what driftloop recorded about it."""
+
+    name: str
+    version: int
+    aliases: tuple[str, ...]
+    status: str
+    metrics: dict[str, float]
+    trigger: str
+    reason: str
+    created: str
+    run_id: str
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "aliases": list(self.aliases),
+            "status": self.status,
+            "metrics": self.metrics,
+            "trigger": self.trigger,
+            "reason": self.reason,
+            "created": self.created,
+            "run_id": self.run_id,
+        }
+
+
+def parse_model_ref(ref: str) -> tuple[str, str | None, int | None]:
+    """``name``, ``name@alias`` or ``name/version`` into its parts.
+
+    Examples
+    --------
+    >>> parse_model_ref("bikes@production"), parse_model_ref("bikes/3"), parse_model_ref("bikes")
+    (('bikes', 'production', None), ('bikes', None, 3), ('bikes', None, None))
+    """
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        return name, alias, None
+    if "/" in ref:
+        name, version = ref.rsplit("/", 1)
+        if not version.isdigit():
+            raise ConfigError(
+                f"Invalid model reference {ref!r}: use NAME, NAME@ALIAS or NAME/VERSION."
+            )
+        return name, None, int(version)
+    return ref, None, None
+
+
+def _quiet_mlflow() -> Any:
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    import logging
+
+    import mlflow
+
+    for name in ("mlflow", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return mlflow
+
+
+class Registry:
+    """MLflow tracking and model registry behind one small interface.
+
+    Parameters
+    ----------
+    tracking_uri
+        ``sqlite:///.driftloop/mlflow.db`` (default), ``postgresql://...`` or an MLflow server URL.
+    artifact_root
+        Where new experiments keep artifacts (a folder, or ``s3://bucket/prefix``).
+    """
+
+    def __init__(self, tracking_uri: str | None = None, artifact_root: str | None = None) -> None:
+        self.tracking_uri = tracking_uri or DEFAULT_TRACKING_URI
+        if self.tracking_uri.startswith("sqlite:///"):
+            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
+                parents=True, exist_ok=True
+            )
+        self.artifact_root = artifact_root or str(Path(".driftloop/mlartifacts").resolve())
+        self._probe_store()
+        self._mlflow = _quiet_mlflow()
+        from mlflow import MlflowClient
+
+        with self._errors("connecting"):
+            self.client = MlflowClient(
+                tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
+            )
+
+    def __repr__(self) -> str:
+        return f"Registry({redact_url(self.tracking_uri)!r})"
+
+    def _probe_store(self) -> None:
+        """Fail fast on an unreachable database store (MLflow itself retries for ~100 s)."""
+        scheme = self.tracking_uri.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in ("postgresql", "mysql", "mssql"):
+            return
+        import sqlalchemy as sa
+
+        engine = sa.create_engine(self.tracking_uri, connect_args={"connect_timeout": 5})
+        try:
+            with engine.connect():
+                pass
+        except sa.exc.SQLAlchemyError as err:
+            first = str(getattr(err, "orig", err)).strip().splitlines()[0][:160]
+            raise SourceError(
+                f"The model registry store at {redact_url(self.tracking_uri)} is unreachable "
+                f"({first}). Check that the MLflow store is running and reachable."
+            ) from None
+        finally:
+            engine.dispose()
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def experiment(self, name: str) -> str:
+        """The id of experiment ``name``, created with its artifacts under ``artifact_root``."""
+        with self._errors(f"opening experiment '{name}'"):
+            found = self.client.get_experiment_by_name(name)
+            if found is not None:
+                return str(found.experiment_id)
+            location = self.artifact_root.rstrip("/") + "/" + name
+            if "://" not in location:
+                location = Path(location).resolve().as_uri()
+            return str(self.client.create_experiment(name, artifact_location=location))
+
+    def log_version(
+        self,
+        name: str,
+        *,
+        experiment: str,
+        estimator: Any,
+        input_example: Any,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        tags: dict[str, str],
+        dicts: dict[str, Any],
+        texts: dict[str, str],
+        files: list[Path],
+        description: str,
+    ) -> tuple[int, str]:
+        """Log a run with everything given, log the model (skops) and register a new version."""
+        mlflow = self._mlflow
+        from mlflow.models import infer_signature
+
+        experiment_id = self.experiment(experiment)
+        with self._errors(f"registering a new version of '{name}'"):
+            run = self.client.create_run(experiment_id, tags=tags)
+            run_id = run.info.run_id
+            try:
+                self._log_run(run_id, params, metrics, dicts, texts, files)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    signature = infer_signature(input_example, estimator.predict(input_example))
+                mlflow.set_tracking_uri(self.tracking_uri)
+                mlflow.set_registry_uri(self.tracking_uri)
+                with mlflow.start_run(run_id=run_id), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    info = mlflow.sklearn.log_model(
+                        estimator,
+                        name="model",
+                        signature=signature,
+                        input_example=input_example,
+                        pip_requirements=_pip_requirements(),
+                        serialization_format="skops",
+                        skops_trusted_types=_trusted_types(estimator),
+                    )
+                self._ensure_model(name)
+                version = self.client.create_model_version(
+                    name,
+                    info.model_uri,
+                    run_id=run_id,
+                    tags=tags,
+                    description=description,
+                )
+            except Exception:
+                self.client.set_terminated(run_id, status="FAILED")
+                raise
+            self.client.set_terminated(run_id, status="FINISHED")
+        return int(version.version), run_id
+
+    def _log_run(
+        self,
+        run_id: str,
+        params: dict[str, Any],
+        metrics: dict[str, float],
+        dicts: dict[str, Any],
+        texts: dict[str, str],
+        files: list[Path],
+    ) -> None:
+        from mlflow.entities import Metric, Param
+
+        now = _now_ms()
+        self.client.log_batch(
+            run_id,
+            metrics=[Metric(k, float(v), now, 0) for k, v in metrics.items()],
+            params=[Param(k, str(v)[:6000]) for k, v in params.items()],
+        )
+        for path, content in dicts.items():
+            self.client.log_dict(run_id, content, path)
+        for path, text in texts.items():
+            self.client.log_text(run_id, text, path)
+        for file in files:
+            self.client.log_artifact(run_id, str(file))
+
+    def _ensure_model(self, name: str) -> None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            self.client.get_registered_model(name)
+        except MlflowException:
+            self.client.create_registered_model(name)
+
+    def finish_version(self, name: str, version: int, run_id: str, card: str) -> None:
+        """Attach the final model card (knowing its version) as artifact and description."""
+        with self._errors(f"writing the model card of version {version} of '{name}'"):
+            self.client.log_text(run_id, card, "model_card.md")
+            self.client.update_model_version(name, str(version), description=card)
+
+    def set_status(self, name: str, version: int, status: str, reason: str = "") -> None:
+        with self._errors(f"tagging version {version} of '{name}'"):
+            self.client.set_model_version_tag(name, str(version), "driftloop.status", status)
+            if reason:
+                self.client.set_model_version_tag(name, str(version), "driftloop.reason", reason)
+
+    def promote(self, name: str, version: int, reason: str = "promoted") -> int | None:
+        """Point ``production`` at ``version``; returns the version it pointed at before."""
+        with self._errors(f"promoting version {version} of '{name}'"):
+            self._get_version(name, version)
+            previous = self.production_version(name)
+            if previous == version:
+                return previous
+            self.client.set_registered_model_alias(name, PRODUCTION, str(version))
+            history = self._history(name)
+            if previous is not None and (not history or history[-1] != previous):
+                history.append(previous)
+            history.append(version)
+            self.client.set_registered_model_tag(name, _HISTORY_TAG, json.dumps(history[-50:]))
+            if previous is not None:
+                self.client.set_model_version_tag(
+                    name, str(previous), "driftloop.status", "archived"
+                )
+            self.set_status(name, version, PRODUCTION, reason)
+            return previous
+
+    def rollback(self, name: str) -> tuple[int, int]:
+        """Return ``production`` to the version before the current one: (from, to)."""
+        with self._errors(f"rolling back '{name}'"):
+            current = self.production_version(name)
+            if current is None:
+                raise RegistryError(f"Model '{name}' has no production version to roll back from.")
+            history = self._history(name)
+            while history and history[-1] == current:
+                history.pop()
+            if not history:
+                raise RegistryError(
+                    f"Model '{name}' has no earlier production version than {current}; "
+                    "nothing to roll back to."
+                )
+            target = history[-1]
+            self.client.set_registered_model_alias(name, PRODUCTION, str(target))
+            self.client.set_registered_model_tag(name, _HISTORY_TAG, json.dumps(history))
+            self.client.set_model_version_tag(name, str(current), "driftloop.status", "rolled_back")
+            self.set_status(name, target, PRODUCTION, f"rollback from version {current}")
+            return current, target
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def production_version(self, name: str) -> int | None:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            model = self.client.get_registered_model(name)
+        except MlflowException:
+            return None
+        # Read aliases from the registered model: search_model_versions leaves them empty.
+        version = model.aliases.get(PRODUCTION)
+        return int(version) if version is not None else None
+
+    def versions(self, name: str) -> list[ModelVersionInfo]:
+        with self._errors(f"listing versions of '{name}'"):
+            model = self._get_model(name)
+            aliases: dict[int, list[str]] = {}
+            for alias, version in model.aliases.items():
+                aliases.setdefault(int(version), []).append(alias)
+            found = self.client.search_model_versions(f"name = '{name}'")
+            return sorted(
+                (self._info(v, aliases.get(int(v.version), [])) for v in found),
+                key=lambda v: v.version,
+            )
+
+    def show(self, ref: str) -> ModelVersionInfo:
+        name, alias, version = parse_model_ref(ref)
+        with self._errors(f"reading '{ref}'"):
+            model = self._get_model(name)
+            if alias is not None:
+                if alias not in model.aliases:
+                    raise RegistryError(
+                        f"Model '{name}' has no alias '{alias}'. Aliases: "
+                        f"{', '.join(model.aliases) or 'none'}."
+                    )
+                version = int(model.aliases[alias])
+            if version is None:
+                version = self.production_version(name) or max(
+                    v.version for v in self.versions(name)
+                )
+            mv = self._get_version(name, version)
+            aliases = [a for a, v in model.aliases.items() if int(v) == version]
+            return self._info(mv, aliases)
+
+    def load(self, name: str, alias: str = PRODUCTION) -> Any:
+        """Load ``models:/name@alias`` as the original estimator."""
+        mlflow = self._mlflow
+        with self._errors(f"loading '{name}@{alias}'"):
+            model = self._get_model(name)
+            if alias not in model.aliases:
+                raise RegistryError(
+                    f"Model '{name}' has no '{alias}' version yet. Promote one first."
+                )
+            mlflow.set_registry_uri(self.tracking_uri)
+            mlflow.set_tracking_uri(self.tracking_uri)
+            return mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+
+    def download(self, name: str, version: int, into: Path) -> Path:
+        """Download version ``version``'s model folder; returns its path."""
+        mlflow = self._mlflow
+        with self._errors(f"downloading version {version} of '{name}'"):
+            mlflow.set_registry_uri(self.tracking_uri)
+            mlflow.set_tracking_uri(self.tracking_uri)
+            return Path(
+                mlflow.artifacts.download_artifacts(
+                    artifact_uri=f"models:/{name}/{version}", dst_path=str(into)
+                )
+            )
+
+    # -- helpers -------------------------------------------------------------------------------
+
+    def _history(self, name: str) -> list[int]:
+        tags = self.client.get_registered_model(name).tags
+        return [int(v) for v in json.loads(tags.get(_HISTORY_TAG, "[]"))]
+
+    def _get_model(self, name: str) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.get_registered_model(name)
+        except MlflowException:
+            raise RegistryError(
+                f"No registered model '{name}' in {redact_url(self.tracking_uri)}. "
+                "Train one first (driftloop run) or check the name."
+            ) from None
+
+    def _get_version(self, name: str, version: int) -> Any:
+        from mlflow.exceptions import MlflowException
+
+        try:
+            return self.client.get_model_version(name, str(version))
+        except MlflowException:
+            known = ", ".join(str(v.version) for v in self.versions(name)) or "none"
+            raise RegistryError(
+                f"Model '{name}' has no version {version}. Versions: {known}."
+            ) from None
+
+    def _info(self, mv: Any, aliases: list[str]) -> ModelVersionInfo:
+        metrics: dict[str, float] = {}
+        if mv.run_id:
+            run = self.client.get_run(mv.run_id)
+            metrics = dict(run.data.metrics)
+        import datetime as dt
+
+        created = dt.datetime.fromtimestamp(mv.creation_timestamp / 1000, dt.UTC)
+        return ModelVersionInfo(
+            name=mv.name,
+            version=int(mv.version),
+            aliases=tuple(sorted(aliases)),
+            status=mv.tags.get("driftloop.status", "candidate"),
+            metrics=metrics,
+            trigger=mv.tags.get("driftloop.trigger", ""),
+            reason=mv.tags.get("driftloop.reason", ""),
+            created=created.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            run_id=mv.run_id or "",
+            description=mv.description or "",
+        )
+
+    def _errors(self, doing: str) -> Any:
+        return _RegistryErrors(self, doing)
+
+
+class _RegistryErrors:
+    def __init__(self, registry: Registry, doing: str) -> None:
+        self.registry, self.doing = registry, doing
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        if value is None or isinstance(value, DriftloopError):
+            return
+        from mlflow.exceptions import MlflowException
+
+        if isinstance(value, MlflowException | OSError) or "sqlalchemy" in type(value).__module__:
+            where = redact_url(self.registry.tracking_uri)
+            first = str(value).strip().splitlines()[0][:200] if str(value).strip() else ""
+            raise SourceError(
+                f"The model registry at {where} failed while {self.doing}: "
+                f"{type(value).__name__}: {first}. Check that the MLflow store is reachable."
+            ) from None
+
+
+def _now_ms() -> int:
+    import time
+
+    return int(time.time() * 1000)
+
+
+def _pip_requirements() -> list[str]:
+    from importlib.metadata import version
+
+    return [f"{p}=={version(p)}" for p in ("scikit-learn", "numpy", "scipy", "pandas", "skops")]
+
+
+def _trusted_types(estimator: Any) -> list[str]:
+    """Types skops should load: the ones in the estimator we just trained ourselves."""
+    import skops.io as sio
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "m.skops"
+        sio.dump(estimator, path)
+        return list(sio.get_untrusted_types(file=path))

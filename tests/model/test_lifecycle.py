@@ -1,0 +1,211 @@
+"""Retrain, register, champion/challenger, rollback, model cards and publishing, on real MLflow and S3."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+import driftloop
+from driftloop.actions.publish import LocalPublisher, S3Publisher
+from driftloop.cli import app
+from driftloop.data.demo import bike_sharing
+from driftloop.errors import SourceError
+from driftloop.model import load_production
+from driftloop.model.lifecycle import retrain
+from driftloop.model.registry import Registry, RegistryError
+from driftloop.model.train import TrainingSpec
+
+SPEC = TrainingSpec(
+    target="cnt",
+    time_column="dteday",
+    exclude=("instant", "casual", "registered"),
+    slice_columns=("season", "weathersit"),
+)
+
+
+@pytest.fixture(scope="module")
+def data() -> pl.DataFrame:
+    return bike_sharing()
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
+    root = tmp_path_factory.mktemp("mlflow")
+    return Registry(f"sqlite:///{root / 'mlflow.db'}", str(root / "artifacts"))
+
+
+def test_first_retrain_is_registered_with_everything_and_promoted(
+    registry: Registry, data: pl.DataFrame, tmp_path: Path
+) -> None:
+    year = data.filter(pl.col("yr") == 0)
+    drift = driftloop.detect(year.head(31), year.slice(31, 28))
+    report = tmp_path / "drift.html"
+    drift.to_html(report)
+    result = retrain(
+        year,
+        SPEC,
+        registry,
+        name="first",
+        trigger="drift: temp, atemp",
+        drift=drift,
+        publisher=LocalPublisher(tmp_path / "published"),
+        report_path=report,
+    )
+    assert result.promoted and result.version == 1 and result.champion_version is None
+    assert registry.production_version("first") == 1
+    run = registry.client.get_run(result.run_id)
+    params = run.data.params
+    assert params["rows_train"] == "329" and params["rows_holdout"] == "36"
+    assert params["window_start"] == "2011-01-01" and params["window_end"] == "2011-12-31"
+    assert {"target_mean", "target_std", "best_alpha", "entry_point"} <= params.keys()
+    assert run.data.metrics["rmsle"] == pytest.approx(result.score)
+    artifacts = {a.path for a in registry.client.list_artifacts(result.run_id)}
+    assert {"coefficients.json", "drift_report.json", "model_card.md", "drift.html"} <= artifacts
+    coefficients = json.loads(
+        Path(
+            registry.client.download_artifacts(result.run_id, "coefficients.json", str(tmp_path))
+        ).read_text()
+    )
+    assert any(name.startswith("onehot__season") for name in coefficients)
+    info = registry.show("first@production")
+    assert info.trigger == "drift: temp, atemp" and info.status == "production"
+    assert info.description.startswith("# Model card: first version 1")
+    for needle in (
+        "## Intended use",
+        "Window: 2011-01-01 to 2011-12-31",
+        "### By season",
+        "### By weathersit",
+        "## Limitations",
+        "drift: temp, atemp",
+        "tested features drifted",
+    ):
+        assert needle in info.description
+    model_dir = tmp_path / "published" / "first" / "1"
+    assert (model_dir / "model.skops").is_file() and "signature" in (
+        model_dir / "MLmodel"
+    ).read_text()
+    sums = dict(
+        line.split("  ")[::-1] for line in (model_dir / "SHA256SUMS").read_text().splitlines()
+    )
+    for key, digest in sums.items():
+        assert hashlib.sha256((model_dir / key).read_bytes()).hexdigest() == digest
+    model = load_production("first", tracking_uri=registry.tracking_uri)
+    assert np.all(model.predict(year.to_pandas().head(5)) > 0)
+
+
+def test_worse_challenger_leaves_the_alias(registry: Registry, data: pl.DataFrame) -> None:
+    year = data.filter(pl.col("yr") == 0)
+    first = retrain(year, SPEC, registry, name="guarded")
+    noisy = year.with_columns(
+        pl.Series("cnt", np.random.default_rng(0).permutation(year["cnt"].to_numpy()))
+    )
+    # the holdout must be the same rows for both: keep the latest 10% as they were
+    noisy = pl.concat([noisy.head(329), year.tail(36)])
+    second = retrain(noisy, SPEC, registry, name="guarded", margin=0.02)
+    assert not second.promoted and second.champion_version == first.version
+    assert second.champion_score == pytest.approx(first.score, rel=1e-9)
+    assert registry.production_version("guarded") == first.version
+    info = registry.show(f"guarded/{second.version}")
+    assert info.status == "rejected" and "does not beat production v1" in info.reason
+
+
+def test_promote_and_rollback_round_trip(registry: Registry, data: pl.DataFrame) -> None:
+    year = data.filter(pl.col("yr") == 0)
+    versions = [retrain(year, SPEC, registry, name="flip").version]
+    versions.append(retrain(data, SPEC, registry, name="flip", margin=-10).version)  # always wins
+    assert registry.production_version("flip") == versions[1]
+    assert registry.rollback("flip") == (versions[1], versions[0])
+    assert registry.production_version("flip") == versions[0]
+    assert registry.promote("flip", versions[1]) == versions[0]
+    assert [v.status for v in registry.versions("flip")] == ["archived", "production"]
+    with pytest.raises(RegistryError, match=r"^Model 'flip' has no version 9\. Versions: 1, 2\.$"):
+        registry.promote("flip", 9)
+    runner = CliRunner()
+    listed = runner.invoke(app, ["model", "list", "flip", "--registry", registry.tracking_uri])
+    assert listed.exit_code == 0 and "production" in listed.output
+    back = runner.invoke(app, ["model", "rollback", "flip", "--registry", registry.tracking_uri])
+    assert back.exit_code == 0 and "rolled back from version 2 to 1" in back.output
+    shown = runner.invoke(
+        app, ["model", "show", "flip@production", "--registry", registry.tracking_uri]
+    )
+    assert shown.exit_code == 0 and '"version": 1' in shown.output
+    missing = runner.invoke(
+        app, ["model", "show", "flip@staging", "--registry", registry.tracking_uri]
+    )
+    assert (
+        missing.exit_code == 2
+        and "Model 'flip' has no alias 'staging'. Aliases: production." in missing.output
+    )
+
+
+@pytest.mark.postgres
+def test_mlflow_on_postgres(pg_url: str, data: pl.DataFrame, tmp_path: Path) -> None:
+    registry = Registry(pg_url, str(tmp_path / "artifacts"))
+    result = retrain(data.filter(pl.col("yr") == 0), SPEC, registry, name="pg_model")
+    assert result.promoted and registry.production_version("pg_model") == 1
+    assert load_production("pg_model", tracking_uri=pg_url) is not None
+
+
+def test_registry_store_unavailable_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError) as info:
+        Registry("postgresql://mlflow:hunter2@127.0.0.1:1/mlflow", str(tmp_path))
+    text = str(info.value)
+    assert text.startswith(
+        "The model registry store at postgresql://mlflow:***@127.0.0.1:1/mlflow is unreachable ("
+    )
+    assert text.endswith("Check that the MLflow store is running and reachable.")
+    assert "hunter2" not in text
+
+
+def test_publish_to_s3_with_checksums(registry: Registry, data: pl.DataFrame, s3_env) -> None:
+    publisher = S3Publisher(s3_env.bucket, "published", endpoint_url=s3_env.endpoint)
+    result = retrain(
+        data.filter(pl.col("yr") == 0), SPEC, registry, name="shipped", publisher=publisher
+    )
+    client = s3_env.client()
+    keys = sorted(
+        o["Key"]
+        for o in client.list_objects_v2(Bucket=s3_env.bucket, Prefix="published/shipped/1/")[
+            "Contents"
+        ]
+    )
+    assert "published/shipped/1/model.skops" in keys and "published/shipped/1/model_card.md" in keys
+    assert len(keys) == len(result.published)
+    for key in keys:
+        obj = client.get_object(Bucket=s3_env.bucket, Key=key)
+        assert obj["Metadata"]["sha256"] == hashlib.sha256(obj["Body"].read()).hexdigest()
+
+
+def test_s3_unreachable_fails_clearly_after_retries(tmp_path: Path, s3_env) -> None:
+    publisher = S3Publisher(
+        s3_env.bucket, "x", endpoint_url="http://127.0.0.1:1", max_attempts=2, connect_timeout=0.5
+    )
+    file = tmp_path / "m.bin"
+    file.write_bytes(b"model")
+    with pytest.raises(
+        SourceError,
+        match=r"^Cannot reach the S3 endpoint to publish 's3://models/x/m/1/m\.bin' after 2 attempts\. Check the endpoint URL and the network\.$",
+    ):
+        publisher.publish("m", 1, [(file, "m.bin")])
+
+
+def test_s3_bad_credentials_leave_no_object(
+    tmp_path: Path, s3_env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "not-the-secret")
+    publisher = S3Publisher(s3_env.bucket, "denied", endpoint_url=s3_env.endpoint)
+    file = tmp_path / "m.bin"
+    file.write_bytes(b"model")
+    with pytest.raises(
+        SourceError,
+        match=r"^Publishing 's3://models/denied/m/1/m\.bin' was refused \(SignatureDoesNotMatch\)\.",
+    ):
+        publisher.publish("m", 1, [(file, "m.bin")])
+    listing = s3_env.client().list_objects_v2(Bucket=s3_env.bucket, Prefix="denied/")
+    assert listing.get("KeyCount", 0) == 0
