@@ -297,14 +297,180 @@ def model_rollback(name: str, registry: RegistryOption = None) -> None:
 @app.command()
 def demo(
     out_dir: Annotated[
-        Path, typer.Option("--out", help="Where reports and the warehouse go.")
+        Path, typer.Option("--out", help="Where the warehouse, registry and reports go.")
     ] = Path(".driftloop/demo"),
 ) -> None:
-    """Run the demo on synthetic bike-sharing data: January 2011 as reference, then each month."""
+    """Run the whole loop on synthetic bike-sharing data, one window per month of 2011."""
     from driftloop.demo import run_demo
 
     with user_errors():
-        run_demo(out_dir, console=out)
+        outcomes = run_demo(out_dir, console=out)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(EXIT_ERROR)
+
+
+ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The pipeline's driftloop.yaml.")]
+
+
+def _config(path: Path) -> Any:
+    from driftloop.config import load_config
+
+    return load_config(path)
+
+
+@app.command()
+def run(
+    config: ConfigOption,
+    start: Annotated[str | None, typer.Option(help="Window start YYYY-MM-DD (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="Window end YYYY-MM-DD (inclusive).")] = None,
+    resume: Annotated[str | None, typer.Option(help="Continue this failed run from its failed step.")] = None,
+    trigger: Annotated[str, typer.Option(help="Recorded trigger: manual, cron or webhook.")] = "manual",
+) -> None:
+    """Run the loop once: fetch, detect, append; on drift retrain, publish, alert."""
+    from driftloop.pipeline.runner import Runner
+
+    marks = {"done": "[green]✓[/]", "skipped": "[dim]-[/]", "failed": "[red]✗[/]", "empty": "[yellow]∅[/]"}
+
+    def show(name: str, status: str, result: dict[str, Any] | None) -> None:
+        detail = _step_summary(name, status, result or {})
+        out.print(f"  {marks.get(status, '?')} {name:<16} {detail}", soft_wrap=True)
+
+    with user_errors():
+        cfg = _config(config)
+        first = parse_date(start, "--start") if start else None
+        last = parse_date(end, "--end") if end else None
+        if (first is None) != (last is None):
+            raise ConfigError("Pass both --start and --end, or neither.")
+        runner = Runner(cfg, printer=lambda text: out.print(text, markup=False, style="yellow"))
+        outcome = runner.run(start=first, end=last, trigger=trigger, resume=resume, on_step=show)
+    out.print(f"run {outcome.run_id}: {outcome.status} ({outcome.window[0]} to {outcome.window[1]})")
+    if outcome.status == "failed":
+        err.print(f"[bold red]error:[/] {outcome.error}. Resume with: driftloop run --config {config} --resume {outcome.run_id}", soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _step_summary(name: str, status: str, result: dict[str, Any]) -> str:
+    if status in ("failed", "empty"):
+        return str(result.get("error") or result.get("message"))
+    if status == "skipped":
+        return str(result.get("skipped", ""))
+    if name in ("fetch_reference", "fetch_current"):
+        return f"{result.get('rows')} rows"
+    if name == "detect":
+        verdict = "dataset drift" if result.get("dataset_drift") else "no dataset drift"
+        return f"{verdict}; drifted: {', '.join(result.get('drifted', [])) or '-'}"
+    if name == "append":
+        return f"{result.get('rows')} rows {result.get('action')}"
+    if name == "retrain":
+        verdict = "promoted" if result.get("promoted") else "rejected"
+        return f"v{result.get('version')} {verdict}: {result.get('reason')}"
+    if name == "publish":
+        return f"v{result.get('version')}: {len(result.get('files', []))} files"
+    if name == "alert":
+        return f"queued {result.get('queued')}; sent {result.get('sent')}, pending {result.get('pending')}"
+    return ""
+
+
+@app.command()
+def runs(
+    config: ConfigOption,
+    run_id: Annotated[str | None, typer.Argument(help="Show this run with its steps.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+) -> None:
+    """List the pipeline's runs (or show one)."""
+    import json as _json
+
+    from driftloop.pipeline.records import RunStore
+
+    with user_errors():
+        cfg = _config(config)
+        store = RunStore(cfg.stores.warehouse.get_secret_value())
+        if run_id is not None:
+            record = store.run(run_id)
+            if record is None:
+                raise ConfigError(f"No run '{run_id}'. List runs with: driftloop runs --config {config}.")
+            out.print_json(_json.dumps(record, default=str))
+            return
+        records = store.runs(cfg.pipeline, limit)
+    if as_json:
+        out.print_json(_json.dumps(records, default=str))
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("run", "trigger", "window", "status", "drift", "model"):
+        table.add_column(column)
+    for r in records:
+        verdict = r.get("verdict") or {}
+        drift = ("yes" if verdict.get("dataset_drift") else "no") if verdict else "-"
+        window = f"{r['window_start']}..{r['window_end']}"
+        table.add_row(r["run_id"], r["trigger"], window, r["status"], drift, str(r.get("model_outcome") or "")[:60])
+    out.print(table)
+
+
+@app.command()
+def step(
+    name: Annotated[str, typer.Argument(help="fetch_reference, fetch_current, detect, append, retrain, publish, alert")],
+    config: ConfigOption,
+    run_id: Annotated[str | None, typer.Option("--run-id", help="The run this step belongs to.")] = None,
+    start: Annotated[str | None, typer.Option(help="Window start (new runs).")] = None,
+    end: Annotated[str | None, typer.Option(help="Window end (new runs).")] = None,
+) -> None:
+    """Run one step and print its result as JSON (and Kestra outputs under Kestra)."""
+    import json as _json
+    import os
+
+    from driftloop.pipeline.single import run_step
+
+    with user_errors():
+        cfg = _config(config)
+        first = parse_date(start, "--start") if start else None
+        last = parse_date(end, "--end") if end else None
+        run, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
+    payload = {"run_id": run, "step": name, **result}
+    print(_json.dumps(payload, default=str))
+    if any(key.startswith("KESTRA_") for key in os.environ):
+        outputs = {"run_id": run, **{k: v for k, v in result.items() if isinstance(v, bool | int | float | str)}}
+        print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
+    if result.get("status") == "failed":
+        raise typer.Exit(EXIT_ERROR)
+
+
+config_app = typer.Typer(help="The driftloop.yaml format.")
+app.add_typer(config_app, name="config")
+
+
+@config_app.command("schema")
+def config_schema_cmd() -> None:
+    """Print the JSON Schema of driftloop.yaml."""
+    import json as _json
+
+    from driftloop.config import config_schema
+
+    print(_json.dumps(config_schema(), indent=2))
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption) -> None:
+    """Validate a config (resolving ${ENV} references, never printing them)."""
+    with user_errors():
+        cfg = _config(config)
+    out.print(f"{config}: valid (pipeline '{cfg.pipeline}')")
+
+
+@app.command()
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the example config.")] = Path("driftloop.yaml"),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example driftloop.yaml."""
+    from importlib.resources import files
+
+    with user_errors():
+        if path.exists() and not force:
+            raise ConfigError(f"'{path}' already exists. Use --force to overwrite it.")
+        text = files("driftloop").joinpath("templates/driftloop.yaml").read_text(encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+    out.print(f"wrote {path}; edit it, then: driftloop config check --config {path}")
 
 
 def main() -> None:

@@ -1,51 +1,143 @@
-"""The demo: synthetic bike-sharing data, January 2011 as reference, each later month checked."""
+"""The demo: the whole loop on embedded defaults, over synthetic bike-sharing data.
+
+Seeds the reference (January 2011) into a SQLite warehouse, then runs the loop for each month of
+February–December 2011: fetch, detect, append; on drift alert (console), retrain with the default
+bike trainer, register in MLflow (sqlite), promote only if better, publish to a local folder.
+Everything lands under ``.driftloop/demo/``; no server is needed.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
+from driftloop.config import PipelineConfig, load_config
 from driftloop.data.demo import bike_sharing
 from driftloop.data.sources import filter_window
-from driftloop.drift import DriftReport, detect
+from driftloop.data.warehouse import Warehouse
+from driftloop.pipeline.runner import RunOutcome, Runner
 
-__all__ = ["DEMO_COLUMNS", "run_demo"]
+__all__ = ["DEMO_COLUMNS", "demo_config", "run_demo"]
 
-DEMO_COLUMNS = (
+DEMO_COLUMNS = [
     "season", "holiday", "weekday", "workingday", "weathersit",
     "temp", "atemp", "hum", "windspeed", "casual", "registered", "cnt",
-)  # fmt: skip
+]  # fmt: skip
+_MARKER = ".driftloop-demo"
 
 
-def _month(year: int, month: int) -> tuple[dt.date, dt.date]:
-    first = dt.date(year, month, 1)
-    last = dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1)
+def month(year: int, number: int) -> tuple[dt.date, dt.date]:
+    first = dt.date(year, number, 1)
+    last = dt.date(year + (number == 12), number % 12 + 1, 1) - dt.timedelta(days=1)
     return first, last
 
 
-def run_demo(out_dir: Path, *, console: Console) -> list[DriftReport]:
-    """Check February-December 2011 against January 2011; write HTML and JSON reports."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+def demo_config(root: Path) -> dict[str, Any]:
+    """The demo pipeline's config (the same shape as examples/bike_sharing/driftloop.yaml)."""
+    warehouse = f"sqlite:///{root / 'warehouse.db'}"
+    return {
+        "pipeline": "bike-sharing",
+        "reference": {"url": warehouse, "table": "reference"},
+        "current": {"uri": str(root / "data" / "day.csv"), "date_column": "dteday"},
+        "columns": DEMO_COLUMNS,
+        "detection": {"columns": {"season": {"kind": "categorical"}, "weathersit": {"kind": "categorical"}}},
+        "append": {"table": "current"},
+        "on_drift": {"when": {"dataset_drift": True, "degradation": False}},
+        "alerts": {"console": True, "cooldown_hours": 24},
+        "training": {
+            "entry_point": "driftloop.model.bike:train",
+            "target": "cnt",
+            "time_column": "dteday",
+            "exclude": ["instant", "casual", "registered"],
+            "slice_columns": ["season", "weathersit"],
+            "intended_use": "Daily bike-rental demand forecasts for fleet planning (synthetic demo).",
+        },
+        "model": {"name": "bike-demand"},
+        "schedule": {"cron": "0 11 * * MON", "timezone": "UTC", "window_days": 7},
+        "stores": {
+            "warehouse": warehouse,
+            "mlflow": f"sqlite:///{root / 'mlflow.db'}",
+            "mlflow_artifacts": str(root / "mlartifacts"),
+            "artifacts": str(root / "published"),
+            "reports": str(root / "reports"),
+            "runs": str(root / "runs"),
+        },
+    }
+
+
+def _prepare(root: Path) -> PipelineConfig:
+    if root.exists() and (root / _MARKER).exists():
+        shutil.rmtree(root)  # a previous demo: start afresh
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / _MARKER).write_text("created by driftloop demo; safe to delete\n")
     data = bike_sharing()
-    console.print("[bold]driftloop demo[/] · synthetic bike-sharing data (UCI day.csv schema)")
-    reference = filter_window(data, "dteday", *_month(2011, 1), source="synthetic data")
-    console.print(f"reference: January 2011, {reference.height} days")
-    reports = []
-    for month in range(2, 13):
-        start, end = _month(2011, month)
-        current = filter_window(data, "dteday", start, end, source="synthetic data")
-        report = detect(reference, current, columns=DEMO_COLUMNS)
-        stem = out_dir / f"drift-{start:%Y-%m}"
-        report.to_html(stem.with_suffix(".html"), title=f"Drift report {start:%B %Y}")
-        report.to_json(stem.with_suffix(".json"))
-        verdict = "[red]DRIFT[/]   " if report.dataset_drift else "[green]no drift[/]"
-        drifted = ", ".join(report.drifted_columns) or "-"
-        console.print(
-            f"{start:%Y-%m}  {verdict}  {report.share_drifted:4.0%} drifted  "
-            f"{len(report.degradation)} degradation  features: {drifted}"
-        )
-        reports.append(report)
-    console.print(f"reports: {out_dir}/drift-YYYY-MM.html (and .json)")
-    return reports
+    data.write_csv(root / "data" / "day.csv")
+    config = load_config(demo_config(root))
+    reference = filter_window(data, "dteday", *month(2011, 1), source="synthetic data")
+    Warehouse(config.stores.warehouse.get_secret_value()).seed(reference, table="reference")
+    return config
+
+
+def _actions(outcome: RunOutcome) -> str:
+    r = outcome.results
+    parts = []
+    if "append" in r and "rows" in r["append"]:
+        parts.append(f"appended {r['append']['rows']} rows ({r['append']['action']})")
+    trained = r.get("retrain") or {}
+    if trained.get("version"):
+        verdict = "promoted" if trained["promoted"] else "rejected"
+        champion = trained.get("champion_score")
+        vs = f" vs {champion:.3f}" if champion is not None else ""
+        parts.append(f"model v{trained['version']} {verdict} ({trained['metric']} {trained['score']:.3f}{vs})")
+    if (r.get("publish") or {}).get("files"):
+        parts.append(f"published v{r['publish']['version']}")
+    sent = r.get("alert") or {}
+    if sent.get("queued"):
+        parts.append("alert " + ", ".join(f"{c}:{s}" for c, s in sent["queued"].items()))
+    return "; ".join(parts)
+
+
+def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
+    """Run the demo loop; print each window's verdict and actions; return the outcomes."""
+    started = time.perf_counter()
+    console.print("[bold]driftloop demo[/] · the whole loop on synthetic bike-sharing data (UCI day.csv schema)")
+    config = _prepare(root)
+    console.print(f"reference: January 2011 seeded into {config.stores.warehouse.get_secret_value()}")
+    alerts: list[str] = []
+    runner = Runner(config, printer=alerts.append)
+    outcomes = []
+    for number in range(2, 13):
+        start, end = month(2011, number)
+        outcome = runner.run(start=start, end=end, trigger="demo")
+        verdict = outcome.verdict or {}
+        flag = "[red]DRIFT   [/]" if verdict.get("dataset_drift") else "[green]no drift[/]"
+        drifted = ", ".join(verdict.get("drifted", [])) or "-"
+        console.print(f"{start:%Y-%m}  {flag} {verdict.get('share_drifted', 0):4.0%}  features: {drifted}")
+        console.print(f"         {_actions(outcome) or 'appended; nothing else to do'}", style="dim")
+        if outcome.status == "failed":
+            console.print(f"         [red]failed[/]: {outcome.error}")
+        outcomes.append(outcome)
+    drifted_months = sum(1 for o in outcomes if (o.verdict or {}).get("dataset_drift"))
+    console.print(
+        f"\n{len(outcomes)} windows, {drifted_months} with dataset drift, "
+        f"{len(alerts)} alert(s) delivered (console), in {time.perf_counter() - started:.1f} s"
+    )
+    if alerts:
+        console.print("[bold]first alert:[/]")
+        console.print(alerts[0], markup=False)
+    console.print(f"reports: {config.stores.reports}/{config.pipeline}/*.html")
+    console.print(f"runs:    driftloop runs --config {root / 'driftloop.yaml'}")
+    console.print(f"models:  driftloop model list bike-demand --registry {config.stores.mlflow.get_secret_value()}")
+    _write_yaml(root)
+    return outcomes
+
+
+def _write_yaml(root: Path) -> None:
+    import yaml
+
+    (root / "driftloop.yaml").write_text(yaml.safe_dump(demo_config(root), sort_keys=False))

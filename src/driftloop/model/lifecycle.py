@@ -23,7 +23,7 @@ from driftloop.model.metrics import get_metric
 from driftloop.model.registry import Registry
 from driftloop.model.train import TrainedModel, TrainingSpec, fit
 
-__all__ = ["RetrainResult", "retrain"]
+__all__ = ["RetrainResult", "publish_version", "retrain"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +267,15 @@ def _with_version(card: ModelCard, version: int) -> ModelCard:
     from dataclasses import replace
 
     return replace(card, version=version)
+
+
+def publish_version(
+    registry: Registry, publisher: Publisher, name: str, version: int
+) -> tuple[PublishedFile, ...]:
+    """Publish a registered version's model folder and its model card."""
+    return _publish(
+        registry, publisher, name, version, registry.show(f"{name}/{version}").description
+    )
 
 
 def _publish(

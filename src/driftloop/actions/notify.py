@@ -1,0 +1,214 @@
+"""Alerts: a Slack Block Kit message, a generic JSON webhook, the console.
+
+Messages are built from a drift report and what happened to the model; senders deliver one
+message and say whether it arrived. Delivery guarantees (retry later, never twice, cooldown) are
+the outbox's job (:mod:`driftloop.actions.outbox`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import httpx
+
+from driftloop.report.format import fmt_number, fmt_p
+
+__all__ = [
+    "Alert",
+    "ConsoleSender",
+    "Delivery",
+    "Sender",
+    "SlackSender",
+    "WebhookSender",
+    "build_alert",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """One alert: plain text, Slack blocks and a JSON payload for generic webhooks."""
+
+    text: str
+    blocks: list[dict[str, Any]]
+    payload: dict[str, Any]
+    fingerprint: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "blocks": self.blocks,
+            "payload": self.payload,
+            "fingerprint": self.fingerprint,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Alert:
+        return cls(data["text"], data["blocks"], data["payload"], data["fingerprint"])
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    ok: bool
+    detail: str
+
+
+class Sender(Protocol):
+    channel: str
+
+    def send(self, alert: Alert) -> Delivery: ...
+
+
+def build_alert(
+    pipeline: str,
+    run_id: str,
+    window: tuple[str, str],
+    report: dict[str, Any],
+    *,
+    report_location: str = "",
+    model_outcome: str = "",
+    top: int = 5,
+) -> Alert:
+    """The alert for one run's drift report (a ``DriftReport.to_dict()``)."""
+    drifted = [c for c in report["columns"] if c["drifted"]]
+    drifted.sort(key=lambda c: (c["p_value"] is None, c["p_value"] or -(c["statistic"] or 0)))
+    degradation = report["degradation"]
+    verdict = (
+        "Dataset drift"
+        if report["dataset_drift"]
+        else ("Feature degradation" if degradation else "Drift")
+    )
+    head = f"{verdict} in '{pipeline}' for {window[0]} to {window[1]}"
+    summary = (
+        f"{len(drifted)} of {report['n_tested']} features drifted ({report['share_drifted']:.0%}; "
+        f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
+    )
+    lines = []
+    for c in drifted[:top]:
+        p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
+        lines.append(
+            f"• `{c['name']}` {c['method']} = {fmt_number(c['statistic'])}{p} (threshold {fmt_number(c['threshold'])})"
+        )
+    if len(drifted) > top:
+        lines.append(f"• … and {len(drifted) - top} more")
+    broken = [f"• `{a['feature']}` {a['kind']}: {a['message']}" for a in degradation[:top]]
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
+        {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
+    ]
+    if lines:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*Top drifted features*\n" + "\n".join(lines)},
+            }
+        )
+    if broken:
+        blocks.append(
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "*Degradation*\n" + "\n".join(broken)[:2900]},
+            }
+        )
+    context = [f"run `{run_id}`"]
+    if report_location:
+        context.append(f"report: {report_location}")
+    if model_outcome:
+        context.append(f"model: {model_outcome}")
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
+    )
+    fingerprint = json.dumps(
+        {"pipeline": pipeline, "drifted": sorted(c["name"] for c in drifted),
+         "degradation": sorted(f"{a['feature']}:{a['kind']}" for a in degradation)},
+        sort_keys=True,
+    )  # fmt: skip
+    payload = {
+        "pipeline": pipeline, "run_id": run_id, "window_start": window[0], "window_end": window[1],
+        "dataset_drift": report["dataset_drift"], "share_drifted": report["share_drifted"],
+        "drifted_features": [c["name"] for c in drifted], "degradation": degradation,
+        "report": report_location, "model": model_outcome,
+    }  # fmt: skip
+    text = "\n".join([head, summary, *lines, *broken, " · ".join(context)])
+    return Alert(text, blocks, payload, fingerprint)
+
+
+class ConsoleSender:
+    """Prints the alert: the embedded default, always 'delivered'."""
+
+    channel = "console"
+
+    def __init__(self, printer: Any = print) -> None:
+        self.printer = printer
+
+    def send(self, alert: Alert) -> Delivery:
+        self.printer(alert.text)
+        return Delivery(True, "printed")
+
+
+class SlackSender:
+    """A Slack incoming webhook via slack_sdk, retrying 429 (Retry-After), 5xx and connection errors."""
+
+    channel = "slack"
+
+    def __init__(self, webhook_url: str, *, retries: int = 3, timeout: float = 10) -> None:
+        from slack_sdk.http_retry.builtin_handlers import (
+            ConnectionErrorRetryHandler,
+            RateLimitErrorRetryHandler,
+            ServerErrorRetryHandler,
+        )
+        from slack_sdk.webhook import WebhookClient
+
+        handlers = [
+            RateLimitErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries),
+            ConnectionErrorRetryHandler(max_retry_count=retries),
+        ]
+        self._client = WebhookClient(webhook_url, timeout=int(timeout), retry_handlers=handlers)
+
+    def send(self, alert: Alert) -> Delivery:
+        try:
+            response = self._client.send(text=alert.text, blocks=alert.blocks)
+        except Exception as err:  # connection errors after retries: report, keep in the outbox
+            return Delivery(False, f"{type(err).__name__}")
+        # WebhookClient does not raise on 4xx/5xx: check the answer ourselves.
+        if response.status_code == 200 and response.body == "ok":
+            return Delivery(True, "ok")
+        return Delivery(False, f"HTTP {response.status_code}: {str(response.body)[:100]}")
+
+
+class WebhookSender:
+    """POSTs the alert's JSON payload; retries 429/5xx/connection errors with backoff."""
+
+    channel = "webhook"
+
+    def __init__(
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        *,
+        retries: int = 3,
+        backoff: float = 0.5,
+    ) -> None:
+        self.url, self.headers, self.retries, self.backoff = url, headers or {}, retries, backoff
+
+    def send(self, alert: Alert) -> Delivery:
+        detail = ""
+        for attempt in range(self.retries + 1):
+            try:
+                response = httpx.post(
+                    self.url, json=alert.payload, headers=self.headers, timeout=10
+                )
+                if 200 <= response.status_code < 300:
+                    return Delivery(True, f"HTTP {response.status_code}")
+                detail = f"HTTP {response.status_code}"
+                if response.status_code not in (408, 429) and response.status_code < 500:
+                    return Delivery(False, detail)
+                delay = float(response.headers.get("retry-after", self.backoff * 2**attempt))
+            except httpx.HTTPError as err:
+                detail, delay = type(err).__name__, self.backoff * 2**attempt
+            if attempt < self.retries:
+                time.sleep(min(delay, 30))
+        return Delivery(False, detail)

@@ -1,0 +1,151 @@
+"""The alert outbox: alerts are stored first, then delivered; none lost, none sent twice.
+
+Every alert is written to ``driftloop_outbox`` (one row per run and channel, so re-running a run
+cannot queue it twice) before any delivery is tried. Delivery drains every pending row of the
+pipeline — including those a failed delivery left behind on earlier runs — and marks each one
+sent as soon as its channel confirms. An alert whose fingerprint (pipeline, drifted features,
+degradation kinds) matches one sent within the cooldown is recorded as ``suppressed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from driftloop.actions.notify import Alert, Sender
+from driftloop.pipeline.records import now
+
+__all__ = ["OUTBOX", "DrainResult", "Outbox"]
+
+_META = sa.MetaData()
+OUTBOX = sa.Table(
+    "driftloop_outbox",
+    _META,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("pipeline", sa.Text, nullable=False, index=True),
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("channel", sa.String(40), nullable=False),
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("alert", sa.Text, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # pending, sent, suppressed
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", sa.DateTime, nullable=False),
+    sa.Column("sent_at", sa.DateTime),
+    sa.UniqueConstraint("run_id", "channel", name="driftloop_outbox_once"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DrainResult:
+    sent: int
+    failed: int
+    pending: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "failed": self.failed, "pending": self.pending}
+
+
+class Outbox:
+    def __init__(self, engine: sa.Engine) -> None:
+        self.engine = engine
+        _META.create_all(engine, checkfirst=True)
+
+    def enqueue(
+        self,
+        pipeline: str,
+        run_id: str,
+        alert: Alert,
+        channels: Sequence[str],
+        cooldown: dt.timedelta,
+    ) -> dict[str, str]:
+        """Store the alert once per channel; returns each channel's status (pending/suppressed)."""
+        statuses = {}
+        with self.engine.begin() as conn:
+            for channel in channels:
+                existing = conn.execute(
+                    sa.select(OUTBOX.c.status).where(
+                        OUTBOX.c.run_id == run_id, OUTBOX.c.channel == channel
+                    )
+                ).scalar_one_or_none()
+                if existing is not None:
+                    statuses[channel] = existing
+                    continue
+                recent = conn.execute(
+                    sa.select(sa.func.count()).where(
+                        OUTBOX.c.pipeline == pipeline,
+                        OUTBOX.c.channel == channel,
+                        OUTBOX.c.fingerprint == alert.fingerprint,
+                        OUTBOX.c.status.in_(("sent", "pending")),
+                        OUTBOX.c.created_at >= now() - cooldown,
+                    )
+                ).scalar_one()
+                status = "suppressed" if recent and cooldown > dt.timedelta(0) else "pending"
+                conn.execute(
+                    OUTBOX.insert().values(
+                        pipeline=pipeline,
+                        run_id=run_id,
+                        channel=channel,
+                        fingerprint=alert.fingerprint,
+                        alert=json.dumps(alert.to_dict()),
+                        status=status,
+                        attempts=0,
+                        created_at=now(),
+                    )  # fmt: skip
+                )
+                statuses[channel] = status
+        return statuses
+
+    def drain(self, pipeline: str, senders: Sequence[Sender]) -> DrainResult:
+        """Try every pending alert of ``pipeline``, oldest first; mark each delivered one sent."""
+        by_channel = {s.channel: s for s in senders}
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(OUTBOX.c.id, OUTBOX.c.channel, OUTBOX.c.alert)
+                .where(OUTBOX.c.pipeline == pipeline, OUTBOX.c.status == "pending")
+                .order_by(OUTBOX.c.id)
+            ).all()
+        sent = failed = 0
+        for row_id, channel, payload in rows:
+            sender = by_channel.get(channel)
+            if sender is None:
+                continue
+            delivery = sender.send(Alert.from_dict(json.loads(payload)))
+            values: dict[str, Any] = {"attempts": OUTBOX.c.attempts + 1}
+            if delivery.ok:
+                values |= {"status": "sent", "sent_at": now(), "last_error": None}
+                sent += 1
+            else:
+                values |= {"last_error": delivery.detail}
+                failed += 1
+            with self.engine.begin() as conn:
+                conn.execute(
+                    OUTBOX.update()
+                    .where(OUTBOX.c.id == row_id, OUTBOX.c.status == "pending")
+                    .values(**values)
+                )
+        return DrainResult(sent, failed, self.pending_count(pipeline))
+
+    def pending_count(self, pipeline: str) -> int:
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    sa.select(sa.func.count()).where(
+                        OUTBOX.c.pipeline == pipeline, OUTBOX.c.status == "pending"
+                    )
+                ).scalar_one()
+            )
+
+    def rows(self, pipeline: str) -> list[dict[str, Any]]:
+        with self.engine.begin() as conn:
+            return [
+                dict(r)
+                for r in conn.execute(
+                    sa.select(OUTBOX).where(OUTBOX.c.pipeline == pipeline).order_by(OUTBOX.c.id)
+                ).mappings()
+            ]

@@ -1,0 +1,296 @@
+"""Run records in the warehouse database: runs, their steps, and the per-pipeline lock.
+
+Tables (created when missing, on SQLite or PostgreSQL):
+
+- ``driftloop_runs``: run id, pipeline, trigger, window, status, verdict, model outcome, report;
+- ``driftloop_run_steps``: each step's status, duration, JSON result or error;
+- ``driftloop_locks``: one row per running pipeline (owner run, host, pid, heartbeat). A lock whose
+  process is gone (same host) or whose heartbeat is older than the lease is stale and taken over.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import uuid
+from typing import Any
+
+import sqlalchemy as sa
+
+from driftloop.data.sql import redact_url
+from driftloop.errors import DriftloopError, SourceError
+
+__all__ = ["LockedError", "RunStore"]
+
+LEASE = dt.timedelta(minutes=30)
+
+_META = sa.MetaData()
+RUNS = sa.Table(
+    "driftloop_runs",
+    _META,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("pipeline", sa.Text, nullable=False, index=True),
+    sa.Column("trigger", sa.Text, nullable=False),
+    sa.Column("window_start", sa.Date),
+    sa.Column("window_end", sa.Date),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime, nullable=False),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("verdict", sa.Text),
+    sa.Column("model_outcome", sa.Text),
+    sa.Column("report_path", sa.Text),
+    sa.Column("error", sa.Text),
+)
+STEPS = sa.Table(
+    "driftloop_run_steps",
+    _META,
+    sa.Column("run_id", sa.String(40), primary_key=True),
+    sa.Column("step", sa.String(40), primary_key=True),
+    sa.Column("position", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("started_at", sa.DateTime),
+    sa.Column("finished_at", sa.DateTime),
+    sa.Column("seconds", sa.Float),
+    sa.Column("result", sa.Text),
+    sa.Column("error", sa.Text),
+)
+LOCKS = sa.Table(
+    "driftloop_locks",
+    _META,
+    sa.Column("pipeline", sa.Text, primary_key=True),
+    sa.Column("run_id", sa.String(40), nullable=False),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("pid", sa.Integer, nullable=False),
+    sa.Column("heartbeat", sa.DateTime, nullable=False),
+)
+
+
+class LockedError(DriftloopError):
+    """Another run of the same pipeline holds the lock."""
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+
+
+def new_run_id() -> str:
+    return now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+
+
+class RunStore:
+    """Reads and writes run records; every write is its own short transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as err:
+            raise SourceError(f"Cannot use warehouse URL {redact_url(url)}: {err}.") from None
+        self._ready = False
+
+    def _begin(self) -> Any:
+        try:
+            if not self._ready:
+                _META.create_all(self.engine, checkfirst=True)
+                self._ready = True
+            return self.engine.begin()
+        except sa.exc.SQLAlchemyError as err:
+            raise SourceError(
+                f"Cannot record runs in {redact_url(self.url)}: "
+                f"{str(getattr(err, 'orig', err)).strip().splitlines()[0][:160]}. "
+                "Check that the warehouse database is reachable."
+            ) from None
+
+    def _exec(self, statement: Any) -> Any:
+        try:
+            with self._begin() as conn:
+                return conn.execute(statement)
+        except sa.exc.SQLAlchemyError as err:
+            raise SourceError(
+                f"Cannot record runs in {redact_url(self.url)}: "
+                f"{str(getattr(err, 'orig', err)).strip().splitlines()[0][:160]}. "
+                "Check that the warehouse database is reachable."
+            ) from None
+
+    # -- runs ----------------------------------------------------------------------------------
+
+    def create_run(
+        self,
+        pipeline: str,
+        trigger: str,
+        start: dt.date | None,
+        end: dt.date | None,
+        steps: list[str],
+        run_id: str | None = None,
+    ) -> str:
+        run_id = run_id or new_run_id()
+        with self._begin() as conn:
+            conn.execute(
+                RUNS.insert().values(
+                    run_id=run_id,
+                    pipeline=pipeline,
+                    trigger=trigger,
+                    window_start=start,
+                    window_end=end,
+                    status="running",
+                    started_at=now(),
+                )  # fmt: skip
+            )
+            conn.execute(
+                STEPS.insert(),
+                [
+                    {"run_id": run_id, "step": s, "position": i, "status": "pending"}
+                    for i, s in enumerate(steps)
+                ],
+            )
+        return run_id
+
+    def run(self, run_id: str) -> dict[str, Any] | None:
+        with self._begin() as conn:
+            row = conn.execute(sa.select(RUNS).where(RUNS.c.run_id == run_id)).mappings().first()
+            if row is None:
+                return None
+            steps = conn.execute(
+                sa.select(STEPS).where(STEPS.c.run_id == run_id).order_by(STEPS.c.position)
+            ).mappings()
+            return _run_dict(dict(row), [dict(s) for s in steps])
+
+    def runs(self, pipeline: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        query = (
+            sa.select(RUNS).order_by(RUNS.c.started_at.desc(), RUNS.c.run_id.desc()).limit(limit)
+        )
+        if pipeline is not None:
+            query = query.where(RUNS.c.pipeline == pipeline)
+        with self._begin() as conn:
+            return [_run_dict(dict(r), None) for r in conn.execute(query).mappings()]
+
+    def finish_run(self, run_id: str, status: str, **fields: Any) -> None:
+        values = {"status": status, "finished_at": now()}
+        for key in ("verdict", "model_outcome"):
+            if key in fields and fields[key] is not None:
+                values[key] = json.dumps(fields[key], default=str)
+        for key in ("report_path", "error"):
+            if fields.get(key) is not None:
+                values[key] = str(fields[key])
+        self._exec(RUNS.update().where(RUNS.c.run_id == run_id).values(**values))
+
+    def reopen_run(self, run_id: str) -> None:
+        self._exec(
+            RUNS.update()
+            .where(RUNS.c.run_id == run_id)
+            .values(status="running", error=None, finished_at=None)
+        )
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def start_step(self, run_id: str, step: str) -> None:
+        self._exec(
+            STEPS.update()
+            .where(STEPS.c.run_id == run_id, STEPS.c.step == step)
+            .values(status="running", started_at=now(), error=None)
+        )
+
+    def finish_step(
+        self,
+        run_id: str,
+        step: str,
+        status: str,
+        seconds: float,
+        result: Any = None,
+        error: str | None = None,
+    ) -> None:
+        self._exec(
+            STEPS.update()
+            .where(STEPS.c.run_id == run_id, STEPS.c.step == step)
+            .values(
+                status=status,
+                finished_at=now(),
+                seconds=round(seconds, 4),
+                result=json.dumps(result, default=str) if result is not None else None,
+                error=error,
+            )  # fmt: skip
+        )
+
+    # -- lock ----------------------------------------------------------------------------------
+
+    def acquire(self, pipeline: str, run_id: str) -> None:
+        """Take the pipeline's lock, or raise LockedError naming the run that holds it."""
+        me = {
+            "pipeline": pipeline,
+            "run_id": run_id,
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+        }
+        try:
+            with self._begin() as conn:
+                held = (
+                    conn.execute(
+                        sa.select(LOCKS).where(LOCKS.c.pipeline == pipeline).with_for_update()
+                    )
+                    .mappings()
+                    .first()
+                )
+                if held is not None and not _stale(dict(held)) and held["run_id"] != run_id:
+                    raise LockedError(
+                        f"Pipeline '{pipeline}' is already running (run {held['run_id']}, pid "
+                        f"{held['pid']} on {held['host']}). Wait for it, or resume that run."
+                    )
+                if held is not None:
+                    conn.execute(LOCKS.delete().where(LOCKS.c.pipeline == pipeline))
+                conn.execute(LOCKS.insert().values(**me, heartbeat=now()))
+        except sa.exc.IntegrityError:
+            raise LockedError(
+                f"Pipeline '{pipeline}' is already running (it just started). Wait for it."
+            ) from None
+
+    def heartbeat(self, pipeline: str, run_id: str) -> None:
+        self._exec(
+            LOCKS.update()
+            .where(LOCKS.c.pipeline == pipeline, LOCKS.c.run_id == run_id)
+            .values(heartbeat=now())
+        )
+
+    def release(self, pipeline: str, run_id: str) -> None:
+        self._exec(LOCKS.delete().where(LOCKS.c.pipeline == pipeline, LOCKS.c.run_id == run_id))
+
+    def holder(self, pipeline: str) -> dict[str, Any] | None:
+        with self._begin() as conn:
+            row = (
+                conn.execute(sa.select(LOCKS).where(LOCKS.c.pipeline == pipeline))
+                .mappings()
+                .first()
+            )
+            return dict(row) if row is not None and not _stale(dict(row)) else None
+
+
+def _stale(lock: dict[str, Any]) -> bool:
+    if now() - lock["heartbeat"] > LEASE:
+        return True
+    if lock["host"] == socket.gethostname():
+        try:
+            os.kill(int(lock["pid"]), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+    return False
+
+
+def _run_dict(row: dict[str, Any], steps: list[dict[str, Any]] | None) -> dict[str, Any]:
+    for key in ("verdict", "model_outcome"):
+        if row.get(key):
+            row[key] = json.loads(row[key])
+    for key in ("window_start", "window_end", "started_at", "finished_at"):
+        if row.get(key) is not None:
+            row[key] = row[key].isoformat()
+    if steps is not None:
+        for s in steps:
+            s["result"] = json.loads(s["result"]) if s.get("result") else None
+            for key in ("started_at", "finished_at"):
+                if s.get(key) is not None:
+                    s[key] = s[key].isoformat()
+            s.pop("run_id", None)
+        row["steps"] = steps
+    return row

@@ -1,0 +1,173 @@
+"""The built-in runner: runs the steps in order, records every run, resumes failed ones.
+
+A run is recorded in the warehouse database before its first step; each step's status,
+duration and result are recorded as it ends. ``resume`` continues a failed run from its failed
+step: finished steps are not repeated (their results and files are reused), and every step is
+idempotent where it writes (the warehouse append is keyed by the window, the outbox by run and
+channel), so nothing is duplicated. Two runs of one pipeline never overlap (a lock row with a
+heartbeat; a lock left by a dead process is taken over).
+
+Order: fetch_reference, fetch_current, detect, append, retrain, publish, alert. The alert comes
+last so it can say what happened to the model, and it is sent even when retrain or publish
+failed: a failed retrain must not silence a drift alert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from driftloop.config import PipelineConfig
+from driftloop.errors import ConfigError, DriftloopError, EmptyDataError
+from driftloop.pipeline.records import RunStore
+from driftloop.pipeline.steps import STEPS, RunContext, Skip, model_outcome
+
+__all__ = ["RunOutcome", "Runner", "default_window"]
+
+ALWAYS_AFTER_FAILURE = ("alert",)
+
+
+@dataclass(frozen=True, slots=True)
+class RunOutcome:
+    run_id: str
+    status: str  # succeeded, failed, empty
+    window: tuple[str, str]
+    results: dict[str, dict[str, Any]]
+    error: str | None = None
+
+    @property
+    def verdict(self) -> dict[str, Any] | None:
+        return self.results.get("detect")
+
+
+def default_window(config: PipelineConfig, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
+    """The window a run checks when none is given: the config's fixed one, else the last N days."""
+    if config.current.start is not None or config.current.end is not None:
+        if config.current.start is None or config.current.end is None:
+            raise ConfigError("Set both current.start and current.end, or neither.")
+        return config.current.start, config.current.end
+    days = config.schedule.window_days if config.schedule else 7
+    end = (today or dt.date.today()) - dt.timedelta(days=1)
+    return end - dt.timedelta(days=days - 1), end
+
+
+class Runner:
+    """Runs one pipeline's loop and records it."""
+
+    def __init__(self, config: PipelineConfig, *, printer: Callable[[str], None] = print) -> None:
+        self.config = config
+        self.printer = printer
+        self.store = RunStore(config.stores.warehouse.get_secret_value())
+
+    def run(
+        self,
+        *,
+        start: dt.date | None = None,
+        end: dt.date | None = None,
+        trigger: str = "manual",
+        resume: str | None = None,
+        on_step: Callable[[str, str, dict[str, Any] | None], None] | None = None,
+    ) -> RunOutcome:
+        cfg = self.config
+        if resume is not None:
+            run_id, start, end, trigger, done = self._reopen(resume)
+        else:
+            if start is None or end is None:
+                start, end = default_window(cfg)
+            if end < start:
+                raise ConfigError(f"The window ends ({end}) before it starts ({start}).")
+            run_id = self.store.create_run(cfg.pipeline, trigger, start, end, list(STEPS))
+            done = {}
+        self.store.acquire(cfg.pipeline, run_id)
+        ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer)
+        try:
+            return self._steps(ctx, done, on_step)
+        finally:
+            self.store.release(cfg.pipeline, run_id)
+
+    def _reopen(self, run_id: str) -> tuple[str, dt.date | None, dt.date | None, str, dict[str, dict[str, Any]]]:
+        record = self.store.run(run_id)
+        if record is None:
+            raise ConfigError(f"No run '{run_id}' in the warehouse. List runs with: driftloop runs.")
+        if record["pipeline"] != self.config.pipeline:
+            raise ConfigError(f"Run '{run_id}' belongs to pipeline '{record['pipeline']}', not '{self.config.pipeline}'.")
+        if record["status"] in ("succeeded", "empty"):
+            raise ConfigError(f"Run '{run_id}' already {record['status']}; nothing to resume.")
+        holder = self.store.holder(self.config.pipeline)
+        if holder is not None and holder["run_id"] == run_id:
+            from driftloop.pipeline.records import LockedError
+
+            raise LockedError(f"Run '{run_id}' is still running (pid {holder['pid']} on {holder['host']}).")
+        self.store.reopen_run(run_id)
+        done = {s["step"]: s["result"] or {} for s in record["steps"] if s["status"] in ("done", "skipped")}
+        start = dt.date.fromisoformat(record["window_start"]) if record["window_start"] else None
+        end = dt.date.fromisoformat(record["window_end"]) if record["window_end"] else None
+        return run_id, start, end, record["trigger"], done
+
+    def _steps(
+        self,
+        ctx: RunContext,
+        done: dict[str, dict[str, Any]],
+        on_step: Callable[[str, str, dict[str, Any] | None], None] | None,
+    ) -> RunOutcome:
+        failure: str | None = None
+        status = "succeeded"
+        for name, step in STEPS.items():
+            if name in done:
+                continue
+            if failure is not None and name not in ALWAYS_AFTER_FAILURE:
+                continue
+            if failure is not None and "detect" not in ctx.results:
+                continue
+            self.store.heartbeat(self.config.pipeline, ctx.run_id)
+            self.store.start_step(ctx.run_id, name)
+            started = time.perf_counter()
+            try:
+                result = step(ctx)
+            except Skip as why:
+                result = {"skipped": str(why)}
+                self.store.finish_step(ctx.run_id, name, "skipped", time.perf_counter() - started, result)
+                ctx.results[name] = result
+                self._tell(on_step, name, "skipped", result)
+                continue
+            except EmptyDataError as empty:
+                if name != "fetch_current":
+                    raise
+                self.store.finish_step(ctx.run_id, name, "empty", time.perf_counter() - started, error=str(empty))
+                self._tell(on_step, name, "empty", {"message": str(empty)})
+                self.store.finish_run(ctx.run_id, "empty", error=str(empty))
+                return RunOutcome(ctx.run_id, "empty", ctx.window, ctx.results, str(empty))
+            except (DriftloopError, OSError) as err:
+                failure = f"{name}: {err}"
+                self.store.finish_step(ctx.run_id, name, "failed", time.perf_counter() - started, error=str(err))
+                if name == "retrain":
+                    ctx.results["retrain"] = {"error": str(err)}
+                self._tell(on_step, name, "failed", {"error": str(err)})
+                status = "failed"
+                continue
+            ctx.results[name] = result
+            self.store.finish_step(ctx.run_id, name, "done", time.perf_counter() - started, result)
+            self._tell(on_step, name, "done", result)
+        verdict = ctx.results.get("detect")
+        self.store.finish_run(
+            ctx.run_id,
+            status,
+            verdict=verdict,
+            model_outcome=model_outcome(ctx.results) or None,
+            report_path=verdict.get("report_html") if verdict else None,
+            error=failure,
+        )
+        return RunOutcome(ctx.run_id, status, ctx.window, ctx.results, failure)
+
+    @staticmethod
+    def _tell(
+        on_step: Callable[[str, str, dict[str, Any] | None], None] | None,
+        name: str,
+        status: str,
+        result: dict[str, Any] | None,
+    ) -> None:
+        if on_step is not None:
+            on_step(name, status, result)

@@ -1,0 +1,348 @@
+"""The loop's steps: plain functions from a run context to a JSON-serialisable result.
+
+Data passes between steps as Parquet files in the run's folder (``stores.runs/RUN_ID/``), so each
+step can run alone (``driftloop step NAME``), in the built-in runner, or as a task of an external
+orchestrator, and a resumed run continues from the files its finished steps left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from driftloop.config import PipelineConfig, SourceConfig
+from driftloop.errors import ConfigError
+
+__all__ = ["STEPS", "RunContext", "Skip", "step_names"]
+
+
+class Skip(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a step that has nothing to do; the message says why."""
+
+
+@dataclass
+class RunContext:
+    """What a step may use: the config, the run's identity and window, earlier steps' results."""
+
+    config: PipelineConfig
+    run_id: str
+    start: dt.date | None
+    end: dt.date | None
+    trigger: str = "manual"
+    results: dict[str, dict[str, Any]] = field(default_factory=dict)
+    printer: Callable[[str], None] = print
+
+    @property
+    def folder(self) -> Path:
+        path = Path(self.config.stores.runs) / self.run_id
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def file(self, name: str) -> Path:
+        return self.folder / name
+
+    def frame(self, name: str, producer: str) -> pl.DataFrame:
+        path = self.file(name)
+        if not path.exists():
+            raise ConfigError(
+                f"Step input '{path}' is missing: run the '{producer}' step of run {self.run_id} first."
+            )
+        return pl.read_parquet(path)
+
+    @property
+    def window(self) -> tuple[str, str]:
+        return (str(self.start or "start"), str(self.end or "end"))
+
+
+def _read(source: SourceConfig, start: dt.date | None, end: dt.date | None) -> pl.DataFrame:
+    from driftloop.data.sources import read_table
+    from driftloop.data.sql import read_sql
+
+    start, end = start or source.start, end or source.end
+    windowed = source.date_column is not None and (start is not None or end is not None)
+    if source.url is not None:
+        return read_sql(
+            source.url.get_secret_value(),
+            table=source.table,
+            query=source.query,
+            date_column=source.date_column if windowed else None,
+            start=start,
+            end=end,
+        )
+    assert source.uri is not None
+    return read_table(
+        source.uri, date_column=source.date_column if windowed else None, start=start, end=end
+    )
+
+
+def fetch_reference(ctx: RunContext) -> dict[str, Any]:
+    """Read the reference (its own fixed window, if any) into the run folder."""
+    frame = _read(ctx.config.reference, None, None)
+    frame.write_parquet(ctx.file("reference.parquet"))
+    return {"rows": frame.height, "columns": frame.width}
+
+
+def fetch_current(ctx: RunContext) -> dict[str, Any]:
+    """Read the current window; an empty window raises EmptyDataError (an empty run)."""
+    frame = _read(ctx.config.current, ctx.start, ctx.end)
+    frame.write_parquet(ctx.file("current.parquet"))
+    return {
+        "rows": frame.height,
+        "columns": frame.width,
+        "window_start": ctx.window[0],
+        "window_end": ctx.window[1],
+    }
+
+
+def detect(ctx: RunContext) -> dict[str, Any]:
+    """Compare the window against the reference; write the JSON and HTML reports."""
+    from driftloop.drift import detect as run_detect
+
+    cfg = ctx.config
+    report = run_detect(
+        ctx.frame("reference.parquet", "fetch_reference"),
+        ctx.frame("current.parquet", "fetch_current"),
+        columns=cfg.columns,
+        config=cfg.detection,
+    )
+    folder = Path(cfg.stores.reports) / cfg.pipeline
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"{ctx.window[0]}_{ctx.window[1]}_{ctx.run_id}"
+    report.to_json(stem.with_suffix(".json"))
+    report.to_json(ctx.file("report.json"))
+    report.to_html(
+        stem.with_suffix(".html"), title=f"{cfg.pipeline}: {ctx.window[0]} to {ctx.window[1]}"
+    )
+    when = cfg.on_drift.when
+    reasons = []
+    if when.dataset_drift and report.dataset_drift:
+        reasons.append("dataset drift")
+    if when.degradation and report.degradation:
+        reasons.append("degradation")
+    named = sorted(set(when.features) & set(report.drifted_columns))
+    if named:
+        reasons.append("drift in " + ", ".join(named))
+    return {
+        "dataset_drift": report.dataset_drift,
+        "share_drifted": round(report.share_drifted, 4),
+        "drifted": report.drifted_columns,
+        "degradation": [f"{a.feature}:{a.kind}" for a in report.degradation],
+        "fires": bool(reasons),
+        "reasons": reasons,
+        "report_html": str(stem.with_suffix(".html")),
+        "report_json": str(stem.with_suffix(".json")),
+        "seconds": round(report.seconds, 4),
+    }
+
+
+def append(ctx: RunContext) -> dict[str, Any]:
+    """Append the window to the warehouse exactly once."""
+    from driftloop.data.warehouse import Warehouse
+
+    cfg = ctx.config
+    if not cfg.append.enabled:
+        raise Skip("append is disabled")
+    if ctx.start is None or ctx.end is None:
+        raise ConfigError(
+            "Appending needs a window: pass --start and --end (or set current.start/end)."
+        )
+    warehouse = Warehouse(cfg.stores.warehouse.get_secret_value())
+    try:
+        result = warehouse.append(
+            ctx.frame("current.parquet", "fetch_current"),
+            pipeline=cfg.pipeline,
+            window_start=ctx.start,
+            window_end=ctx.end,
+            table=cfg.append.table,
+            on_conflict=cfg.append.on_conflict,
+        )
+    finally:
+        warehouse.close()
+    return result.to_dict()
+
+
+def _fires(ctx: RunContext, action: str) -> None:
+    detected = ctx.results.get("detect")
+    if detected is None:
+        raise Skip("no drift verdict (detect did not finish)")
+    if not detected["fires"]:
+        raise Skip("no drift that matters")
+    if not getattr(ctx.config.on_drift, action):
+        raise Skip(f"on_drift.{action} is off")
+
+
+def training_frame(ctx: RunContext) -> pl.DataFrame:
+    """The reference plus every window this pipeline appended, aligned on the reference's columns."""
+    from driftloop.data.warehouse import Warehouse
+
+    cfg = ctx.config
+    reference = ctx.frame("reference.parquet", "fetch_reference")
+    warehouse = Warehouse(cfg.stores.warehouse.get_secret_value())
+    try:
+        appended = warehouse.read(cfg.append.table, pipeline=cfg.pipeline)
+    finally:
+        warehouse.close()
+    common = [c for c in reference.columns if c in appended.columns]
+    frames = [
+        reference.select(common),
+        appended.select(common).cast(reference.select(common).schema),
+    ]  # type: ignore[arg-type]
+    return pl.concat(frames, how="vertical")
+
+
+def retrain(ctx: RunContext) -> dict[str, Any]:
+    """Train with the team's code, register, and promote only if better than production."""
+    from driftloop.model.lifecycle import retrain as run_retrain
+    from driftloop.model.registry import Registry
+    from driftloop.model.train import TrainingSpec
+
+    _fires(ctx, "retrain")
+    cfg = ctx.config
+    assert cfg.training is not None and cfg.model is not None
+    t = cfg.training
+    spec = TrainingSpec(
+        target=t.target, entry_point=t.entry_point, features=tuple(t.features) if t.features else None,
+        exclude=tuple(t.exclude), time_column=t.time_column, holdout=t.holdout, metric=t.metric,
+        params=dict(t.params), slice_columns=tuple(t.slice_columns),
+    )  # fmt: skip
+    registry = Registry(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
+    detected = ctx.results["detect"]
+    trigger = f"{ctx.trigger} run {ctx.run_id}: " + "; ".join(detected["reasons"])
+    if detected["drifted"]:
+        trigger += " (" + ", ".join(detected["drifted"][:8]) + ")"
+    result = run_retrain(
+        training_frame(ctx), spec, registry, name=cfg.model.name, experiment=cfg.model.experiment or cfg.pipeline,
+        trigger=trigger, drift=_load_report(ctx), margin=t.margin, intended_use=t.intended_use,
+        report_path=Path(detected["report_html"]),
+    )  # fmt: skip
+    return result.to_dict()
+
+
+def _load_report(ctx: RunContext) -> Any:
+    from driftloop.drift.results import ColumnDrift, DegradationAlert, DriftReport, ExcludedColumn
+
+    data = json.loads(ctx.file("report.json").read_text())
+    columns = tuple(
+        ColumnDrift(**{k: v for k, v in c.items() if k != "histogram"}) for c in data["columns"]
+    )
+    return DriftReport(
+        dataset_drift=data["dataset_drift"], drift_share=data["drift_share"], share_drifted=data["share_drifted"],
+        columns=columns, degradation=tuple(DegradationAlert(**a) for a in data["degradation"]),
+        excluded=tuple(ExcludedColumn(**e) for e in data["excluded"]), reference_rows=data["reference_rows"],
+        current_rows=data["current_rows"], fdr=data["fdr"],
+    )  # fmt: skip
+
+
+def publish(ctx: RunContext) -> dict[str, Any]:
+    """Publish the promoted version (S3 or a local folder)."""
+    from driftloop.model.lifecycle import publish_version
+    from driftloop.model.registry import Registry
+
+    _fires(ctx, "publish")
+    trained = ctx.results.get("retrain")
+    if not trained:
+        raise Skip("nothing was retrained")
+    if not trained["promoted"]:
+        raise Skip(f"version {trained['version']} was not promoted")
+    cfg = ctx.config
+    registry = Registry(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
+    published = publish_version(registry, publisher_for(cfg), trained["name"], trained["version"])
+    return {"version": trained["version"], "files": [p.to_dict() for p in published]}
+
+
+def publisher_for(cfg: PipelineConfig) -> Any:
+    from driftloop.actions.publish import LocalPublisher, S3Publisher
+
+    target = cfg.stores.artifacts
+    if target.startswith("s3://"):
+        bucket, _, prefix = target.removeprefix("s3://").partition("/")
+        return S3Publisher(bucket, prefix, endpoint_url=cfg.stores.s3_endpoint_url)
+    return LocalPublisher(target)
+
+
+def model_outcome(results: dict[str, dict[str, Any]]) -> str:
+    trained = results.get("retrain")
+    if not trained or "skipped" in trained:
+        return ""
+    if trained.get("error"):
+        return f"retrain failed: {trained['error']}"
+    verdict = "promoted to production" if trained["promoted"] else "rejected"
+    text = f"v{trained['version']} {verdict} ({trained['reason']})"
+    published = results.get("publish") or {}
+    if published.get("files"):
+        text += f"; published {len(published['files'])} files"
+    return text
+
+
+def alert(ctx: RunContext) -> dict[str, Any]:
+    """Queue the alert in the outbox (once per run and channel), then deliver everything pending."""
+    import datetime as _dt
+
+    import sqlalchemy as sa
+
+    from driftloop.actions.notify import ConsoleSender, SlackSender, WebhookSender, build_alert
+    from driftloop.actions.outbox import Outbox
+
+    cfg = ctx.config
+    senders: list[Any] = []
+    if cfg.alerts.console:
+        senders.append(ConsoleSender(ctx.printer))
+    if cfg.alerts.slack is not None:
+        s = cfg.alerts.slack
+        senders.append(
+            SlackSender(s.webhook_url.get_secret_value(), retries=s.retries, timeout=s.timeout)
+        )
+    for i, hook in enumerate(cfg.alerts.webhooks):
+        sender = WebhookSender(
+            hook.url.get_secret_value(),
+            {k: v.get_secret_value() for k, v in hook.headers.items()},
+            retries=hook.retries,
+        )
+        sender.channel = f"webhook{i}"
+        senders.append(sender)
+    engine = sa.create_engine(cfg.stores.warehouse.get_secret_value())
+    try:
+        outbox = Outbox(engine)
+        statuses: dict[str, str] = {}
+        try:
+            _fires(ctx, "alert")
+            report = ctx.results["detect"]
+            full = json.loads(ctx.file("report.json").read_text())
+            message = build_alert(
+                cfg.pipeline, ctx.run_id, ctx.window, full, report_location=report["report_html"],
+                model_outcome=model_outcome(ctx.results), top=cfg.alerts.top_features,
+            )  # fmt: skip
+            cooldown = _dt.timedelta(hours=cfg.alerts.cooldown_hours)
+            statuses = outbox.enqueue(
+                cfg.pipeline, ctx.run_id, message, [s.channel for s in senders], cooldown
+            )
+        except Skip:
+            pass  # nothing new to say; still deliver what earlier runs left pending
+        drained = outbox.drain(cfg.pipeline, senders)
+    finally:
+        engine.dispose()
+    if not statuses and not drained.sent and not drained.failed:
+        raise Skip("no drift that matters and nothing pending")
+    return {"queued": statuses, **drained.to_dict()}
+
+
+STEPS: dict[str, Callable[[RunContext], dict[str, Any]]] = {
+    "fetch_reference": fetch_reference,
+    "fetch_current": fetch_current,
+    "detect": detect,
+    "append": append,
+    "retrain": retrain,
+    "publish": publish,
+    "alert": alert,
+}
+DATA_STEPS = ("fetch_reference", "fetch_current", "detect", "append")
+
+
+def step_names() -> list[str]:
+    return list(STEPS)
