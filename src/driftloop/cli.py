@@ -137,9 +137,14 @@ def print_report(report: Any) -> None:
     for c in report.columns:
         drifted = "[red]yes[/]" if c.drifted else ("skipped" if c.skipped else "no")
         table.add_row(
-            c.name, c.kind, c.method, fmt_number(c.statistic), fmt_p(c.p_value),
-            fmt_number(c.threshold), drifted,
-        )  # fmt: skip
+            c.name,
+            c.kind,
+            c.method,
+            fmt_number(c.statistic),
+            fmt_p(c.p_value),
+            fmt_number(c.threshold),
+            drifted,
+        )
     out.print(table)
     for e in report.excluded:
         out.print(f"[dim]not tested: {e.name} ({e.kind}): {e.reason}[/]")
@@ -309,7 +314,9 @@ def demo(
         raise typer.Exit(EXIT_ERROR)
 
 
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="The pipeline's driftloop.yaml.")]
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The pipeline's driftloop.yaml.")
+]
 
 
 def _config(path: Path) -> Any:
@@ -323,13 +330,22 @@ def run(
     config: ConfigOption,
     start: Annotated[str | None, typer.Option(help="Window start YYYY-MM-DD (inclusive).")] = None,
     end: Annotated[str | None, typer.Option(help="Window end YYYY-MM-DD (inclusive).")] = None,
-    resume: Annotated[str | None, typer.Option(help="Continue this failed run from its failed step.")] = None,
-    trigger: Annotated[str, typer.Option(help="Recorded trigger: manual, cron or webhook.")] = "manual",
+    resume: Annotated[
+        str | None, typer.Option(help="Continue this failed run from its failed step.")
+    ] = None,
+    trigger: Annotated[
+        str, typer.Option(help="Recorded trigger: manual, cron or webhook.")
+    ] = "manual",
 ) -> None:
     """Run the loop once: fetch, detect, append; on drift retrain, publish, alert."""
     from driftloop.pipeline.runner import Runner
 
-    marks = {"done": "[green]✓[/]", "skipped": "[dim]-[/]", "failed": "[red]✗[/]", "empty": "[yellow]∅[/]"}
+    marks = {
+        "done": "[green]✓[/]",
+        "skipped": "[dim]-[/]",
+        "failed": "[red]✗[/]",
+        "empty": "[yellow]∅[/]",
+    }
 
     def show(name: str, status: str, result: dict[str, Any] | None) -> None:
         detail = _step_summary(name, status, result or {})
@@ -343,9 +359,15 @@ def run(
             raise ConfigError("Pass both --start and --end, or neither.")
         runner = Runner(cfg, printer=lambda text: out.print(text, markup=False, style="yellow"))
         outcome = runner.run(start=first, end=last, trigger=trigger, resume=resume, on_step=show)
-    out.print(f"run {outcome.run_id}: {outcome.status} ({outcome.window[0]} to {outcome.window[1]})")
+    out.print(
+        f"run {outcome.run_id}: {outcome.status} ({outcome.window[0]} to {outcome.window[1]})"
+    )
     if outcome.status == "failed":
-        err.print(f"[bold red]error:[/] {outcome.error}. Resume with: driftloop run --config {config} --resume {outcome.run_id}", soft_wrap=True)
+        err.print(
+            f"[bold red]error:[/] {outcome.error}. "
+            f"Resume with: driftloop run --config {config} --resume {outcome.run_id}",
+            soft_wrap=True,
+        )
         raise typer.Exit(EXIT_ERROR)
 
 
@@ -367,7 +389,8 @@ def _step_summary(name: str, status: str, result: dict[str, Any]) -> str:
     if name == "publish":
         return f"v{result.get('version')}: {len(result.get('files', []))} files"
     if name == "alert":
-        return f"queued {result.get('queued')}; sent {result.get('sent')}, pending {result.get('pending')}"
+        queued, sent, pending = (result.get(k) for k in ("queued", "sent", "pending"))
+        return f"queued {queued}; sent {sent}, pending {pending}"
     return ""
 
 
@@ -389,7 +412,9 @@ def runs(
         if run_id is not None:
             record = store.run(run_id)
             if record is None:
-                raise ConfigError(f"No run '{run_id}'. List runs with: driftloop runs --config {config}.")
+                raise ConfigError(
+                    f"No run '{run_id}'. List runs with: driftloop runs --config {config}."
+                )
             out.print_json(_json.dumps(record, default=str))
             return
         records = store.runs(cfg.pipeline, limit)
@@ -403,15 +428,29 @@ def runs(
         verdict = r.get("verdict") or {}
         drift = ("yes" if verdict.get("dataset_drift") else "no") if verdict else "-"
         window = f"{r['window_start']}..{r['window_end']}"
-        table.add_row(r["run_id"], r["trigger"], window, r["status"], drift, str(r.get("model_outcome") or "")[:60])
+        table.add_row(
+            r["run_id"],
+            r["trigger"],
+            window,
+            r["status"],
+            drift,
+            str(r.get("model_outcome") or "")[:60],
+        )
     out.print(table)
 
 
 @app.command()
 def step(
-    name: Annotated[str, typer.Argument(help="fetch_reference, fetch_current, detect, append, retrain, publish, alert")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="fetch_reference, fetch_current, detect, append, retrain, publish, alert"
+        ),
+    ],
     config: ConfigOption,
-    run_id: Annotated[str | None, typer.Option("--run-id", help="The run this step belongs to.")] = None,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="The run this step belongs to.")
+    ] = None,
     start: Annotated[str | None, typer.Option(help="Window start (new runs).")] = None,
     end: Annotated[str | None, typer.Option(help="Window end (new runs).")] = None,
 ) -> None:
@@ -429,7 +468,10 @@ def step(
     payload = {"run_id": run, "step": name, **result}
     print(_json.dumps(payload, default=str))
     if any(key.startswith("KESTRA_") for key in os.environ):
-        outputs = {"run_id": run, **{k: v for k, v in result.items() if isinstance(v, bool | int | float | str)}}
+        outputs = {
+            "run_id": run,
+            **{k: v for k, v in result.items() if isinstance(v, bool | int | float | str)},
+        }
         print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
     if result.get("status") == "failed":
         raise typer.Exit(EXIT_ERROR)
@@ -459,7 +501,9 @@ def config_check(config: ConfigOption) -> None:
 
 @app.command()
 def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the example config.")] = Path("driftloop.yaml"),
+    path: Annotated[Path, typer.Argument(help="Where to write the example config.")] = Path(
+        "driftloop.yaml"
+    ),
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write a commented example driftloop.yaml."""

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 from typing import Any, Literal, Self
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -45,7 +44,7 @@ class _Model(BaseModel):
 
 
 class SourceConfig(_Model):
-    """Where a table comes from: a file/URL (``uri``) or a database (``url`` + ``table``/``query``)."""
+    """Where a table comes from: a file/URL (``uri``) or a database (``url`` + table/query)."""
 
     uri: str | None = Field(None, description="CSV/Parquet path, http(s):// or s3:// URL")
     url: SecretStr | None = Field(None, description="SQLAlchemy URL; ${ENV} references allowed")

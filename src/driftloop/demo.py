@@ -1,7 +1,7 @@
 """The demo: the whole loop on embedded defaults, over synthetic bike-sharing data.
 
 Seeds the reference (January 2011) into a SQLite warehouse, then runs the loop for each month of
-February–December 2011: fetch, detect, append; on drift alert (console), retrain with the default
+February-December 2011: fetch, detect, append; on drift alert (console), retrain with the default
 bike trainer, register in MLflow (sqlite), promote only if better, publish to a local folder.
 Everything lands under ``.driftloop/demo/``; no server is needed.
 """
@@ -20,7 +20,7 @@ from driftloop.config import PipelineConfig, load_config
 from driftloop.data.demo import bike_sharing
 from driftloop.data.sources import filter_window
 from driftloop.data.warehouse import Warehouse
-from driftloop.pipeline.runner import RunOutcome, Runner
+from driftloop.pipeline.runner import Runner, RunOutcome
 
 __all__ = ["DEMO_COLUMNS", "demo_config", "run_demo"]
 
@@ -45,7 +45,9 @@ def demo_config(root: Path) -> dict[str, Any]:
         "reference": {"url": warehouse, "table": "reference"},
         "current": {"uri": str(root / "data" / "day.csv"), "date_column": "dteday"},
         "columns": DEMO_COLUMNS,
-        "detection": {"columns": {"season": {"kind": "categorical"}, "weathersit": {"kind": "categorical"}}},
+        "detection": {
+            "columns": {"season": {"kind": "categorical"}, "weathersit": {"kind": "categorical"}}
+        },
         "append": {"table": "current"},
         "on_drift": {"when": {"dataset_drift": True, "degradation": False}},
         "alerts": {"console": True, "cooldown_hours": 24},
@@ -55,7 +57,7 @@ def demo_config(root: Path) -> dict[str, Any]:
             "time_column": "dteday",
             "exclude": ["instant", "casual", "registered"],
             "slice_columns": ["season", "weathersit"],
-            "intended_use": "Daily bike-rental demand forecasts for fleet planning (synthetic demo).",
+            "intended_use": "Daily bike-rental demand for fleet planning (synthetic demo).",
         },
         "model": {"name": "bike-demand"},
         "schedule": {"cron": "0 11 * * MON", "timezone": "UTC", "window_days": 7},
@@ -93,7 +95,10 @@ def _actions(outcome: RunOutcome) -> str:
         verdict = "promoted" if trained["promoted"] else "rejected"
         champion = trained.get("champion_score")
         vs = f" vs {champion:.3f}" if champion is not None else ""
-        parts.append(f"model v{trained['version']} {verdict} ({trained['metric']} {trained['score']:.3f}{vs})")
+        parts.append(
+            f"model v{trained['version']} {verdict} "
+            f"({trained['metric']} {trained['score']:.3f}{vs})"
+        )
     if (r.get("publish") or {}).get("files"):
         parts.append(f"published v{r['publish']['version']}")
     sent = r.get("alert") or {}
@@ -105,9 +110,14 @@ def _actions(outcome: RunOutcome) -> str:
 def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
     """Run the demo loop; print each window's verdict and actions; return the outcomes."""
     started = time.perf_counter()
-    console.print("[bold]driftloop demo[/] · the whole loop on synthetic bike-sharing data (UCI day.csv schema)")
+    console.print(
+        "[bold]driftloop demo[/] · the whole loop on synthetic bike-sharing data "
+        "(UCI day.csv schema)"
+    )
     config = _prepare(root)
-    console.print(f"reference: January 2011 seeded into {config.stores.warehouse.get_secret_value()}")
+    console.print(
+        f"reference: January 2011 seeded into {config.stores.warehouse.get_secret_value()}"
+    )
     alerts: list[str] = []
     runner = Runner(config, printer=alerts.append)
     outcomes = []
@@ -117,8 +127,12 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
         verdict = outcome.verdict or {}
         flag = "[red]DRIFT   [/]" if verdict.get("dataset_drift") else "[green]no drift[/]"
         drifted = ", ".join(verdict.get("drifted", [])) or "-"
-        console.print(f"{start:%Y-%m}  {flag} {verdict.get('share_drifted', 0):4.0%}  features: {drifted}")
-        console.print(f"         {_actions(outcome) or 'appended; nothing else to do'}", style="dim")
+        console.print(
+            f"{start:%Y-%m}  {flag} {verdict.get('share_drifted', 0):4.0%}  features: {drifted}"
+        )
+        console.print(
+            f"         {_actions(outcome) or 'appended; nothing else to do'}", style="dim"
+        )
         if outcome.status == "failed":
             console.print(f"         [red]failed[/]: {outcome.error}")
         outcomes.append(outcome)
@@ -132,7 +146,10 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
         console.print(alerts[0], markup=False)
     console.print(f"reports: {config.stores.reports}/{config.pipeline}/*.html")
     console.print(f"runs:    driftloop runs --config {root / 'driftloop.yaml'}")
-    console.print(f"models:  driftloop model list bike-demand --registry {config.stores.mlflow.get_secret_value()}")
+    console.print(
+        "models:  driftloop model list bike-demand --registry "
+        + config.stores.mlflow.get_secret_value()
+    )
     _write_yaml(root)
     return outcomes
 

@@ -89,7 +89,8 @@ def build_alert(
     for c in drifted[:top]:
         p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
         lines.append(
-            f"• `{c['name']}` {c['method']} = {fmt_number(c['statistic'])}{p} (threshold {fmt_number(c['threshold'])})"
+            f"• `{c['name']}` {c['method']} = {fmt_number(c['statistic'])}{p} "
+            f"(threshold {fmt_number(c['threshold'])})"
         )
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
@@ -121,16 +122,25 @@ def build_alert(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
     )
     fingerprint = json.dumps(
-        {"pipeline": pipeline, "drifted": sorted(c["name"] for c in drifted),
-         "degradation": sorted(f"{a['feature']}:{a['kind']}" for a in degradation)},
+        {
+            "pipeline": pipeline,
+            "drifted": sorted(c["name"] for c in drifted),
+            "degradation": sorted(f"{a['feature']}:{a['kind']}" for a in degradation),
+        },
         sort_keys=True,
-    )  # fmt: skip
+    )
     payload = {
-        "pipeline": pipeline, "run_id": run_id, "window_start": window[0], "window_end": window[1],
-        "dataset_drift": report["dataset_drift"], "share_drifted": report["share_drifted"],
-        "drifted_features": [c["name"] for c in drifted], "degradation": degradation,
-        "report": report_location, "model": model_outcome,
-    }  # fmt: skip
+        "pipeline": pipeline,
+        "run_id": run_id,
+        "window_start": window[0],
+        "window_end": window[1],
+        "dataset_drift": report["dataset_drift"],
+        "share_drifted": report["share_drifted"],
+        "drifted_features": [c["name"] for c in drifted],
+        "degradation": degradation,
+        "report": report_location,
+        "model": model_outcome,
+    }
     text = "\n".join([head, summary, *lines, *broken, " · ".join(context)])
     return Alert(text, blocks, payload, fingerprint)
 
@@ -149,7 +159,7 @@ class ConsoleSender:
 
 
 class SlackSender:
-    """A Slack incoming webhook via slack_sdk, retrying 429 (Retry-After), 5xx and connection errors."""
+    """A Slack incoming webhook (slack_sdk), retrying 429 (Retry-After), 5xx, connection errors."""
 
     channel = "slack"
 

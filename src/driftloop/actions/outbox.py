@@ -96,7 +96,7 @@ class Outbox:
                         status=status,
                         attempts=0,
                         created_at=now(),
-                    )  # fmt: skip
+                    )
                 )
                 statuses[channel] = status
         return statuses

@@ -136,7 +136,7 @@ class RunStore:
                     window_end=end,
                     status="running",
                     started_at=now(),
-                )  # fmt: skip
+                )
             )
             conn.execute(
                 STEPS.insert(),
@@ -210,7 +210,7 @@ class RunStore:
                 seconds=round(seconds, 4),
                 result=json.dumps(result, default=str) if result is not None else None,
                 error=error,
-            )  # fmt: skip
+            )
         )
 
     # -- lock ----------------------------------------------------------------------------------

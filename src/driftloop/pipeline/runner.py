@@ -88,21 +88,34 @@ class Runner:
         finally:
             self.store.release(cfg.pipeline, run_id)
 
-    def _reopen(self, run_id: str) -> tuple[str, dt.date | None, dt.date | None, str, dict[str, dict[str, Any]]]:
+    def _reopen(
+        self, run_id: str
+    ) -> tuple[str, dt.date | None, dt.date | None, str, dict[str, dict[str, Any]]]:
         record = self.store.run(run_id)
         if record is None:
-            raise ConfigError(f"No run '{run_id}' in the warehouse. List runs with: driftloop runs.")
+            raise ConfigError(
+                f"No run '{run_id}' in the warehouse. List runs with: driftloop runs."
+            )
         if record["pipeline"] != self.config.pipeline:
-            raise ConfigError(f"Run '{run_id}' belongs to pipeline '{record['pipeline']}', not '{self.config.pipeline}'.")
+            raise ConfigError(
+                f"Run '{run_id}' belongs to pipeline '{record['pipeline']}', "
+                f"not '{self.config.pipeline}'."
+            )
         if record["status"] in ("succeeded", "empty"):
             raise ConfigError(f"Run '{run_id}' already {record['status']}; nothing to resume.")
         holder = self.store.holder(self.config.pipeline)
         if holder is not None and holder["run_id"] == run_id:
             from driftloop.pipeline.records import LockedError
 
-            raise LockedError(f"Run '{run_id}' is still running (pid {holder['pid']} on {holder['host']}).")
+            raise LockedError(
+                f"Run '{run_id}' is still running (pid {holder['pid']} on {holder['host']})."
+            )
         self.store.reopen_run(run_id)
-        done = {s["step"]: s["result"] or {} for s in record["steps"] if s["status"] in ("done", "skipped")}
+        done = {
+            s["step"]: s["result"] or {}
+            for s in record["steps"]
+            if s["status"] in ("done", "skipped")
+        }
         start = dt.date.fromisoformat(record["window_start"]) if record["window_start"] else None
         end = dt.date.fromisoformat(record["window_end"]) if record["window_end"] else None
         return run_id, start, end, record["trigger"], done
@@ -129,20 +142,26 @@ class Runner:
                 result = step(ctx)
             except Skip as why:
                 result = {"skipped": str(why)}
-                self.store.finish_step(ctx.run_id, name, "skipped", time.perf_counter() - started, result)
+                self.store.finish_step(
+                    ctx.run_id, name, "skipped", time.perf_counter() - started, result
+                )
                 ctx.results[name] = result
                 self._tell(on_step, name, "skipped", result)
                 continue
             except EmptyDataError as empty:
                 if name != "fetch_current":
                     raise
-                self.store.finish_step(ctx.run_id, name, "empty", time.perf_counter() - started, error=str(empty))
+                self.store.finish_step(
+                    ctx.run_id, name, "empty", time.perf_counter() - started, error=str(empty)
+                )
                 self._tell(on_step, name, "empty", {"message": str(empty)})
                 self.store.finish_run(ctx.run_id, "empty", error=str(empty))
                 return RunOutcome(ctx.run_id, "empty", ctx.window, ctx.results, str(empty))
             except (DriftloopError, OSError) as err:
                 failure = f"{name}: {err}"
-                self.store.finish_step(ctx.run_id, name, "failed", time.perf_counter() - started, error=str(err))
+                self.store.finish_step(
+                    ctx.run_id, name, "failed", time.perf_counter() - started, error=str(err)
+                )
                 if name == "retrain":
                     ctx.results["retrain"] = {"error": str(err)}
                 self._tell(on_step, name, "failed", {"error": str(err)})

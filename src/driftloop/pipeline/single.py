@@ -37,8 +37,13 @@ def run_step(
         run_id = store.create_run(config.pipeline, "step", start, end, list(STEPS), run_id=run_id)
     record = store.run(run_id)
     assert record is not None
-    done = {s["step"]: s["result"] or {} for s in record["steps"] if s["status"] in ("done", "skipped")}
-    window = [dt.date.fromisoformat(record[k]) if record[k] else None for k in ("window_start", "window_end")]
+    done = {
+        s["step"]: s["result"] or {} for s in record["steps"] if s["status"] in ("done", "skipped")
+    }
+    window = [
+        dt.date.fromisoformat(record[k]) if record[k] else None
+        for k in ("window_start", "window_end")
+    ]
     ctx = RunContext(config, run_id, window[0], window[1], record["trigger"], done)
     store.start_step(run_id, name)
     started = time.perf_counter()
@@ -57,5 +62,7 @@ def run_step(
         return run_id, {"status": "failed", "error": str(err)}
     store.finish_step(run_id, name, status, time.perf_counter() - started, result)
     if name == list(STEPS)[-1]:
-        store.finish_run(run_id, "succeeded", verdict=ctx.results.get("detect") or done.get("detect"))
+        store.finish_run(
+            run_id, "succeeded", verdict=ctx.results.get("detect") or done.get("detect")
+        )
     return run_id, {"status": status, **result}

@@ -22,7 +22,7 @@ from driftloop.errors import ConfigError
 __all__ = ["STEPS", "RunContext", "Skip", "step_names"]
 
 
-class Skip(Exception):  # noqa: N818 - a signal, not an error
+class Skip(Exception):
     """Raised by a step that has nothing to do; the message says why."""
 
 
@@ -51,7 +51,8 @@ class RunContext:
         path = self.file(name)
         if not path.exists():
             raise ConfigError(
-                f"Step input '{path}' is missing: run the '{producer}' step of run {self.run_id} first."
+                f"Step input '{path}' is missing: run the '{producer}' step of run "
+                f"{self.run_id} first."
             )
         return pl.read_parquet(path)
 
@@ -178,7 +179,7 @@ def _fires(ctx: RunContext, action: str) -> None:
 
 
 def training_frame(ctx: RunContext) -> pl.DataFrame:
-    """The reference plus every window this pipeline appended, aligned on the reference's columns."""
+    """The reference plus every window this pipeline appended, on the reference's columns."""
     from driftloop.data.warehouse import Warehouse
 
     cfg = ctx.config
@@ -189,11 +190,8 @@ def training_frame(ctx: RunContext) -> pl.DataFrame:
     finally:
         warehouse.close()
     common = [c for c in reference.columns if c in appended.columns]
-    frames = [
-        reference.select(common),
-        appended.select(common).cast(reference.select(common).schema),
-    ]  # type: ignore[arg-type]
-    return pl.concat(frames, how="vertical")
+    schema = reference.select(common).schema
+    return pl.concat([reference.select(common), appended.select(common).cast(schema)])
 
 
 def retrain(ctx: RunContext) -> dict[str, Any]:
@@ -207,20 +205,33 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
     assert cfg.training is not None and cfg.model is not None
     t = cfg.training
     spec = TrainingSpec(
-        target=t.target, entry_point=t.entry_point, features=tuple(t.features) if t.features else None,
-        exclude=tuple(t.exclude), time_column=t.time_column, holdout=t.holdout, metric=t.metric,
-        params=dict(t.params), slice_columns=tuple(t.slice_columns),
-    )  # fmt: skip
+        target=t.target,
+        entry_point=t.entry_point,
+        features=tuple(t.features) if t.features else None,
+        exclude=tuple(t.exclude),
+        time_column=t.time_column,
+        holdout=t.holdout,
+        metric=t.metric,
+        params=dict(t.params),
+        slice_columns=tuple(t.slice_columns),
+    )
     registry = Registry(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
     detected = ctx.results["detect"]
     trigger = f"{ctx.trigger} run {ctx.run_id}: " + "; ".join(detected["reasons"])
     if detected["drifted"]:
         trigger += " (" + ", ".join(detected["drifted"][:8]) + ")"
     result = run_retrain(
-        training_frame(ctx), spec, registry, name=cfg.model.name, experiment=cfg.model.experiment or cfg.pipeline,
-        trigger=trigger, drift=_load_report(ctx), margin=t.margin, intended_use=t.intended_use,
+        training_frame(ctx),
+        spec,
+        registry,
+        name=cfg.model.name,
+        experiment=cfg.model.experiment or cfg.pipeline,
+        trigger=trigger,
+        drift=_load_report(ctx),
+        margin=t.margin,
+        intended_use=t.intended_use,
         report_path=Path(detected["report_html"]),
-    )  # fmt: skip
+    )
     return result.to_dict()
 
 
@@ -232,11 +243,16 @@ def _load_report(ctx: RunContext) -> Any:
         ColumnDrift(**{k: v for k, v in c.items() if k != "histogram"}) for c in data["columns"]
     )
     return DriftReport(
-        dataset_drift=data["dataset_drift"], drift_share=data["drift_share"], share_drifted=data["share_drifted"],
-        columns=columns, degradation=tuple(DegradationAlert(**a) for a in data["degradation"]),
-        excluded=tuple(ExcludedColumn(**e) for e in data["excluded"]), reference_rows=data["reference_rows"],
-        current_rows=data["current_rows"], fdr=data["fdr"],
-    )  # fmt: skip
+        dataset_drift=data["dataset_drift"],
+        drift_share=data["drift_share"],
+        share_drifted=data["share_drifted"],
+        columns=columns,
+        degradation=tuple(DegradationAlert(**a) for a in data["degradation"]),
+        excluded=tuple(ExcludedColumn(**e) for e in data["excluded"]),
+        reference_rows=data["reference_rows"],
+        current_rows=data["current_rows"],
+        fdr=data["fdr"],
+    )
 
 
 def publish(ctx: RunContext) -> dict[str, Any]:
@@ -315,9 +331,14 @@ def alert(ctx: RunContext) -> dict[str, Any]:
             report = ctx.results["detect"]
             full = json.loads(ctx.file("report.json").read_text())
             message = build_alert(
-                cfg.pipeline, ctx.run_id, ctx.window, full, report_location=report["report_html"],
-                model_outcome=model_outcome(ctx.results), top=cfg.alerts.top_features,
-            )  # fmt: skip
+                cfg.pipeline,
+                ctx.run_id,
+                ctx.window,
+                full,
+                report_location=report["report_html"],
+                model_outcome=model_outcome(ctx.results),
+                top=cfg.alerts.top_features,
+            )
             cooldown = _dt.timedelta(hours=cfg.alerts.cooldown_hours)
             statuses = outbox.enqueue(
                 cfg.pipeline, ctx.run_id, message, [s.channel for s in senders], cooldown
