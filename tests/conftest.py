@@ -157,3 +157,63 @@ def s3_env(s3_server: S3Server, monkeypatch: pytest.MonkeyPatch) -> S3Server:
     for key, value in s3_server.env().items():
         monkeypatch.setenv(key, value)
     return s3_server
+
+
+class SlackReceiver:
+    """A local HTTP server standing in for a Slack incoming webhook.
+
+    ``script`` holds the answers to give, in order (status, body, headers); once it is empty
+    every request gets ``200 ok``. ``received`` holds every request body that got a 200.
+    """
+
+    def __init__(self) -> None:
+        self.script: list[tuple[int, str, dict[str, str]]] = []
+        self.received: list[dict[str, Any]] = []
+        self.requests = 0
+        self.down = False
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                import json
+
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with receiver._lock:
+                    receiver.requests += 1
+                    if receiver.down:
+                        status, text, headers = 500, "service_unavailable", {}
+                    elif receiver.script:
+                        status, text, headers = receiver.script.pop(0)
+                    else:
+                        status, text, headers = 200, "ok", {}
+                    if status == 200:
+                        receiver.received.append(json.loads(body))
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Type", "text/plain")
+                self.send_header("Content-Length", str(len(text)))
+                self.end_headers()
+                self.wfile.write(text.encode())
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/secret-token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def texts(self) -> list[str]:
+        return [str(r.get("text", "")) for r in self.received]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackReceiver]:
+    receiver = SlackReceiver()
+    yield receiver
+    receiver.close()

@@ -221,17 +221,16 @@ def load_config(
         cause = err.errors()[0].get("ctx", {}).get("error")
         if isinstance(cause, ConfigError):
             raise cause from None
-        message = describe_validation_error(err, "")
-        raise ConfigError(f"{where}: {_hide_secret_values(message, err)}") from None
+        message = describe_validation_error(err, "", hide=_secret_bearing)
+        raise ConfigError(f"{where}: {message}") from None
 
 
-def _hide_secret_values(message: str, err: ValidationError) -> str:
-    """Never echo a value that came from a secret-bearing field."""
-    loc = [str(p) for p in err.errors()[0]["loc"]]
-    secret_words = ("url", "token", "secret", "webhook_url", "headers", "warehouse", "mlflow")
-    if any(part in secret_words for part in loc):
-        return re.sub(r" = .*?: ", " = <hidden>: ", message, count=1)
-    return message
+_SECRET_FIELDS = ("url", "token", "hmac_secret", "webhook_url", "headers", "warehouse", "mlflow")
+
+
+def _secret_bearing(path: list[str], value: Any) -> bool:
+    """Never echo a secret field's value, nor a structure (it may hold one)."""
+    return isinstance(value, dict | list) or any(part in _SECRET_FIELDS for part in path)
 
 
 def config_schema() -> dict[str, Any]:

@@ -6,6 +6,7 @@ Validated once here; the engine trusts them afterwards.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -121,15 +122,29 @@ def load_settings(config: DetectionSettings | dict[str, Any] | None) -> Detectio
         raise ConfigError(describe_validation_error(err, "detection")) from None
 
 
-def describe_validation_error(err: ValidationError, prefix: str) -> str:
-    """One line naming the first bad field's path, its value and what was expected."""
+def describe_validation_error(
+    err: ValidationError, prefix: str, hide: Callable[[list[str], Any], bool] | None = None
+) -> str:
+    """One line naming the first bad field's path, its value and what was expected.
+
+    ``hide(path, value)`` says when a value must not be shown (a secret, or a structure that may
+    hold one); it is then written ``<hidden>``.
+    """
     first = err.errors()[0]
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, ConfigError):
         return str(cause)
-    path = ".".join(str(p) for p in (prefix, *first["loc"]) if p != "")
-    value = first.get("input")
+    parts = [str(p) for p in (prefix, *first["loc"]) if p != ""]
+    path = ".".join(parts)
+    value: Any = first.get("input")
+    if hide is not None and hide(parts, value):
+        value = _Hidden()
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         return f"Unknown setting '{path}'. Remove it or check its spelling."
     return f"Invalid setting '{path}' = {value!r}: {message}."
+
+
+class _Hidden:
+    def __repr__(self) -> str:
+        return "<hidden>"

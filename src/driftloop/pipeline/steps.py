@@ -261,8 +261,8 @@ def publish(ctx: RunContext) -> dict[str, Any]:
     from driftloop.model.registry import Registry
 
     _fires(ctx, "publish")
-    trained = ctx.results.get("retrain")
-    if not trained:
+    trained = ctx.results.get("retrain") or {}
+    if "version" not in trained:
         raise Skip("nothing was retrained")
     if not trained["promoted"]:
         raise Skip(f"version {trained['version']} was not promoted")

@@ -1,0 +1,59 @@
+"""A bike-sharing pipeline on real parts, configurable per test."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from driftloop.config import PipelineConfig, load_config
+from driftloop.data.demo import bike_sharing
+from driftloop.data.sources import filter_window
+from driftloop.data.warehouse import Warehouse
+from driftloop.demo import demo_config, month
+
+MakePipeline = Callable[..., PipelineConfig]
+
+
+@pytest.fixture(scope="session")
+def bikes() -> pl.DataFrame:
+    return bike_sharing()
+
+
+@pytest.fixture
+def make_pipeline(tmp_path: Path, bikes: pl.DataFrame) -> MakePipeline:
+    """Build a pipeline config (the demo's, on tmp_path) with overrides, reference seeded."""
+
+    def make(
+        warehouse: str | None = None,
+        mlflow: str | None = None,
+        seed: bool = True,
+        **overrides: Any,
+    ) -> PipelineConfig:
+        raw = demo_config(tmp_path)
+        (tmp_path / "data").mkdir(exist_ok=True)
+        if not (tmp_path / "data" / "day.csv").exists():
+            bikes.write_csv(tmp_path / "data" / "day.csv")
+        if warehouse is not None:
+            raw["stores"]["warehouse"] = warehouse
+            raw["reference"] = {"url": warehouse, "table": "reference"}
+        if mlflow is not None:
+            raw["stores"]["mlflow"] = mlflow
+        for key, value in overrides.items():
+            section, _, field = key.partition("__")
+            if field:
+                raw.setdefault(section, {})[field] = value
+            else:
+                raw[section] = value
+        config = load_config(raw)
+        if seed:
+            reference = filter_window(bikes, "dteday", *month(2011, 1))
+            Warehouse(config.stores.warehouse.get_secret_value()).seed(
+                reference, table="reference", if_exists="replace"
+            )
+        return config
+
+    return make

@@ -1,0 +1,102 @@
+"""driftloop.yaml: validation, ${ENV} secrets, errors naming the field, schema and init."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from driftloop.cli import app
+from driftloop.config import load_config
+from driftloop.errors import ConfigError
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "bike_sharing" / "driftloop.yaml"
+ENV = {
+    "DRIFTLOOP_WAREHOUSE_URL": "postgresql://app:pg-secret-1@127.0.0.1:5432/ml",
+    "BIKE_DATA_URL": "https://example.org/day.csv",
+    "SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/slack-secret-2",
+    "DRIFTLOOP_WEBHOOK_TOKEN": "hook-secret-3",
+}
+SECRETS = ("pg-secret-1", "slack-secret-2", "hook-secret-3")
+
+
+def test_example_config_loads_with_secrets_resolved_and_hidden() -> None:
+    config = load_config(EXAMPLE, env=ENV)
+    assert config.pipeline == "bike-sharing" and config.schedule and config.schedule.cron == "0 11 * * MON"
+    assert config.alerts.slack is not None
+    assert config.alerts.slack.webhook_url.get_secret_value() == ENV["SLACK_WEBHOOK_URL"]
+    dumped = repr(config) + str(config.model_dump()) + config.model_dump_json()
+    for secret in SECRETS:
+        assert secret not in dumped
+
+
+def test_missing_environment_variable() -> None:
+    env = {k: v for k, v in ENV.items() if k != "SLACK_WEBHOOK_URL"}
+    with pytest.raises(ConfigError, match=r"^Config 'alerts\.slack\.webhook_url' references \$\{SLACK_WEBHOOK_URL\}, which is not set in the environment\. Export SLACK_WEBHOOK_URL or remove the reference\.$"):
+        load_config(EXAMPLE, env=env)
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"detection": {"drift_share": 2}}, r"Invalid setting 'detection\.drift_share' = 2: Input should be less than or equal to 1\.$"),
+        ({"alerts": {"cooldown_hours": -1}}, r"Invalid setting 'alerts\.cooldown_hours' = -1: Input should be greater than or equal to 0\.$"),
+        ({"schedule": {"crn": "x"}}, r"Unknown setting 'schedule\.crn'\. Remove it or check its spelling\.$"),
+        ({"pipeline": "9 lives"}, r"Invalid setting 'pipeline' = '9 lives': Value error, use letters, digits, '-' and '_', starting with a letter\.$"),
+        ({"current": {"uri": "a.csv", "url": "sqlite:///x.db", "table": "t"}}, r"Invalid setting 'current' = <hidden>: Value error, set exactly one of 'uri' \(a file or URL\) or 'url' \(a database\)\.$"),
+        ({"training": None}, r"Value error, on_drift\.retrain needs the 'training' and 'model' sections\.$"),
+        ({"detection": {"method": "kss"}}, r"^Unknown drift method 'kss' for detection\.method\. Valid methods: auto"),
+    ],
+    ids=["range", "negative", "typo", "name", "two sources", "retrain without training", "method"],
+)
+def test_errors_name_the_field_and_value(patch: dict, message: str) -> None:
+    import yaml
+
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    raw.update(patch)
+    with pytest.raises(ConfigError, match=message) as info:
+        load_config(raw, env=ENV)
+    for secret in SECRETS:
+        assert secret not in str(info.value)
+
+
+def test_secret_values_are_never_echoed_in_errors() -> None:
+    import yaml
+
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    raw["alerts"]["slack"] = {"webhook_url": "${SLACK_WEBHOOK_URL}", "retries": "many"}
+    with pytest.raises(ConfigError) as info:
+        load_config(raw, env=ENV)
+    assert "alerts.slack.retries" in str(info.value) and "slack-secret-2" not in str(info.value)
+    raw["alerts"]["slack"] = {"webhook_url": 12345}
+    with pytest.raises(ConfigError) as info:
+        load_config(raw, env=ENV)
+    assert "12345" not in str(info.value) and "<hidden>" in str(info.value)
+
+
+def test_schema_and_init_and_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    runner = CliRunner()
+    schema = json.loads(runner.invoke(app, ["config", "schema"]).output)
+    assert schema["title"] == "PipelineConfig" and "pipeline" in schema["required"]
+    target = tmp_path / "driftloop.yaml"
+    assert runner.invoke(app, ["init", str(target)]).exit_code == 0
+    again = runner.invoke(app, ["init", str(target)])
+    assert again.exit_code == 2 and "already exists. Use --force to overwrite it." in again.output
+    for key, value in ENV.items():
+        monkeypatch.setenv(key, value)
+    checked = runner.invoke(app, ["config", "check", "--config", str(target)])
+    assert checked.exit_code == 0 and "valid (pipeline 'bike-sharing')" in checked.output
+    for secret in SECRETS:
+        assert secret not in checked.output
+
+
+def test_config_errors_on_the_command_line_are_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("pipeline: x\nreference: {uri: a.csv}\ncurrent: {uri: b.csv}\non_drift: {retrain: false}\nalerts: {cooldown_hours: soon}\n")
+    proc = subprocess.run([sys.executable, "-m", "driftloop", "config", "check", "--config", str(bad)], capture_output=True, text=True)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == f"error: {bad}: Invalid setting 'alerts.cooldown_hours' = 'soon': Input should be a valid number, unable to parse string as a number."
