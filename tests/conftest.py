@@ -61,20 +61,32 @@ PG_ADMIN = "postgresql://root@127.0.0.1:5432/postgres"
 
 
 @pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A fresh PostgreSQL database on the local server, dropped after the test."""
+def pg_databases() -> Iterator[Any]:
+    """Make fresh PostgreSQL databases on the local server (``make(create=True)``); all dropped after."""
     import uuid
 
     import psycopg
 
-    name = f"driftloop_test_{uuid.uuid4().hex[:12]}"
+    names: list[str] = []
+
+    def make(create: bool = True) -> str:
+        name = f"driftloop_test_{uuid.uuid4().hex[:12]}"
+        names.append(name)
+        if create:
+            with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql://root@127.0.0.1:5432/{name}"
+
+    yield make
     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield f"postgresql://root@127.0.0.1:5432/{name}"
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        for name in names:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_url(pg_databases: Any) -> str:
+    """A fresh PostgreSQL database on the local server, dropped after the test."""
+    return str(pg_databases())
 
 
 @dataclass(frozen=True)
@@ -201,7 +213,9 @@ class SlackReceiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/secret-token"
+        self.url = (
+            f"http://127.0.0.1:{self.server.server_address[1]}/services/T000/B000/secret-token"
+        )
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def texts(self) -> list[str]:

@@ -26,7 +26,11 @@ SECRETS = ("pg-secret-1", "slack-secret-2", "hook-secret-3")
 
 def test_example_config_loads_with_secrets_resolved_and_hidden() -> None:
     config = load_config(EXAMPLE, env=ENV)
-    assert config.pipeline == "bike-sharing" and config.schedule and config.schedule.cron == "0 11 * * MON"
+    assert (
+        config.pipeline == "bike-sharing"
+        and config.schedule
+        and config.schedule.cron == "0 11 * * MON"
+    )
     assert config.alerts.slack is not None
     assert config.alerts.slack.webhook_url.get_secret_value() == ENV["SLACK_WEBHOOK_URL"]
     dumped = repr(config) + str(config.model_dump()) + config.model_dump_json()
@@ -36,20 +40,44 @@ def test_example_config_loads_with_secrets_resolved_and_hidden() -> None:
 
 def test_missing_environment_variable() -> None:
     env = {k: v for k, v in ENV.items() if k != "SLACK_WEBHOOK_URL"}
-    with pytest.raises(ConfigError, match=r"^Config 'alerts\.slack\.webhook_url' references \$\{SLACK_WEBHOOK_URL\}, which is not set in the environment\. Export SLACK_WEBHOOK_URL or remove the reference\.$"):
+    with pytest.raises(
+        ConfigError,
+        match=r"^Config 'alerts\.slack\.webhook_url' references \$\{SLACK_WEBHOOK_URL\}, which is not set in the environment\. Export SLACK_WEBHOOK_URL or remove the reference\.$",
+    ):
         load_config(EXAMPLE, env=env)
 
 
 @pytest.mark.parametrize(
     ("patch", "message"),
     [
-        ({"detection": {"drift_share": 2}}, r"Invalid setting 'detection\.drift_share' = 2: Input should be less than or equal to 1\.$"),
-        ({"alerts": {"cooldown_hours": -1}}, r"Invalid setting 'alerts\.cooldown_hours' = -1: Input should be greater than or equal to 0\.$"),
-        ({"schedule": {"crn": "x"}}, r"Unknown setting 'schedule\.crn'\. Remove it or check its spelling\.$"),
-        ({"pipeline": "9 lives"}, r"Invalid setting 'pipeline' = '9 lives': Value error, use letters, digits, '-' and '_', starting with a letter\.$"),
-        ({"current": {"uri": "a.csv", "url": "sqlite:///x.db", "table": "t"}}, r"Invalid setting 'current' = <hidden>: Value error, set exactly one of 'uri' \(a file or URL\) or 'url' \(a database\)\.$"),
-        ({"training": None}, r"Value error, on_drift\.retrain needs the 'training' and 'model' sections\.$"),
-        ({"detection": {"method": "kss"}}, r"^Unknown drift method 'kss' for detection\.method\. Valid methods: auto"),
+        (
+            {"detection": {"drift_share": 2}},
+            r"Invalid setting 'detection\.drift_share' = 2: Input should be less than or equal to 1\.$",
+        ),
+        (
+            {"alerts": {"cooldown_hours": -1}},
+            r"Invalid setting 'alerts\.cooldown_hours' = -1: Input should be greater than or equal to 0\.$",
+        ),
+        (
+            {"schedule": {"crn": "x"}},
+            r"Unknown setting 'schedule\.crn'\. Remove it or check its spelling\.$",
+        ),
+        (
+            {"pipeline": "9 lives"},
+            r"Invalid setting 'pipeline' = '9 lives': Value error, use letters, digits, '-' and '_', starting with a letter\.$",
+        ),
+        (
+            {"current": {"uri": "a.csv", "url": "sqlite:///x.db", "table": "t"}},
+            r"Invalid setting 'current' = <hidden>: Value error, set exactly one of 'uri' \(a file or URL\) or 'url' \(a database\)\.$",
+        ),
+        (
+            {"training": None},
+            r"Value error, on_drift\.retrain needs the 'training' and 'model' sections\.$",
+        ),
+        (
+            {"detection": {"method": "kss"}},
+            r"^Unknown drift method 'kss' for detection\.method\. Valid methods: auto",
+        ),
     ],
     ids=["range", "negative", "typo", "name", "two sources", "retrain without training", "method"],
 )
@@ -96,7 +124,16 @@ def test_schema_and_init_and_check(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_config_errors_on_the_command_line_are_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.yaml"
-    bad.write_text("pipeline: x\nreference: {uri: a.csv}\ncurrent: {uri: b.csv}\non_drift: {retrain: false}\nalerts: {cooldown_hours: soon}\n")
-    proc = subprocess.run([sys.executable, "-m", "driftloop", "config", "check", "--config", str(bad)], capture_output=True, text=True)
+    bad.write_text(
+        "pipeline: x\nreference: {uri: a.csv}\ncurrent: {uri: b.csv}\non_drift: {retrain: false}\nalerts: {cooldown_hours: soon}\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "driftloop", "config", "check", "--config", str(bad)],
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 2
-    assert proc.stderr.strip() == f"error: {bad}: Invalid setting 'alerts.cooldown_hours' = 'soon': Input should be a valid number, unable to parse string as a number."
+    assert (
+        proc.stderr.strip()
+        == f"error: {bad}: Invalid setting 'alerts.cooldown_hours' = 'soon': Input should be a valid number, unable to parse string as a number."
+    )

@@ -57,3 +57,22 @@ def make_pipeline(tmp_path: Path, bikes: pl.DataFrame) -> MakePipeline:
         return config
 
     return make
+
+
+def write_config(config: PipelineConfig, path: Path) -> Path:
+    """The config as YAML a subprocess can load (secrets written out: test values only)."""
+    import json
+
+    import yaml
+
+    raw = json.loads(config.model_dump_json())
+    for key in ("warehouse", "mlflow"):
+        raw["stores"][key] = getattr(config.stores, key).get_secret_value()
+    for side in ("reference", "current"):
+        source = getattr(config, side)
+        if source.url is not None:
+            raw[side]["url"] = source.url.get_secret_value()
+    if config.alerts.slack is not None:
+        raw["alerts"]["slack"]["webhook_url"] = config.alerts.slack.webhook_url.get_secret_value()
+    path.write_text(yaml.safe_dump(raw))
+    return path

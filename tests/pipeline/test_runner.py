@@ -32,14 +32,21 @@ def test_a_run_is_recorded_step_by_step(make_pipeline) -> None:
     assert record["status"] == "succeeded" and record["trigger"] == "manual"
     assert (record["window_start"], record["window_end"]) == ("2011-03-01", "2011-03-31")
     assert [(s["step"], s["status"]) for s in record["steps"]] == [
-        ("fetch_reference", "done"), ("fetch_current", "done"), ("detect", "done"), ("append", "done"),
-        ("retrain", "done"), ("publish", "done"), ("alert", "done"),
+        ("fetch_reference", "done"),
+        ("fetch_current", "done"),
+        ("detect", "done"),
+        ("append", "done"),
+        ("retrain", "done"),
+        ("publish", "done"),
+        ("alert", "done"),
     ]
     assert all(s["seconds"] is not None for s in record["steps"])
     assert record["verdict"]["dataset_drift"] is True and "temp" in record["verdict"]["drifted"]
     assert record["model_outcome"].startswith("v1 promoted to production")
     assert Path(record["report_path"]).is_file()
-    assert printed and printed[0].startswith("Dataset drift in 'bike-sharing' for 2011-03-01 to 2011-03-31")
+    assert printed and printed[0].startswith(
+        "Dataset drift in 'bike-sharing' for 2011-03-01 to 2011-03-31"
+    )
     assert (Path(config.stores.artifacts) / "bike-demand" / "1" / "model.skops").is_file()
 
 
@@ -47,8 +54,15 @@ def test_no_drift_means_no_actions(make_pipeline) -> None:
     config = make_pipeline()
     outcome = Runner(config).run(start=FEB[0], end=FEB[1])
     statuses = {k: ("skipped" if "skipped" in v else "done") for k, v in outcome.results.items()}
-    assert statuses == {"fetch_reference": "done", "fetch_current": "done", "detect": "done", "append": "done",
-                        "retrain": "skipped", "publish": "skipped", "alert": "skipped"}
+    assert statuses == {
+        "fetch_reference": "done",
+        "fetch_current": "done",
+        "detect": "done",
+        "append": "done",
+        "retrain": "skipped",
+        "publish": "skipped",
+        "alert": "skipped",
+    }
     assert outcome.results["retrain"]["skipped"] == "no drift that matters"
 
 
@@ -63,7 +77,9 @@ def test_rerunning_a_window_never_duplicates_rows(make_pipeline) -> None:
 def test_empty_window_is_an_empty_run(make_pipeline) -> None:
     config = make_pipeline()
     outcome = Runner(config).run(start=dt.date(2030, 1, 1), end=dt.date(2030, 1, 31))
-    assert outcome.status == "empty" and outcome.error.endswith("no rows between 2030-01-01 and 2030-01-31.")
+    assert outcome.status == "empty" and outcome.error.endswith(
+        "no rows between 2030-01-01 and 2030-01-31."
+    )
     record = RunStore(config.stores.warehouse.get_secret_value()).run(outcome.run_id)
     assert record["status"] == "empty"
     assert [s["status"] for s in record["steps"]][:3] == ["done", "empty", "pending"]
@@ -73,7 +89,10 @@ def test_two_runs_of_a_pipeline_never_overlap(make_pipeline) -> None:
     config = make_pipeline()
     store = RunStore(config.stores.warehouse.get_secret_value())
     store.acquire(config.pipeline, "someone-else")  # held by this (live) process
-    with pytest.raises(LockedError, match=r"^Pipeline 'bike-sharing' is already running \(run someone-else, pid \d+ on .+\)\. Wait for it, or resume that run\.$"):
+    with pytest.raises(
+        LockedError,
+        match=r"^Pipeline 'bike-sharing' is already running \(run someone-else, pid \d+ on .+\)\. Wait for it, or resume that run\.$",
+    ):
         Runner(config).run(start=MAR[0], end=MAR[1])
     store.release(config.pipeline, "someone-else")
     assert Runner(config).run(start=MAR[0], end=MAR[1]).status == "succeeded"
@@ -82,7 +101,9 @@ def test_two_runs_of_a_pipeline_never_overlap(make_pipeline) -> None:
 def test_a_lock_left_by_a_dead_process_is_taken_over(make_pipeline) -> None:
     config = make_pipeline(on_drift={"retrain": False})
     store = RunStore(config.stores.warehouse.get_secret_value())
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
     store.acquire(config.pipeline, "ghost")
     with store.engine.begin() as conn:
         conn.exec_driver_sql(f"UPDATE driftloop_locks SET pid = {int(dead.stdout)}")
@@ -106,7 +127,9 @@ def test_resume_continues_from_the_failed_step(make_pipeline, tmp_path: Path) ->
     printed: list[str] = []
     runner = Runner(config, printer=printed.append)
     failed = runner.run(start=MAR[0], end=MAR[1])
-    assert failed.status == "failed" and failed.error.startswith("retrain: The training entry point")
+    assert failed.status == "failed" and failed.error.startswith(
+        "retrain: The training entry point"
+    )
     # the alert still went out, saying what happened to the model
     assert len(printed) == 1 and "retrain failed: The training entry point" in printed[0]
     store = RunStore(config.stores.warehouse.get_secret_value())
@@ -123,7 +146,9 @@ def test_resume_continues_from_the_failed_step(make_pipeline, tmp_path: Path) ->
     assert after["retrain"]["status"] == "done" and after["publish"]["status"] == "done"
     assert Warehouse(config.stores.warehouse.get_secret_value()).count("current") == 31
     assert len(printed) == 1  # the alert was not sent twice
-    with pytest.raises(ConfigError, match=rf"^Run '{failed.run_id}' already succeeded; nothing to resume\.$"):
+    with pytest.raises(
+        ConfigError, match=rf"^Run '{failed.run_id}' already succeeded; nothing to resume\.$"
+    ):
         runner.run(resume=failed.run_id)
 
 
@@ -136,18 +161,39 @@ def test_cli_run_runs_and_steps_with_kestra_outputs(make_pipeline, tmp_path: Pat
     raw["reference"]["url"] = config.reference.url.get_secret_value()
     path.write_text(yaml.safe_dump(raw))
     runner = CliRunner()
-    result = runner.invoke(app, ["run", "--config", str(path), "--start", "2011-03-01", "--end", "2011-03-31"])
+    result = runner.invoke(
+        app, ["run", "--config", str(path), "--start", "2011-03-01", "--end", "2011-03-31"]
+    )
     assert result.exit_code == 0, result.output
-    assert "✓ detect" in result.output and "dataset drift; drifted:" in result.output and ": succeeded" in result.output
+    assert (
+        "✓ detect" in result.output
+        and "dataset drift; drifted:" in result.output
+        and ": succeeded" in result.output
+    )
     listed = runner.invoke(app, ["runs", "--config", str(path), "--json"])
     assert json.loads(listed.output)[0]["status"] == "succeeded"
     env = {**os.environ, "KESTRA_EXECUTION_ID": "exec-1"}
     outputs = []
     for name in ("fetch_reference", "fetch_current", "detect"):
         proc = subprocess.run(
-            [sys.executable, "-m", "driftloop", "step", name, "--config", str(path), "--run-id", "kestra-exec-1",
-             "--start", "2011-04-01", "--end", "2011-04-30"],
-            capture_output=True, text=True, env=env,
+            [
+                sys.executable,
+                "-m",
+                "driftloop",
+                "step",
+                name,
+                "--config",
+                str(path),
+                "--run-id",
+                "kestra-exec-1",
+                "--start",
+                "2011-04-01",
+                "--end",
+                "2011-04-30",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
         )
         assert proc.returncode == 0, proc.stderr
         lines = proc.stdout.strip().splitlines()
@@ -156,4 +202,8 @@ def test_cli_run_runs_and_steps_with_kestra_outputs(make_pipeline, tmp_path: Pat
         outputs.append(json.loads(lines[-1][2:-2])["outputs"])
     assert outputs[2]["dataset_drift"] is True and outputs[2]["run_id"] == "kestra-exec-1"
     bad = runner.invoke(app, ["step", "nope", "--config", str(path)])
-    assert bad.exit_code == 2 and "Unknown step 'nope'. Steps: fetch_reference, fetch_current, detect, append, retrain, publish, alert." in bad.output
+    assert (
+        bad.exit_code == 2
+        and "Unknown step 'nope'. Steps: fetch_reference, fetch_current, detect, append, retrain, publish, alert."
+        in bad.output
+    )

@@ -71,6 +71,7 @@ def retrain(
     publisher: Publisher | None = None,
     intended_use: str = "",
     report_path: Path | None = None,
+    run_id: str | None = None,
 ) -> RetrainResult:
     """Train on ``frame``, register the version, promote it only if it beats production."""
     started = time.perf_counter()
@@ -112,7 +113,8 @@ def retrain(
         input_example=trained.X_holdout.head(5),
         params=_params(spec, trained, frame),
         metrics=metrics,
-        tags={"driftloop.trigger": trigger[:500], "driftloop.metric": spec.metric},
+        tags={"driftloop.trigger": trigger[:500], "driftloop.metric": spec.metric}
+        | ({"driftloop.run_id": run_id} if run_id else {}),
         dicts=dicts,
         texts={},
         files=[report_path] if report_path is not None and report_path.exists() else [],

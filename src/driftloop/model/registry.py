@@ -297,6 +297,36 @@ class Registry:
 
     # -- reading -------------------------------------------------------------------------------
 
+    def decided_version_of_run(self, name: str, run_id: str) -> dict[str, Any] | None:
+        """The retrain result of the version that pipeline run ``run_id`` registered and decided."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            found = self.client.search_model_versions(f"name = '{name}'")
+        except MlflowException:
+            return None
+        for mv in found:
+            status = mv.tags.get("driftloop.status")
+            decided = status in ("production", "archived", "rejected")
+            if mv.tags.get("driftloop.run_id") != run_id or not decided:
+                continue
+            metric = mv.tags.get("driftloop.metric", "")
+            metrics = self.client.get_run(mv.run_id).data.metrics if mv.run_id else {}
+            return {
+                "name": name,
+                "version": int(mv.version),
+                "promoted": status != "rejected",
+                "reason": mv.tags.get("driftloop.reason", ""),
+                "metric": metric,
+                "score": metrics.get(metric),
+                "champion_version": None,
+                "champion_score": metrics.get(f"{metric}_production"),
+                "run_id": mv.run_id,
+                "published": [],
+                "seconds": 0.0,
+            }
+        return None
+
     def production_version(self, name: str) -> int | None:
         from mlflow.exceptions import MlflowException
 

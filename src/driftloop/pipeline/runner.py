@@ -15,13 +15,14 @@ failed: a failed retrain must not silence a drift alert.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from driftloop.config import PipelineConfig
-from driftloop.errors import ConfigError, DriftloopError, EmptyDataError
+from driftloop.errors import ConfigError, DriftloopError, EmptyDataError, SourceError
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.steps import STEPS, RunContext, Skip, model_outcome
 
@@ -85,8 +86,16 @@ class Runner:
         ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer)
         try:
             return self._steps(ctx, done, on_step)
+        except SourceError as err:
+            raise SourceError(
+                f"{err} The run record of {run_id} could not be updated; once the database is "
+                f"back, resume with --resume {run_id}."
+            ) from None
         finally:
-            self.store.release(cfg.pipeline, run_id)
+            try:
+                self.store.release(cfg.pipeline, run_id)
+            except SourceError:
+                pass  # the warehouse is down; the lock goes stale with this process
 
     def _reopen(
         self, run_id: str
@@ -104,7 +113,8 @@ class Runner:
         if record["status"] in ("succeeded", "empty"):
             raise ConfigError(f"Run '{run_id}' already {record['status']}; nothing to resume.")
         holder = self.store.holder(self.config.pipeline)
-        if holder is not None and holder["run_id"] == run_id:
+        ours = holder is not None and holder["pid"] == os.getpid()  # left by this very process
+        if holder is not None and holder["run_id"] == run_id and not ours:
             from driftloop.pipeline.records import LockedError
 
             raise LockedError(
@@ -135,8 +145,11 @@ class Runner:
                 continue
             if failure is not None and "detect" not in ctx.results:
                 continue
-            self.store.heartbeat(self.config.pipeline, ctx.run_id)
-            self.store.start_step(ctx.run_id, name)
+            try:
+                self.store.heartbeat(self.config.pipeline, ctx.run_id)
+                self.store.start_step(ctx.run_id, name)
+            except SourceError as err:
+                raise SourceError(f"Step '{name}' could not start: {err}") from None
             started = time.perf_counter()
             try:
                 result = step(ctx)
@@ -159,9 +172,12 @@ class Runner:
                 return RunOutcome(ctx.run_id, "empty", ctx.window, ctx.results, str(empty))
             except (DriftloopError, OSError) as err:
                 failure = f"{name}: {err}"
-                self.store.finish_step(
-                    ctx.run_id, name, "failed", time.perf_counter() - started, error=str(err)
-                )
+                try:
+                    self.store.finish_step(
+                        ctx.run_id, name, "failed", time.perf_counter() - started, error=str(err)
+                    )
+                except SourceError:
+                    raise SourceError(f"Step '{name}' failed: {err}") from None
                 if name == "retrain":
                     ctx.results["retrain"] = {"error": str(err)}
                 self._tell(on_step, name, "failed", {"error": str(err)})

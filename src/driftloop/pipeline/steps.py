@@ -216,6 +216,9 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
         slice_columns=tuple(t.slice_columns),
     )
     registry = Registry(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
+    earlier = registry.decided_version_of_run(cfg.model.name, ctx.run_id)
+    if earlier is not None:  # a resumed run: the version this run registered is already decided
+        return earlier
     detected = ctx.results["detect"]
     trigger = f"{ctx.trigger} run {ctx.run_id}: " + "; ".join(detected["reasons"])
     if detected["drifted"]:
@@ -231,6 +234,7 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
         margin=t.margin,
         intended_use=t.intended_use,
         report_path=Path(detected["report_html"]),
+        run_id=ctx.run_id,
     )
     return result.to_dict()
 

@@ -1,0 +1,129 @@
+"""Alerts to a real local HTTP receiver standing in for Slack: delivered once, never lost."""
+
+from __future__ import annotations
+
+import json
+
+import sqlalchemy as sa
+
+from driftloop.actions.notify import WebhookSender, build_alert
+from driftloop.actions.outbox import OUTBOX
+from driftloop.demo import month
+from driftloop.pipeline.runner import Runner
+
+MAR, APR, MAY = month(2011, 3), month(2011, 4), month(2011, 5)
+
+
+def slack_pipeline(make_pipeline, slack, cooldown_hours: float = 24):
+    alerts = {
+        "console": False,
+        "slack": {"webhook_url": slack.url, "retries": 1},
+        "cooldown_hours": cooldown_hours,
+    }
+    return make_pipeline(alerts=alerts, on_drift={"retrain": False})
+
+
+def outbox_rows(config) -> list[dict]:
+    engine = sa.create_engine(config.stores.warehouse.get_secret_value())
+    with engine.begin() as conn:
+        return [dict(r) for r in conn.execute(sa.select(OUTBOX).order_by(OUTBOX.c.id)).mappings()]
+
+
+def test_rate_limited_then_delivered_exactly_once(make_pipeline, slack) -> None:
+    slack.script = [(429, "rate_limited", {"Retry-After": "1"})]
+    config = slack_pipeline(make_pipeline, slack)
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert outcome.results["alert"]["sent"] == 1 and slack.requests == 2
+    assert len(slack.received) == 1
+    message = slack.received[0]
+    assert message["blocks"][0] == {
+        "type": "header",
+        "text": {
+            "type": "plain_text",
+            "text": "Dataset drift in 'bike-sharing' for 2011-03-01 to 2011-03-31",
+        },
+    }
+    body = json.dumps(message["blocks"])
+    assert "Top drifted features" in body and "`temp` ks = " in body and "report: " in body
+    assert outcome.run_id in body
+    assert [r["status"] for r in outbox_rows(config)] == ["sent"]
+
+
+def test_slack_down_for_a_run_then_delivered_by_the_next(make_pipeline, slack) -> None:
+    config = slack_pipeline(make_pipeline, slack)
+    slack.down = True
+    first = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert first.status == "succeeded"  # an undelivered alert does not fail the run: it waits
+    assert first.results["alert"] == {
+        "queued": {"slack": "pending"},
+        "sent": 0,
+        "failed": 1,
+        "pending": 1,
+    }
+    assert slack.received == [] and slack.requests == 2  # one try, one retry
+    slack.down = False
+    second = Runner(config).run(start=APR[0], end=APR[1])
+    assert second.results["alert"]["sent"] == 2
+    texts = slack.texts()
+    assert len(texts) == 2
+    assert "2011-03-01 to 2011-03-31" in texts[0] and "2011-04-01 to 2011-04-30" in texts[1]
+    Runner(config).run(start=APR[0], end=APR[1])  # nothing pending: nothing resent
+    assert len(slack.received) == 2
+    assert [r["status"] for r in outbox_rows(config)][:2] == ["sent", "sent"]
+
+
+def test_same_drift_within_the_cooldown_is_recorded_not_paged(make_pipeline, slack) -> None:
+    config = slack_pipeline(make_pipeline, slack)
+    runs = [Runner(config).run(start=MAR[0], end=MAR[1]) for _ in range(2)]
+    assert runs[1].results["alert"]["queued"] == {"slack": "suppressed"}
+    assert len(slack.received) == 1
+    assert [r["status"] for r in outbox_rows(config)] == ["sent", "suppressed"]
+    no_cooldown = slack_pipeline(make_pipeline, slack, cooldown_hours=0)
+    Runner(no_cooldown).run(start=MAR[0], end=MAR[1])
+    assert len(slack.received) == 2
+
+
+def test_generic_webhook_gets_the_json_payload(slack) -> None:
+    report = {
+        "dataset_drift": True,
+        "share_drifted": 0.5,
+        "drift_share": 0.5,
+        "n_tested": 2,
+        "columns": [
+            {
+                "name": "temp",
+                "drifted": True,
+                "p_value": 0.001,
+                "statistic": 0.4,
+                "method": "ks",
+                "threshold": 0.05,
+            },
+            {
+                "name": "hum",
+                "drifted": False,
+                "p_value": 0.6,
+                "statistic": 0.1,
+                "method": "ks",
+                "threshold": 0.05,
+            },
+        ],
+        "degradation": [
+            {
+                "feature": "hum",
+                "kind": "null_rate",
+                "current": 0.3,
+                "baseline": 0.0,
+                "message": "Null rate of 'hum' jumped.",
+            }
+        ],
+    }
+    alert = build_alert(
+        "bikes", "run-1", ("2011-03-01", "2011-03-31"), report, model_outcome="v2 promoted"
+    )
+    delivery = WebhookSender(slack.url, {"Authorization": "Bearer t"}).send(alert)
+    assert delivery.ok
+    payload = slack.received[0]
+    assert payload["drifted_features"] == ["temp"] and payload["model"] == "v2 promoted"
+    assert payload["degradation"][0]["kind"] == "null_rate"
+    slack.script = [(400, "invalid_payload", {})]
+    assert not WebhookSender(slack.url).send(alert).ok  # 4xx is not retried

@@ -1,0 +1,160 @@
+"""Faults, each a test: a killed process, PostgreSQL going away mid-run, MLflow unavailable.
+In every case the data steps are kept, ``--resume`` completes the run, and nothing is duplicated."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from driftloop.data.warehouse import Warehouse
+from driftloop.demo import month
+from driftloop.errors import SourceError
+from driftloop.model.registry import Registry
+from driftloop.pipeline.records import RunStore
+from driftloop.pipeline.runner import Runner
+from tests.pipeline.conftest import write_config
+
+pytestmark = pytest.mark.postgres
+MAR = month(2011, 3)
+
+
+def _steps(url: str, run_id: str) -> dict[str, dict]:
+    return {s["step"]: s for s in RunStore(url).run(run_id)["steps"]}
+
+
+def test_killed_process_is_resumed_without_duplicates(
+    make_pipeline, pg_databases, tmp_path: Path
+) -> None:
+    flag, started = tmp_path / "hang", tmp_path / "training-started"
+    script = tmp_path / "slow_team.py"
+    script.write_text(
+        "import time\nfrom pathlib import Path\nfrom driftloop.model.bike import train as bike\n"
+        f"FLAG, STARTED = Path({str(flag)!r}), Path({str(started)!r})\n"
+        "def train(X, y, params):\n"
+        "    STARTED.write_text('1')\n"
+        "    while FLAG.exists():\n"
+        "        time.sleep(0.1)\n"
+        "    return bike(X, y, params)\n"
+    )
+    flag.write_text("1")
+    warehouse = pg_databases()
+    config = make_pipeline(warehouse=warehouse, training__entry_point=f"{script}:train")
+    path = write_config(config, tmp_path / "driftloop.yaml")
+    argv = [
+        sys.executable,
+        "-m",
+        "driftloop",
+        "run",
+        "--config",
+        str(path),
+        "--start",
+        str(MAR[0]),
+        "--end",
+        str(MAR[1]),
+    ]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not started.exists():
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    os.kill(proc.pid, signal.SIGKILL)  # killed in the middle of the retrain step
+    proc.wait()
+    flag.unlink()
+    run_id = RunStore(warehouse).runs(config.pipeline)[0]["run_id"]
+    before = _steps(warehouse, run_id)
+    assert before["append"]["status"] == "done" and before["retrain"]["status"] == "running"
+    resumed = subprocess.run([*argv[:6], "--resume", run_id], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    after = _steps(warehouse, run_id)
+    assert {s: v["status"] for s, v in after.items()} == {
+        "fetch_reference": "done",
+        "fetch_current": "done",
+        "detect": "done",
+        "append": "done",
+        "retrain": "done",
+        "publish": "done",
+        "alert": "done",
+    }
+    assert after["append"]["finished_at"] == before["append"]["finished_at"]
+    assert Warehouse(warehouse).count("current") == 31
+    assert len(Registry(config.stores.mlflow.get_secret_value()).versions("bike-demand")) == 1
+    assert RunStore(warehouse).run(run_id)["status"] == "succeeded"
+
+
+def _pg(action: str) -> None:
+    version = os.listdir("/etc/postgresql")[0]
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
+        check=True,
+        capture_output=True,
+    )
+    if action == "start":
+        for _ in range(60):
+            try:
+                psycopg.connect(
+                    "postgresql://root@127.0.0.1:5432/postgres", connect_timeout=1
+                ).close()
+                return
+            except psycopg.OperationalError:
+                time.sleep(0.5)
+        raise RuntimeError("PostgreSQL did not come back")
+
+
+def test_postgres_restarted_mid_run(make_pipeline, pg_databases) -> None:
+    warehouse = pg_databases()
+    config = make_pipeline(warehouse=warehouse, on_drift={"retrain": False})
+    runner = Runner(config, printer=lambda _: None)
+
+    def stop_after_detect(name: str, status: str, result: dict | None) -> None:
+        if name == "detect":
+            _pg("stop")
+
+    try:
+        with pytest.raises(SourceError) as info:
+            runner.run(start=MAR[0], end=MAR[1], on_step=stop_after_detect)
+    finally:
+        _pg("start")
+    message = str(info.value)
+    assert message.startswith(
+        "Step 'append' could not start: Cannot record runs in postgresql://root@127.0.0.1:5432/driftloop_test_"
+    )
+    assert "Check that the warehouse database is reachable." in message
+    assert message.endswith(
+        "once the database is back, resume with --resume " + message.rsplit(" ", 1)[-1]
+    )
+    run_id = message.rsplit(" ", 1)[-1].rstrip(".")
+    assert _steps(warehouse, run_id)["append"]["status"] == "pending"
+    resumed = Runner(config, printer=lambda _: None).run(resume=run_id)
+    assert resumed.status == "succeeded"
+    assert Warehouse(warehouse).count("current") == 31 and len(Warehouse(warehouse).appends()) == 1
+
+
+def test_mlflow_unavailable_keeps_the_data_steps(make_pipeline, pg_databases) -> None:
+    warehouse, mlflow = pg_databases(), pg_databases(create=False)
+    config = make_pipeline(warehouse=warehouse, mlflow=mlflow)
+    alerts: list[str] = []
+    failed = Runner(config, printer=alerts.append).run(start=MAR[0], end=MAR[1])
+    assert failed.status == "failed"
+    assert failed.error.startswith(
+        f"retrain: The model registry store at {mlflow} is unreachable ("
+    )
+    steps = _steps(warehouse, failed.run_id)
+    assert [
+        steps[s]["status"] for s in ("fetch_reference", "fetch_current", "detect", "append")
+    ] == ["done"] * 4
+    assert steps["retrain"]["status"] == "failed" and steps["publish"]["status"] == "pending"
+    assert len(alerts) == 1 and "retrain failed: The model registry store" in alerts[0]
+    with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{mlflow.rsplit("/", 1)[-1]}"')
+    resumed = Runner(config, printer=alerts.append).run(resume=failed.run_id)
+    assert resumed.status == "succeeded" and resumed.results["retrain"]["promoted"]
+    assert Warehouse(warehouse).count("current") == 31
+    assert len(alerts) == 1  # the alert is not sent twice
+    assert Registry(mlflow).production_version("bike-demand") == 1
