@@ -477,6 +477,26 @@ def step(
         raise typer.Exit(EXIT_ERROR)
 
 
+@app.command()
+def serve(
+    config: Annotated[
+        list[Path], typer.Option("--config", "-c", help="Pipeline config (repeatable).")
+    ],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    drain_seconds: Annotated[float, typer.Option(help="Deliver pending alerts this often.")] = 60.0,
+) -> None:
+    """Run continuously: cron schedules, webhooks, /metrics, /runs, /healthz."""
+    import logging
+
+    from driftloop.service.serve import serve as run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with user_errors():
+        configs = [_config(path) for path in config]
+        run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
+
+
 config_app = typer.Typer(help="The driftloop.yaml format.")
 app.add_typer(config_app, name="config")
 

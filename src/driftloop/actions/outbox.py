@@ -32,7 +32,7 @@ OUTBOX = sa.Table(
     sa.Column("channel", sa.String(40), nullable=False),
     sa.Column("fingerprint", sa.Text, nullable=False),
     sa.Column("alert", sa.Text, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # pending, sent, suppressed
+    sa.Column("status", sa.String(20), nullable=False),  # pending, sending, sent, suppressed
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.DateTime, nullable=False),
@@ -113,23 +113,44 @@ class Outbox:
         sent = failed = 0
         for row_id, channel, payload in rows:
             sender = by_channel.get(channel)
-            if sender is None:
-                continue
+            if sender is None or not self._claim(row_id):
+                continue  # another drainer (a run, the timer) is sending this one
             delivery = sender.send(Alert.from_dict(json.loads(payload)))
             values: dict[str, Any] = {"attempts": OUTBOX.c.attempts + 1}
             if delivery.ok:
                 values |= {"status": "sent", "sent_at": now(), "last_error": None}
                 sent += 1
             else:
-                values |= {"last_error": delivery.detail}
+                values |= {"status": "pending", "sent_at": None, "last_error": delivery.detail}
                 failed += 1
             with self.engine.begin() as conn:
                 conn.execute(
                     OUTBOX.update()
-                    .where(OUTBOX.c.id == row_id, OUTBOX.c.status == "pending")
+                    .where(OUTBOX.c.id == row_id, OUTBOX.c.status == "sending")
                     .values(**values)
                 )
         return DrainResult(sent, failed, self.pending_count(pipeline))
+
+    def _claim(self, row_id: int) -> bool:
+        """Mark a pending row 'sending'; true only for the one drainer that got it."""
+        with self.engine.begin() as conn:
+            claimed = conn.execute(
+                OUTBOX.update()
+                .where(OUTBOX.c.id == row_id, OUTBOX.c.status == "pending")
+                .values(status="sending", sent_at=now())
+            ).rowcount
+        return bool(claimed)
+
+    def release_stale(self, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
+        """Rows left 'sending' by a process that died mid-delivery go back to pending."""
+        with self.engine.begin() as conn:
+            return int(
+                conn.execute(
+                    OUTBOX.update()
+                    .where(OUTBOX.c.status == "sending", OUTBOX.c.sent_at < now() - older_than)
+                    .values(status="pending", sent_at=None)
+                ).rowcount
+            )
 
     def pending_count(self, pipeline: str) -> int:
         with self.engine.begin() as conn:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -61,6 +62,7 @@ class Runner:
     def __init__(self, config: PipelineConfig, *, printer: Callable[[str], None] = print) -> None:
         self.config = config
         self.printer = printer
+        self._stop: threading.Event | None = None
         self.store = RunStore(config.stores.warehouse.get_secret_value())
 
     def run(
@@ -71,8 +73,16 @@ class Runner:
         trigger: str = "manual",
         resume: str | None = None,
         on_step: Callable[[str, str, dict[str, Any] | None], None] | None = None,
+        run_id: str | None = None,
+        stop: threading.Event | None = None,
     ) -> RunOutcome:
+        """Run (or resume) the loop for one window.
+
+        ``run_id`` names a new run (default: generated). ``stop``, when set, ends the run between
+        two steps as ``interrupted``: resumable, nothing half-done.
+        """
         cfg = self.config
+        self._stop = stop
         if resume is not None:
             run_id, start, end, trigger, done = self._reopen(resume)
         else:
@@ -80,7 +90,7 @@ class Runner:
                 start, end = default_window(cfg)
             if end < start:
                 raise ConfigError(f"The window ends ({end}) before it starts ({start}).")
-            run_id = self.store.create_run(cfg.pipeline, trigger, start, end, list(STEPS))
+            run_id = self.store.create_run(cfg.pipeline, trigger, start, end, list(STEPS), run_id)
             done = {}
         self.store.acquire(cfg.pipeline, run_id)
         ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer)
@@ -110,7 +120,7 @@ class Runner:
                 f"Run '{run_id}' belongs to pipeline '{record['pipeline']}', "
                 f"not '{self.config.pipeline}'."
             )
-        if record["status"] in ("succeeded", "empty"):
+        if record["status"] in ("succeeded", "empty", "superseded"):
             raise ConfigError(f"Run '{run_id}' already {record['status']}; nothing to resume.")
         holder = self.store.holder(self.config.pipeline)
         ours = holder is not None and holder["pid"] == os.getpid()  # left by this very process
@@ -141,6 +151,11 @@ class Runner:
         for name, step in STEPS.items():
             if name in done:
                 continue
+            if self._stop is not None and self._stop.is_set():
+                self.store.finish_run(ctx.run_id, "interrupted", error=f"stopped before {name}")
+                return RunOutcome(
+                    ctx.run_id, "interrupted", ctx.window, ctx.results, f"stopped before {name}"
+                )
             if failure is not None and name not in ALWAYS_AFTER_FAILURE:
                 continue
             if failure is not None and "detect" not in ctx.results:

@@ -300,19 +300,13 @@ def model_outcome(results: dict[str, dict[str, Any]]) -> str:
     return text
 
 
-def alert(ctx: RunContext) -> dict[str, Any]:
-    """Queue the alert in the outbox (once per run and channel), then deliver everything pending."""
-    import datetime as _dt
+def senders_for(cfg: PipelineConfig, printer: Callable[[str], None] = print) -> list[Any]:
+    """The alert channels a config names: console, Slack, generic webhooks."""
+    from driftloop.actions.notify import ConsoleSender, SlackSender, WebhookSender
 
-    import sqlalchemy as sa
-
-    from driftloop.actions.notify import ConsoleSender, SlackSender, WebhookSender, build_alert
-    from driftloop.actions.outbox import Outbox
-
-    cfg = ctx.config
     senders: list[Any] = []
     if cfg.alerts.console:
-        senders.append(ConsoleSender(ctx.printer))
+        senders.append(ConsoleSender(printer))
     if cfg.alerts.slack is not None:
         s = cfg.alerts.slack
         senders.append(
@@ -326,6 +320,20 @@ def alert(ctx: RunContext) -> dict[str, Any]:
         )
         sender.channel = f"webhook{i}"
         senders.append(sender)
+    return senders
+
+
+def alert(ctx: RunContext) -> dict[str, Any]:
+    """Queue the alert in the outbox (once per run and channel), then deliver everything pending."""
+    import datetime as _dt
+
+    import sqlalchemy as sa
+
+    from driftloop.actions.notify import build_alert
+    from driftloop.actions.outbox import Outbox
+
+    cfg = ctx.config
+    senders = senders_for(cfg, ctx.printer)
     engine = sa.create_engine(cfg.stores.warehouse.get_secret_value())
     try:
         outbox = Outbox(engine)

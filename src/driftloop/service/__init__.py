@@ -1,0 +1,1 @@
+"""Always on: ``driftloop serve`` — cron jobs, authenticated webhooks, metrics, the run API."""

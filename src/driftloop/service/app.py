@@ -1,0 +1,158 @@
+"""The HTTP side of ``driftloop serve``: webhooks, metrics, the run API, health.
+
+``POST /hooks/{pipeline}`` takes Grafana and Alertmanager alert payloads or plain JSON
+(``{"start": "2011-03-01", "end": "2011-03-31"}`` overrides the window). It needs the bearer token
+(``Authorization: Bearer ...``) or an HMAC-SHA256 signature of the raw body
+(``X-Driftloop-Signature: sha256=<hex>``), compared in constant time; 401 otherwise. Bodies over
+the limit get 413, unknown pipelines 404, resolved alerts are acknowledged without a run. The
+answer says which run the trigger joined.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from driftloop.config import PipelineConfig
+from driftloop.pipeline.records import RunStore
+from driftloop.service.coordinator import Coordinator
+
+__all__ = ["create_app", "sign"]
+
+SIGNATURE_HEADER = "x-driftloop-signature"
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The signature header value for ``body``: ``sha256=<hex HMAC>``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def _authorized(config: PipelineConfig, request: Request, body: bytes) -> bool:
+    hook = config.webhook
+    if hook is None:
+        return False
+    if hook.token is not None:
+        given = request.headers.get("authorization", "")
+        expected = "Bearer " + hook.token.get_secret_value()
+        if hmac.compare_digest(given.encode(), expected.encode()):
+            return True
+    if hook.hmac_secret is not None:
+        given = request.headers.get(SIGNATURE_HEADER, "")
+        expected = sign(hook.hmac_secret.get_secret_value(), body)
+        if hmac.compare_digest(given.encode(), expected.encode()):
+            return True
+    return False
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _window(payload: Any) -> tuple[dt.date | None, dt.date | None, str | None]:
+    """The window a payload asks for, and whether it is a resolved alert to ignore."""
+    if not isinstance(payload, dict):
+        return None, None, None
+    if payload.get("status") == "resolved" and isinstance(payload.get("alerts"), list):
+        return None, None, "resolved alert"
+    start, end = payload.get("start"), payload.get("end")
+    if start is None and end is None:
+        return None, None, None
+    if not (isinstance(start, str) and isinstance(end, str)):
+        raise ValueError("'start' and 'end' must both be dates like 2011-03-01")
+    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    if last < first:
+        raise ValueError(f"the window ends ({last}) before it starts ({first})")
+    return first, last, None
+
+
+def create_app(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> Starlette:
+    """The Starlette app for ``configs``; runs go through ``coordinator``."""
+    metrics = coordinator.metrics
+    stores = {name: RunStore(c.stores.warehouse.get_secret_value()) for name, c in configs.items()}
+
+    async def hook(request: Request) -> Response:
+        name = request.path_params["pipeline"]
+        config = configs.get(name)
+        if config is None:
+            return JSONResponse(
+                {"error": f"unknown pipeline '{name}'", "pipelines": sorted(configs)}, 404
+            )
+        limit = config.webhook.max_body_bytes if config.webhook else 1_048_576
+        body = await _read_limited(request, limit)
+        if body is None:
+            metrics.webhooks.labels(name, "too_large").inc()
+            return JSONResponse({"error": f"body larger than {limit} bytes"}, 413)
+        if not _authorized(config, request, body):
+            metrics.webhooks.labels(name, "unauthorized").inc()
+            return JSONResponse({"error": "missing or invalid bearer token or signature"}, 401)
+        try:
+            payload = json.loads(body) if body.strip() else {}
+            start, end, ignore = _window(payload)
+        except (ValueError, TypeError) as err:
+            metrics.webhooks.labels(name, "bad_request").inc()
+            return JSONResponse({"error": f"invalid payload: {err}"}, 400)
+        if ignore:
+            metrics.webhooks.labels(name, "ignored").inc()
+            return JSONResponse({"pipeline": name, "action": "ignored", "reason": ignore}, 200)
+        joined = coordinator.trigger(name, "webhook", start, end)
+        metrics.webhooks.labels(name, joined.action).inc()
+        return JSONResponse({"pipeline": name, **joined.to_dict()}, 202)
+
+    async def runs(request: Request) -> Response:
+        pipeline = request.query_params.get("pipeline")
+        limit = int(request.query_params.get("limit", "50"))
+        names = [pipeline] if pipeline else list(configs)
+        if pipeline and pipeline not in configs:
+            return JSONResponse({"error": f"unknown pipeline '{pipeline}'"}, 404)
+        found = [r for n in names for r in stores[n].runs(n, limit)]
+        found.sort(key=lambda r: r["started_at"], reverse=True)
+        return JSONResponse(json.loads(json.dumps(found[:limit], default=str)))
+
+    async def run(request: Request) -> Response:
+        run_id = request.path_params["run_id"]
+        for name, store in stores.items():
+            record = store.run(run_id)
+            if record is not None:
+                verdict = record.get("verdict") or {}
+                path = verdict.get("report_json")
+                if path and Path(path).is_file():
+                    record["report"] = json.loads(Path(path).read_text())
+                return JSONResponse(json.loads(json.dumps(record, default=str)))
+        return JSONResponse({"error": f"no run '{run_id}'"}, 404)
+
+    async def metrics_endpoint(request: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse(
+            {"status": "ok", "pipelines": {n: coordinator.status(n) for n in configs}}
+        )
+
+    return Starlette(
+        routes=[
+            Route("/hooks/{pipeline}", hook, methods=["POST"]),
+            Route("/runs", runs),
+            Route("/runs/{run_id}", run),
+            Route("/metrics", metrics_endpoint),
+            Route("/healthz", healthz),
+        ]
+    )

@@ -1,0 +1,102 @@
+"""Prometheus metrics of the loop: drift per feature, verdicts, runs, last success."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+__all__ = ["LoopMetrics"]
+
+
+class LoopMetrics:
+    """Every metric in one registry of its own (no global state)."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.statistic = Gauge(
+            "driftloop_feature_drift_statistic", "Drift statistic of a feature in the last run",
+            ["pipeline", "feature", "method"], registry=r,
+        )  # fmt: skip
+        self.p_value = Gauge(
+            "driftloop_feature_drift_p_value", "P-value of a feature's test in the last run (tests only)",
+            ["pipeline", "feature", "method"], registry=r,
+        )  # fmt: skip
+        self.drifted = Gauge(
+            "driftloop_feature_drifted", "1 when the feature drifted in the last run",
+            ["pipeline", "feature"], registry=r,
+        )  # fmt: skip
+        self.dataset_drift = Gauge(
+            "driftloop_dataset_drift",
+            "1 when the dataset drifted in the last run",
+            ["pipeline"],
+            registry=r,
+        )
+        self.share = Gauge(
+            "driftloop_share_drifted",
+            "Share of tested features that drifted",
+            ["pipeline"],
+            registry=r,
+        )
+        self.degradation = Gauge(
+            "driftloop_degradation_alerts",
+            "Degradation alerts in the last run",
+            ["pipeline", "kind"],
+            registry=r,
+        )
+        self.runs = Counter(
+            "driftloop_runs", "Runs by final status", ["pipeline", "status"], registry=r
+        )
+        self.duration = Histogram(
+            "driftloop_run_duration_seconds", "Wall time of a run", ["pipeline"], registry=r,
+            buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800),
+        )  # fmt: skip
+        self.last_success = Gauge(
+            "driftloop_last_success_timestamp_seconds",
+            "When the last successful run ended",
+            ["pipeline"],
+            registry=r,
+        )
+        self.webhooks = Counter(
+            "driftloop_webhook_requests",
+            "Webhook requests by outcome",
+            ["pipeline", "outcome"],
+            registry=r,
+        )
+        self.pending_alerts = Gauge(
+            "driftloop_pending_alerts", "Alerts waiting in the outbox", ["pipeline"], registry=r
+        )
+
+    def record_run(
+        self, pipeline: str, status: str, seconds: float, verdict: dict[str, Any] | None
+    ) -> None:
+        self.runs.labels(pipeline, status).inc()
+        self.duration.labels(pipeline).observe(seconds)
+        if status == "succeeded":
+            self.last_success.labels(pipeline).set(time.time())
+        if verdict and verdict.get("report_json") and Path(verdict["report_json"]).is_file():
+            self.record_report(pipeline, json.loads(Path(verdict["report_json"]).read_text()))
+
+    def record_report(self, pipeline: str, report: dict[str, Any]) -> None:
+        self.dataset_drift.labels(pipeline).set(1 if report["dataset_drift"] else 0)
+        self.share.labels(pipeline).set(report["share_drifted"])
+        for column in report["columns"]:
+            if column["statistic"] is not None:
+                self.statistic.labels(pipeline, column["name"], column["method"]).set(
+                    column["statistic"]
+                )
+            if column["p_value"] is not None:
+                self.p_value.labels(pipeline, column["name"], column["method"]).set(
+                    column["p_value"]
+                )
+            self.drifted.labels(pipeline, column["name"]).set(1 if column["drifted"] else 0)
+        kinds: dict[str, int] = {}
+        for alert in report["degradation"]:
+            kinds[alert["kind"]] = kinds.get(alert["kind"], 0) + 1
+        for kind in ("missing_feature", "dtype_change", "null_rate", "non_finite", "constant",
+                     "variance_collapse", "cardinality_collapse", "new_categories", "out_of_range"):  # fmt: skip
+            self.degradation.labels(pipeline, kind).set(kinds.get(kind, 0))

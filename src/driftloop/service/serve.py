@@ -1,0 +1,90 @@
+"""``driftloop serve``: the scheduler, the outbox timer and the HTTP app in one process.
+
+On SIGTERM the server stops taking triggers, lets the running step finish, leaves the run
+``interrupted`` (resumable), and exits; at the next start it resumes interrupted runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import sqlalchemy as sa
+import uvicorn
+
+from driftloop.config import PipelineConfig
+from driftloop.errors import ConfigError
+from driftloop.service.app import create_app
+from driftloop.service.coordinator import Coordinator
+from driftloop.service.metrics import LoopMetrics
+from driftloop.service.scheduler import build_scheduler
+
+__all__ = ["serve"]
+
+log = logging.getLogger("driftloop.serve")
+SHUTDOWN_GRACE = 300.0
+
+
+def _drain_outboxes(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> None:
+    from driftloop.actions.outbox import Outbox
+    from driftloop.pipeline.steps import senders_for
+
+    for name, config in configs.items():
+        engine = sa.create_engine(config.stores.warehouse.get_secret_value())
+        try:
+            outbox = Outbox(engine)
+            outbox.release_stale()
+            result = outbox.drain(name, senders_for(config, lambda text: log.info("%s", text)))
+            coordinator.metrics.pending_alerts.labels(name).set(result.pending)
+        except Exception:  # the timer must survive a database hiccup; it tries again later
+            log.exception("draining the outbox of %s failed", name)
+        finally:
+            engine.dispose()
+
+
+def serve(
+    configs: list[PipelineConfig],
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    drain_seconds: float = 60.0,
+) -> None:
+    """Run the server until SIGTERM/SIGINT."""
+    by_name: dict[str, PipelineConfig] = {}
+    for config in configs:
+        if config.pipeline in by_name:
+            raise ConfigError(
+                f"Two configs name pipeline '{config.pipeline}'; names must be unique."
+            )
+        by_name[config.pipeline] = config
+    coordinator = Coordinator(by_name, LoopMetrics())
+    schedules = {n: c.schedule for n, c in by_name.items() if c.schedule is not None}
+    scheduler = build_scheduler(
+        configs[0].stores.warehouse.get_secret_value(), schedules, coordinator
+    )
+    scheduler.add_job(
+        _drain_outboxes, "interval", seconds=drain_seconds, args=[by_name, coordinator],
+        id="driftloop:outbox", jobstore="memory", replace_existing=True,
+    )  # fmt: skip
+    app = create_app(by_name, coordinator)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Any) -> AsyncIterator[None]:
+        scheduler.start()
+        for joined in coordinator.resume_unfinished():
+            log.info("resuming run %s", joined.run_id)
+        log.info("serving %s on http://%s:%s", ", ".join(by_name), host, port)
+        yield
+        coordinator.stop.set()
+        scheduler.shutdown(wait=False)
+        if not coordinator.wait_idle(SHUTDOWN_GRACE):
+            log.warning(
+                "a run did not finish its step within %.0f s; it will be resumed", SHUTDOWN_GRACE
+            )
+
+    app.router.lifespan_context = lifespan
+    uvicorn.run(
+        app, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=30
+    )
