@@ -74,5 +74,9 @@ def write_config(config: PipelineConfig, path: Path) -> Path:
             raw[side]["url"] = source.url.get_secret_value()
     if config.alerts.slack is not None:
         raw["alerts"]["slack"]["webhook_url"] = config.alerts.slack.webhook_url.get_secret_value()
+    if config.webhook is not None:
+        for key in ("token", "hmac_secret"):
+            value = getattr(config.webhook, key)
+            raw["webhook"][key] = value.get_secret_value() if value is not None else None
     path.write_text(yaml.safe_dump(raw))
     return path

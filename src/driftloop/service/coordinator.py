@@ -80,6 +80,8 @@ class Coordinator:
                 state.follow_up = _Request(new_run_id(), trigger, start, end)
                 return Joined("queued", state.follow_up.run_id, state.running.run_id)
             state.follow_up.triggers += 1
+            if trigger not in state.follow_up.trigger.split("+"):  # e.g. webhook+cron
+                state.follow_up.trigger += "+" + trigger
             if start is not None:  # the latest window asked for wins
                 state.follow_up.start, state.follow_up.end = start, end
             return Joined("coalesced", state.follow_up.run_id, state.running.run_id)
