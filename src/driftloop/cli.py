@@ -462,8 +462,8 @@ def step(
 
     with user_errors():
         cfg = _config(config)
-        first = parse_date(start, "--start") if start else None
-        last = parse_date(end, "--end") if end else None
+        first = parse_date(start, "--start") if start and start.strip() else None
+        last = parse_date(end, "--end") if end and end.strip() else None
         run, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
     payload = {"run_id": run, "step": name, **result}
     print(_json.dumps(payload, default=str))
@@ -495,6 +495,25 @@ def serve(
     with user_errors():
         configs = [_config(path) for path in config]
         run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
+
+
+export_app = typer.Typer(help="Export the pipeline to an orchestrator.")
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("kestra")
+def export_kestra_cmd(
+    config: ConfigOption,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the flow files.")],
+    namespace: Annotated[str, typer.Option(help="Kestra namespace of the flows.")] = "driftloop",
+) -> None:
+    """Write Kestra flows (detect, retrain, alert) that call the driftloop step commands."""
+    from driftloop.export.kestra import export_kestra
+
+    with user_errors():
+        written = export_kestra(config, _config(config), out_dir, namespace)
+    for path in written:
+        out.print(f"wrote {path}")
 
 
 config_app = typer.Typer(help="The driftloop.yaml format.")

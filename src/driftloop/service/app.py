@@ -129,7 +129,7 @@ def create_app(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> 
 
     async def run(request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        for name, store in stores.items():
+        for store in stores.values():
             record = store.run(run_id)
             if record is not None:
                 verdict = record.get("verdict") or {}

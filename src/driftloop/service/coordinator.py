@@ -148,9 +148,13 @@ class Coordinator:
                 if request.resume is None and (start is None or end is None):
                     start, end = default_window(config)
                 outcome = Runner(config, printer=lambda text: log.info("%s", text)).run(
-                    start=start, end=end, trigger=request.trigger, resume=request.resume,
-                    run_id=None if request.resume else request.run_id, stop=self.stop,
-                )  # fmt: skip
+                    start=start,
+                    end=end,
+                    trigger=request.trigger,
+                    resume=request.resume,
+                    run_id=None if request.resume else request.run_id,
+                    stop=self.stop,
+                )
                 status, verdict = outcome.status, outcome.verdict
             except Exception:  # a run must never take the server down; it is recorded as failed
                 log.exception("run %s of %s failed", request.run_id, pipeline)

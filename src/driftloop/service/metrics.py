@@ -19,17 +19,23 @@ class LoopMetrics:
         self.registry = CollectorRegistry()
         r = self.registry
         self.statistic = Gauge(
-            "driftloop_feature_drift_statistic", "Drift statistic of a feature in the last run",
-            ["pipeline", "feature", "method"], registry=r,
-        )  # fmt: skip
+            "driftloop_feature_drift_statistic",
+            "Drift statistic of a feature in the last run",
+            ["pipeline", "feature", "method"],
+            registry=r,
+        )
         self.p_value = Gauge(
-            "driftloop_feature_drift_p_value", "P-value of a feature's test in the last run (tests only)",
-            ["pipeline", "feature", "method"], registry=r,
-        )  # fmt: skip
+            "driftloop_feature_drift_p_value",
+            "P-value of a feature's test in the last run (tests only)",
+            ["pipeline", "feature", "method"],
+            registry=r,
+        )
         self.drifted = Gauge(
-            "driftloop_feature_drifted", "1 when the feature drifted in the last run",
-            ["pipeline", "feature"], registry=r,
-        )  # fmt: skip
+            "driftloop_feature_drifted",
+            "1 when the feature drifted in the last run",
+            ["pipeline", "feature"],
+            registry=r,
+        )
         self.dataset_drift = Gauge(
             "driftloop_dataset_drift",
             "1 when the dataset drifted in the last run",
@@ -52,9 +58,12 @@ class LoopMetrics:
             "driftloop_runs", "Runs by final status", ["pipeline", "status"], registry=r
         )
         self.duration = Histogram(
-            "driftloop_run_duration_seconds", "Wall time of a run", ["pipeline"], registry=r,
+            "driftloop_run_duration_seconds",
+            "Wall time of a run",
+            ["pipeline"],
+            registry=r,
             buckets=(0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800),
-        )  # fmt: skip
+        )
         self.last_success = Gauge(
             "driftloop_last_success_timestamp_seconds",
             "When the last successful run ended",
@@ -97,6 +106,15 @@ class LoopMetrics:
         kinds: dict[str, int] = {}
         for alert in report["degradation"]:
             kinds[alert["kind"]] = kinds.get(alert["kind"], 0) + 1
-        for kind in ("missing_feature", "dtype_change", "null_rate", "non_finite", "constant",
-                     "variance_collapse", "cardinality_collapse", "new_categories", "out_of_range"):  # fmt: skip
+        for kind in (
+            "missing_feature",
+            "dtype_change",
+            "null_rate",
+            "non_finite",
+            "constant",
+            "variance_collapse",
+            "cardinality_collapse",
+            "new_categories",
+            "out_of_range",
+        ):
             self.degradation.labels(pipeline, kind).set(kinds.get(kind, 0))

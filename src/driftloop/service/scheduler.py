@@ -30,15 +30,21 @@ def cron_trigger(schedule: ScheduleConfig) -> CronTrigger:
         if len(fields) == 6:
             second, minute, hour, day, month, dow = fields
             return CronTrigger(
-                second=second, minute=minute, hour=hour, day=day, month=month, day_of_week=dow,
+                second=second,
+                minute=minute,
+                hour=hour,
+                day=day,
+                month=month,
+                day_of_week=dow,
                 timezone=schedule.timezone,
-            )  # fmt: skip
+            )
     except (ValueError, LookupError) as err:
         raise ConfigError(
             f"Invalid schedule.cron {schedule.cron!r} or timezone {schedule.timezone!r}: {err}."
         ) from None
     raise ConfigError(
-        f"Invalid schedule.cron {schedule.cron!r}: use five fields (minute hour day month weekday), "
+        f"Invalid schedule.cron {schedule.cron!r}: use five fields "
+        "(minute hour day month weekday), "
         "e.g. '0 11 * * MON'."
     )
 
@@ -66,7 +72,11 @@ def build_scheduler(
     for pipeline, schedule in schedules.items():
         _COORDINATORS[pipeline] = coordinator
         scheduler.add_job(
-            fire, cron_trigger(schedule), args=[pipeline], id=f"driftloop:{pipeline}",
-            name=f"{pipeline} ({schedule.cron} {schedule.timezone})", replace_existing=True,
-        )  # fmt: skip
+            fire,
+            cron_trigger(schedule),
+            args=[pipeline],
+            id=f"driftloop:{pipeline}",
+            name=f"{pipeline} ({schedule.cron} {schedule.timezone})",
+            replace_existing=True,
+        )
     return scheduler

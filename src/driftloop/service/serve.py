@@ -65,9 +65,14 @@ def serve(
         configs[0].stores.warehouse.get_secret_value(), schedules, coordinator
     )
     scheduler.add_job(
-        _drain_outboxes, "interval", seconds=drain_seconds, args=[by_name, coordinator],
-        id="driftloop:outbox", jobstore="memory", replace_existing=True,
-    )  # fmt: skip
+        _drain_outboxes,
+        "interval",
+        seconds=drain_seconds,
+        args=[by_name, coordinator],
+        id="driftloop:outbox",
+        jobstore="memory",
+        replace_existing=True,
+    )
     app = create_app(by_name, coordinator)
 
     @contextlib.asynccontextmanager

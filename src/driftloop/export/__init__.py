@@ -1,0 +1,1 @@
+"""Exports of a pipeline to external orchestrators (Kestra flows)."""

@@ -1,0 +1,198 @@
+"""Kestra flows equivalent to the seed pipeline's three, calling the same ``driftloop step`` CLI.
+
+- ``<pipeline>-detect``: Schedule trigger (the config's cron) and Webhook trigger (its key a
+  secret); fetch_reference, fetch_current, detect, append in one working directory; flow outputs
+  ``drift_detected`` (the ``on_drift`` verdict), ``dataset_drift`` and ``run_id``.
+- ``<pipeline>-retrain`` and ``<pipeline>-alert``: Flow triggers with preconditions on the detect
+  flow's SUCCESS and an ExecutionOutputs condition on ``drift_detected``; they continue the same
+  run (its id is the detect execution's) with the retrain and publish, or alert, steps.
+
+Every task retries with exponential backoff; each flow runs one execution at a time (QUEUE).
+Secrets are never written: each ``${NAME}`` reference in the config becomes an environment
+variable ``NAME: "{{ secret('NAME') }}"`` (open-source Kestra reads ``SECRET_NAME``, base64).
+The config travels as a namespace file; ``stores.runs`` must be a path the workers share.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from driftloop.config import PipelineConfig
+
+__all__ = ["export_kestra", "flows"]
+
+_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+SHELL = "io.kestra.plugin.scripts.shell.Commands"
+PROCESS = "io.kestra.plugin.core.runner.Process"
+WORKDIR = "io.kestra.plugin.core.flow.WorkingDirectory"
+RETRY = {"type": "exponential", "interval": "PT30S", "maxInterval": "PT10M", "maxAttempts": 3}
+WEBHOOK_KEY_SECRET = "DRIFTLOOP_WEBHOOK_KEY"
+
+
+def _secret_env(raw_text: str, config: PipelineConfig) -> dict[str, str]:
+    names = sorted(set(_REF.findall(raw_text)))
+    if config.stores.artifacts.startswith("s3://"):
+        names = sorted({*names, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
+    return {name: f"{{{{ secret('{name}') }}}}" for name in names}
+
+
+def _step(
+    name: str, env: dict[str, str], window: bool = False, run_id: str = "{{ execution.id }}"
+) -> dict[str, Any]:
+    command = f"driftloop step {name} --config driftloop.yaml --run-id {run_id}"
+    if window:
+        command += (
+            " --start \"{{ inputs.start ?? (trigger.body.start ?? '') }}\""
+            " --end \"{{ inputs.end ?? (trigger.body.end ?? '') }}\""
+        )
+    return {
+        "id": name,
+        "type": SHELL,
+        "taskRunner": {"type": PROCESS},
+        "env": dict(env),
+        "commands": [command],
+        "retry": dict(RETRY),
+    }
+
+
+def _working_directory(tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "id": "loop",
+        "type": WORKDIR,
+        "namespaceFiles": {"enabled": True, "include": ["driftloop.yaml"]},
+        "tasks": tasks,
+    }
+
+
+def _after_detect(namespace: str, detect_id: str) -> dict[str, Any]:
+    return {
+        "id": "after_detect",
+        "type": "io.kestra.plugin.core.trigger.Flow",
+        "inputs": {"run_id": "{{ trigger.outputs.run_id }}"},
+        "preconditions": {
+            "id": "detect_succeeded",
+            "flows": [{"namespace": namespace, "flowId": detect_id, "states": ["SUCCESS"]}],
+        },
+        "conditions": [
+            {
+                "type": "io.kestra.plugin.core.condition.ExecutionOutputs",
+                "expression": "{{ trigger.outputs.drift_detected == true }}",
+            }
+        ],
+    }
+
+
+def flows(
+    config: PipelineConfig, raw_text: str, namespace: str = "driftloop"
+) -> dict[str, dict[str, Any]]:
+    """The three flows as dicts (flow id -> flow)."""
+    env = _secret_env(raw_text, config)
+    name = config.pipeline
+    detect_id, retrain_id, alert_id = f"{name}-detect", f"{name}-retrain", f"{name}-alert"
+    concurrency = {"limit": 1, "behavior": "QUEUE"}
+    schedule = config.schedule
+    triggers: list[dict[str, Any]] = []
+    if schedule is not None:
+        triggers.append(
+            {
+                "id": "schedule",
+                "type": "io.kestra.plugin.core.trigger.Schedule",
+                "cron": schedule.cron,
+                "timezone": schedule.timezone,
+            }
+        )
+    triggers.append(
+        {
+            "id": "webhook",
+            "type": "io.kestra.plugin.core.trigger.Webhook",
+            "key": f"{{{{ secret('{WEBHOOK_KEY_SECRET}') }}}}",
+        }
+    )
+    window_inputs = [
+        {
+            "id": "start",
+            "type": "STRING",
+            "required": False,
+            "description": "window start, YYYY-MM-DD",
+        },
+        {"id": "end", "type": "STRING", "required": False, "description": "window end, YYYY-MM-DD"},
+    ]
+    detect = {
+        "id": detect_id,
+        "namespace": namespace,
+        "description": f"driftloop pipeline '{name}': fetch, detect drift, append the window.",
+        "labels": {"driftloop.pipeline": name},
+        "inputs": window_inputs,
+        "concurrency": concurrency,
+        "tasks": [
+            _working_directory(
+                [
+                    _step("fetch_reference", env, window=True),
+                    _step("fetch_current", env),
+                    _step("detect", env),
+                    _step("append", env),
+                ]
+            )
+        ],
+        "outputs": [
+            {"id": "drift_detected", "type": "BOOLEAN", "value": "{{ outputs.detect.vars.fires }}"},
+            {
+                "id": "dataset_drift",
+                "type": "BOOLEAN",
+                "value": "{{ outputs.detect.vars.dataset_drift }}",
+            },
+            {"id": "run_id", "type": "STRING", "value": "{{ execution.id }}"},
+        ],
+        "triggers": triggers,
+    }
+    run_input = [{"id": "run_id", "type": "STRING", "description": "the detect execution's run id"}]
+    retrain = {
+        "id": retrain_id,
+        "namespace": namespace,
+        "description": f"driftloop pipeline '{name}': retrain, promote if better, publish.",
+        "labels": {"driftloop.pipeline": name},
+        "inputs": run_input,
+        "concurrency": concurrency,
+        "tasks": [
+            _working_directory(
+                [
+                    _step("retrain", env, run_id="{{ inputs.run_id }}"),
+                    _step("publish", env, run_id="{{ inputs.run_id }}"),
+                ]
+            )
+        ],
+        "triggers": [_after_detect(namespace, detect_id)],
+    }
+    alert = {
+        "id": alert_id,
+        "namespace": namespace,
+        "description": f"driftloop pipeline '{name}': alert the team through the outbox.",
+        "labels": {"driftloop.pipeline": name},
+        "inputs": run_input,
+        "concurrency": concurrency,
+        "tasks": [_working_directory([_step("alert", env, run_id="{{ inputs.run_id }}")])],
+        "triggers": [_after_detect(namespace, detect_id)],
+    }
+    return {detect_id: detect, retrain_id: retrain, alert_id: alert}
+
+
+def export_kestra(
+    config_path: Path, config: PipelineConfig, out_dir: Path, namespace: str = "driftloop"
+) -> list[Path]:
+    """Write the flows (and the config as the namespace file they read) into ``out_dir``."""
+    raw_text = config_path.read_text(encoding="utf-8")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for flow_id, flow in flows(config, raw_text, namespace).items():
+        path = out_dir / f"{flow_id}.yaml"
+        header = f"# Generated by `driftloop export kestra` from {config_path.name}; do not edit.\n"
+        path.write_text(header + yaml.safe_dump(flow, sort_keys=False, width=100), encoding="utf-8")
+        written.append(path)
+    namespace_file = out_dir / "driftloop.yaml"
+    namespace_file.write_text(raw_text, encoding="utf-8")  # still holds ${NAME} references only
+    written.append(namespace_file)
+    return written
