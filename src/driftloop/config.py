@@ -74,6 +74,7 @@ class TriggerConfig(_Model):
 
     dataset_drift: bool = True
     degradation: bool = True
+    concept_drift: bool = True
     features: list[str] = Field(default_factory=list, description="any of these drifting fires")
 
 
@@ -118,6 +119,26 @@ class TrainingConfig(_Model):
     intended_use: str = ""
 
 
+class BaselineWindow(_Model):
+    start: dt.date
+    end: dt.date
+
+
+class ConceptConfig(_Model):
+    """Concept drift: the window's prediction-outcome pairs against a baseline period's."""
+
+    enabled: bool = True
+    task: Literal["regression", "classification"] = "regression"
+    error_metric: Literal["rmse", "mae", "rmsle"] = "rmse"
+    baseline: BaselineWindow = Field(description="a period when the model was known to be good")
+    max_error_increase: float = Field(0.25, gt=0, description="relative error increase that alerts")
+    max_correlation_drop: float = Field(0.1, gt=0, le=2)
+    max_score_drop: float = Field(0.05, gt=0, le=1)
+    min_pairs: int = Field(20, ge=3)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
+    detectors: list[Literal["adwin", "page_hinkley", "ddm"]] = Field(default_factory=list)
+
+
 class ModelConfig(_Model):
     name: str
     experiment: str | None = None
@@ -156,6 +177,7 @@ class PipelineConfig(_Model):
     append: AppendConfig = Field(default_factory=AppendConfig)
     on_drift: OnDriftConfig = Field(default_factory=OnDriftConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
+    concept: ConceptConfig | None = None
     training: TrainingConfig | None = None
     model: ModelConfig | None = None
     schedule: ScheduleConfig | None = None

@@ -70,6 +70,7 @@ def build_alert(
     report_location: str = "",
     model_outcome: str = "",
     top: int = 5,
+    concept: dict[str, Any] | None = None,
 ) -> Alert:
     """The alert for one run's drift report (a ``DriftReport.to_dict()``)."""
     drifted = [c for c in report["columns"] if c["drifted"]]
@@ -95,6 +96,19 @@ def build_alert(
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
     broken = [f"• `{a['feature']}` {a['kind']}: {a['message']}" for a in degradation[:top]]
+    if concept and concept.get("concept_drift"):
+        changes = [
+            f"{m['name']} {fmt_number(m['baseline'])} → {fmt_number(m['current'])} "
+            f"(95% CI {fmt_number(m['ci_low'])}–{fmt_number(m['ci_high'])})"
+            for m in concept["metrics"]
+            if m["alerted"]
+        ]
+        broken.insert(
+            0, "• *Concept drift*: predictions no longer track outcomes: " + "; ".join(changes)
+        )
+        if verdict == "Drift":
+            verdict = "Concept drift"
+            head = f"{verdict} in '{pipeline}' for {window[0]} to {window[1]}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": summary}},

@@ -142,6 +142,65 @@ def detect(ctx: RunContext) -> dict[str, Any]:
     }
 
 
+def concept(ctx: RunContext) -> dict[str, Any]:
+    """Judge the window's prediction-outcome pairs against the baseline period's."""
+    from driftloop.data.predictions import PredictionStore, concept_series, record_window
+    from driftloop.drift.concept import concept_drift
+    from driftloop.report.concept import render_concept_html
+
+    cfg = ctx.config
+    c = cfg.concept
+    if c is None or not c.enabled:
+        raise Skip("concept monitoring is not configured")
+    store = PredictionStore(cfg.stores.warehouse.get_secret_value())
+    current = store.pairs(cfg.pipeline, ctx.start, ctx.end)
+    if current.height < c.min_pairs:
+        raise Skip(
+            f"only {current.height} prediction-outcome pairs in the window (min_pairs {c.min_pairs})"
+        )
+    baseline = store.pairs(cfg.pipeline, c.baseline.start, c.baseline.end)
+    if baseline.height < c.min_pairs:
+        raise Skip(
+            f"only {baseline.height} prediction-outcome pairs in the baseline "
+            f"{c.baseline.start}..{c.baseline.end} (min_pairs {c.min_pairs})"
+        )
+    report = concept_drift(
+        baseline["prediction"].to_numpy(),
+        baseline["actual"].to_numpy(),
+        current["prediction"].to_numpy(),
+        current["actual"].to_numpy(),
+        task=c.task,
+        error_metric=c.error_metric,
+        max_error_increase=c.max_error_increase,
+        max_correlation_drop=c.max_correlation_drop,
+        max_score_drop=c.max_score_drop,
+        confidence=c.confidence,
+        detectors=c.detectors,
+    ).to_dict()
+    if ctx.start is not None and ctx.end is not None:
+        record_window(store, cfg.pipeline, ctx.start, ctx.end, ctx.run_id, report)
+    folder = Path(cfg.stores.reports) / cfg.pipeline
+    folder.mkdir(parents=True, exist_ok=True)
+    html = folder / f"{ctx.window[0]}_{ctx.window[1]}_{ctx.run_id}_concept.html"
+    html.write_text(
+        render_concept_html(cfg.pipeline, ctx.window, report, concept_series(store, cfg.pipeline))
+    )
+    ctx.file("concept.json").write_text(json.dumps(report))
+    fires = bool(ctx.results.get("detect", {}).get("fires")) or (
+        report["concept_drift"] and cfg.on_drift.when.concept_drift
+    )
+    metrics = {m["name"]: round(m["current"], 6) for m in report["metrics"]}
+    alerted = [m["name"] for m in report["metrics"] if m["alerted"]]
+    return {
+        "concept_drift": report["concept_drift"],
+        "alerted": alerted,
+        "metrics": metrics,
+        "pairs": current.height,
+        "fires": fires,
+        "report_html": str(html),
+    }
+
+
 def append(ctx: RunContext) -> dict[str, Any]:
     """Append the window to the warehouse exactly once."""
     from driftloop.data.warehouse import Warehouse
@@ -172,7 +231,8 @@ def _fires(ctx: RunContext, action: str) -> None:
     detected = ctx.results.get("detect")
     if detected is None:
         raise Skip("no drift verdict (detect did not finish)")
-    if not detected["fires"]:
+    concept_fires = bool((ctx.results.get("concept") or {}).get("fires"))
+    if not detected["fires"] and not concept_fires:
         raise Skip("no drift that matters")
     if not getattr(ctx.config.on_drift, action):
         raise Skip(f"on_drift.{action} is off")
@@ -220,7 +280,10 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
     if earlier is not None:  # a resumed run: the version this run registered is already decided
         return earlier
     detected = ctx.results["detect"]
-    trigger = f"{ctx.trigger} run {ctx.run_id}: " + "; ".join(detected["reasons"])
+    reasons = list(detected["reasons"])
+    if (ctx.results.get("concept") or {}).get("concept_drift"):
+        reasons.append("concept drift in " + ", ".join(ctx.results["concept"]["alerted"]))
+    trigger = f"{ctx.trigger} run {ctx.run_id}: " + "; ".join(reasons)
     if detected["drifted"]:
         trigger += " (" + ", ".join(detected["drifted"][:8]) + ")"
     result = run_retrain(
@@ -342,6 +405,7 @@ def alert(ctx: RunContext) -> dict[str, Any]:
             _fires(ctx, "alert")
             report = ctx.results["detect"]
             full = json.loads(ctx.file("report.json").read_text())
+            concept_file = ctx.file("concept.json")
             message = build_alert(
                 cfg.pipeline,
                 ctx.run_id,
@@ -350,6 +414,7 @@ def alert(ctx: RunContext) -> dict[str, Any]:
                 report_location=report["report_html"],
                 model_outcome=model_outcome(ctx.results),
                 top=cfg.alerts.top_features,
+                concept=json.loads(concept_file.read_text()) if concept_file.exists() else None,
             )
             cooldown = _dt.timedelta(hours=cfg.alerts.cooldown_hours)
             statuses = outbox.enqueue(
@@ -369,12 +434,13 @@ STEPS: dict[str, Callable[[RunContext], dict[str, Any]]] = {
     "fetch_reference": fetch_reference,
     "fetch_current": fetch_current,
     "detect": detect,
+    "concept": concept,
     "append": append,
     "retrain": retrain,
     "publish": publish,
     "alert": alert,
 }
-DATA_STEPS = ("fetch_reference", "fetch_current", "detect", "append")
+DATA_STEPS = ("fetch_reference", "fetch_current", "detect", "concept", "append")
 
 
 def step_names() -> list[str]:

@@ -1,0 +1,252 @@
+"""Concept drift: predictions no longer track outcomes.
+
+The features can look stable while the relationship between them and the target moves. This
+compares a window's prediction–outcome pairs against a baseline (pairs from a period when the
+model was known to be good, e.g. its holdout or its first weeks in production):
+
+- regression: Pearson and Spearman correlation of prediction and outcome, and an error metric
+  (``rmse``, ``mae`` or ``rmsle``); classification: accuracy, macro F1, and ROC-AUC when scores
+  are probabilities;
+- each window metric gets a bootstrap confidence interval (pairs resampled, seeded);
+- a metric alerts when it degrades by more than its tolerance *and* its interval excludes the
+  baseline value — a noisy small window does not page anyone;
+- optionally, streaming detectors from ``river`` (ADWIN, Page-Hinkley; DDM for classification)
+  run over the error stream in time order and report where they detect a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import stats
+
+from driftloop.errors import ConfigError, DataError
+
+__all__ = ["ConceptReport", "MetricChange", "StreamAlarm", "concept_drift"]
+
+Array = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True, slots=True)
+class MetricChange:
+    """One metric: baseline value, window value with its interval, and whether it alerted."""
+
+    name: str
+    baseline: float
+    current: float
+    ci_low: float
+    ci_high: float
+    tolerance: float
+    higher_is_better: bool
+    alerted: bool
+
+    @property
+    def change(self) -> float:
+        return self.current - self.baseline
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self) | {"change": self.change}
+
+
+@dataclass(frozen=True, slots=True)
+class StreamAlarm:
+    detector: str
+    index: int
+
+
+@dataclass(frozen=True, slots=True)
+class ConceptReport:
+    task: str
+    n_baseline: int
+    n_current: int
+    metrics: tuple[MetricChange, ...]
+    alarms: tuple[StreamAlarm, ...] = ()
+
+    @property
+    def concept_drift(self) -> bool:
+        return any(m.alerted for m in self.metrics)
+
+    def metric(self, name: str) -> MetricChange:
+        return next(m for m in self.metrics if m.name == name)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task,
+            "concept_drift": self.concept_drift,
+            "n_baseline": self.n_baseline,
+            "n_current": self.n_current,
+            "metrics": [m.to_dict() for m in self.metrics],
+            "alarms": [asdict(a) for a in self.alarms],
+        }
+
+
+def _pearson(y: Array, p: Array) -> float:
+    if np.std(y) == 0 or np.std(p) == 0:
+        return 0.0
+    return float(np.corrcoef(y, p)[0, 1])
+
+
+def _spearman(y: Array, p: Array) -> float:
+    return _pearson(stats.rankdata(y), stats.rankdata(p))
+
+
+def _rmse(y: Array, p: Array) -> float:
+    return float(np.sqrt(np.mean((y - p) ** 2)))
+
+
+def _mae(y: Array, p: Array) -> float:
+    return float(np.mean(np.abs(y - p)))
+
+
+def _rmsle(y: Array, p: Array) -> float:
+    return float(
+        np.sqrt(np.mean((np.log1p(np.clip(p, 0, None)) - np.log1p(np.clip(y, 0, None))) ** 2))
+    )
+
+
+def _accuracy(y: Array, p: Array) -> float:
+    return float(np.mean(y == (p >= 0.5) if _is_score(p) else y == p))
+
+
+def _f1(y: Array, p: Array) -> float:
+    from sklearn.metrics import f1_score
+
+    labels = (p >= 0.5).astype(int) if _is_score(p) else p
+    return float(f1_score(y, labels, average="macro", zero_division=0))
+
+
+def _roc_auc(y: Array, p: Array) -> float:
+    if len(np.unique(y)) < 2:
+        return float("nan")
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, p))
+
+
+def _is_score(p: Array) -> bool:
+    return bool(np.all((p >= 0) & (p <= 1)) and np.any((p > 0) & (p < 1)))
+
+
+ERRORS: dict[str, Callable[[Array, Array], float]] = {"rmse": _rmse, "mae": _mae, "rmsle": _rmsle}
+
+
+def concept_drift(
+    baseline_pred: Sequence[float] | Array,
+    baseline_true: Sequence[float] | Array,
+    current_pred: Sequence[float] | Array,
+    current_true: Sequence[float] | Array,
+    *,
+    task: str = "regression",
+    error_metric: str = "rmse",
+    max_error_increase: float = 0.25,
+    max_correlation_drop: float = 0.1,
+    max_score_drop: float = 0.05,
+    n_boot: int = 500,
+    confidence: float = 0.95,
+    detectors: Sequence[str] = (),
+    seed: int = 0,
+) -> ConceptReport:
+    """Compare the current window's prediction–outcome relationship against the baseline.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.normal(size=400)
+    >>> good = concept_drift(x, x + rng.normal(0, 0.3, 400), x[:200], x[:200] + rng.normal(0, 0.3, 200))
+    >>> bad = concept_drift(x, x + rng.normal(0, 0.3, 400), x[:200], -x[:200] + rng.normal(0, 0.3, 200))
+    >>> good.concept_drift, bad.concept_drift
+    (False, True)
+    """
+    bp, by, cp, cy = (
+        np.asarray(a, dtype=np.float64)
+        for a in (baseline_pred, baseline_true, current_pred, current_true)
+    )
+    if bp.shape != by.shape or cp.shape != cy.shape:
+        raise DataError("Predictions and outcomes must pair up: their lengths differ.")
+    if bp.size < 3 or cp.size < 3:
+        raise DataError(
+            f"Too few prediction-outcome pairs to judge concept drift (baseline {bp.size}, "
+            f"window {cp.size}; at least 3 each)."
+        )
+    if task == "regression":
+        if error_metric not in ERRORS:
+            raise ConfigError(f"Unknown error metric '{error_metric}'. Valid: {', '.join(ERRORS)}.")
+        specs = [
+            ("pearson", _pearson, True, max_correlation_drop, False),
+            ("spearman", _spearman, True, max_correlation_drop, False),
+            (error_metric, ERRORS[error_metric], False, max_error_increase, True),
+        ]
+    elif task == "classification":
+        specs = [
+            ("accuracy", _accuracy, True, max_score_drop, False),
+            ("f1", _f1, True, max_score_drop, False),
+        ]
+        if _is_score(bp) and _is_score(cp):
+            specs.append(("roc_auc", _roc_auc, True, max_score_drop, False))
+    else:
+        raise ConfigError(f"Unknown task '{task}'. Valid tasks: regression, classification.")
+    rng = np.random.default_rng(seed)
+    samples = rng.integers(0, cp.size, size=(n_boot, cp.size))
+    alpha = (1 - confidence) / 2
+    metrics = []
+    for name, fn, higher, tolerance, relative in specs:
+        base, cur = fn(by, bp), fn(cy, cp)
+        boot = np.array([fn(cy[i], cp[i]) for i in samples])
+        boot = boot[np.isfinite(boot)]
+        low, high = (
+            (float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha)))
+            if boot.size
+            else (cur, cur)
+        )
+        if higher:
+            alerted = cur < base - tolerance and high < base
+        else:
+            limit = base * (1 + tolerance) if relative else base + tolerance
+            alerted = cur > limit and low > base
+        metrics.append(MetricChange(name, base, cur, low, high, tolerance, higher, bool(alerted)))
+    alarms = _stream_alarms(
+        np.concatenate([by - bp, cy - cp]), task, detectors, by, bp, cy, cp, offset=bp.size
+    )
+    return ConceptReport(task, int(bp.size), int(cp.size), tuple(metrics), alarms)
+
+
+def _stream_alarms(
+    errors: Array,
+    task: str,
+    detectors: Sequence[str],
+    by: Array,
+    bp: Array,
+    cy: Array,
+    cp: Array,
+    offset: int,
+) -> tuple[StreamAlarm, ...]:
+    """Run river's detectors over baseline-then-window errors; report alarms inside the window."""
+    if not detectors:
+        return ()
+    from river import drift
+
+    makers = {"adwin": drift.ADWIN, "page_hinkley": drift.PageHinkley, "ddm": drift.binary.DDM}
+    unknown = [d for d in detectors if d not in makers]
+    if unknown:
+        raise ConfigError(f"Unknown detector '{unknown[0]}'. Valid detectors: {', '.join(makers)}.")
+    if task == "classification":
+        stream = np.concatenate([(by != (bp >= 0.5)), (cy != (cp >= 0.5))]).astype(float)
+    else:
+        scale = float(np.std(errors[:offset])) or 1.0
+        stream = np.abs(errors) / scale
+    alarms = []
+    for name in detectors:
+        if name == "ddm" and task != "classification":
+            raise ConfigError(
+                "Detector 'ddm' watches a 0/1 error stream: use it with task: classification."
+            )
+        detector = makers[name]()
+        for i, value in enumerate(stream):
+            detector.update(bool(value) if name == "ddm" else float(value))
+            if detector.drift_detected and i >= offset:
+                alarms.append(StreamAlarm(name, i - offset))
+    return tuple(alarms)
