@@ -497,6 +497,139 @@ def serve(
         run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
 
 
+feedback_app = typer.Typer(help="Record predictions and outcomes for concept-drift monitoring.")
+app.add_typer(feedback_app, name="feedback")
+
+
+def _columns(frame: Any, mapping: dict[str, str | None], source: str) -> Any:
+    missing = [c for c in mapping.values() if c is not None and c not in frame.columns]
+    if missing:
+        raise ConfigError(
+            f"Column '{missing[0]}' is not in {source} (columns: {', '.join(frame.columns[:12])}). "
+            "Name the right one with its --...-column option."
+        )
+    return frame.select([frame[c].alias(k) for k, c in mapping.items() if c is not None])
+
+
+@feedback_app.command("predictions")
+def feedback_predictions(
+    source: Annotated[str, typer.Argument(help="CSV/Parquet file or URL of predictions.")],
+    config: ConfigOption,
+    id_column: Annotated[str, typer.Option(help="Column with the prediction id.")] = "id",
+    prediction_column: Annotated[
+        str, typer.Option(help="Column with the prediction.")
+    ] = "prediction",
+    timestamp_column: Annotated[str | None, typer.Option(help="Column with the time.")] = "ts",
+    model_version_column: Annotated[
+        str | None, typer.Option(help="Column with the model version.")
+    ] = None,
+) -> None:
+    """Load predictions (id, timestamp, model version, prediction) into the warehouse."""
+    from driftloop.data.predictions import PredictionStore
+    from driftloop.data.sources import read_table
+
+    with user_errors():
+        cfg = _config(config)
+        frame = read_table(source)
+        mapping = {
+            "id": id_column,
+            "prediction": prediction_column,
+            "ts": timestamp_column,
+            "model_version": model_version_column,
+        }
+        rows = _columns(frame, mapping, source)
+        count = PredictionStore(cfg.stores.warehouse.get_secret_value()).log_predictions(
+            cfg.pipeline, rows
+        )
+    out.print(f"recorded {count:,} predictions for '{cfg.pipeline}'")
+
+
+@feedback_app.command("outcomes")
+def feedback_outcomes(
+    source: Annotated[str, typer.Argument(help="CSV/Parquet file or URL of outcomes.")],
+    config: ConfigOption,
+    id_column: Annotated[str, typer.Option(help="Column with the prediction id.")] = "id",
+    actual_column: Annotated[
+        str, typer.Option(help="Column with the observed outcome.")
+    ] = "actual",
+) -> None:
+    """Load outcomes (id, actual) into the warehouse."""
+    from driftloop.data.predictions import PredictionStore
+    from driftloop.data.sources import read_table
+
+    with user_errors():
+        cfg = _config(config)
+        rows = _columns(read_table(source), {"id": id_column, "actual": actual_column}, source)
+        count = PredictionStore(cfg.stores.warehouse.get_secret_value()).log_outcomes(
+            cfg.pipeline, rows
+        )
+    out.print(f"recorded {count:,} outcomes for '{cfg.pipeline}'")
+
+
+@app.command()
+def calibrate(
+    config: ConfigOption,
+    window_rows: Annotated[
+        int | None, typer.Option(help="Rows per window (default: past windows' median).")
+    ] = None,
+    false_alarms: Annotated[float, typer.Option(help="False alarms allowed ...")] = 1.0,
+    per_windows: Annotated[
+        int, typer.Option(help="... per this many windows (13: a quarter of weeks).")
+    ] = 13,
+    simulations: Annotated[int, typer.Option(help="No-drift windows to simulate.")] = 500,
+    history: Annotated[
+        bool, typer.Option(help="Also resample past windows, not only the reference.")
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the proposed thresholds into the config.")
+    ] = False,
+) -> None:
+    """Propose thresholds for a target false-alarm rate and replay past windows with them."""
+    from driftloop.pipeline.calibration import run_calibration, write_thresholds
+
+    with user_errors():
+        if not 0 < false_alarms <= per_windows:
+            raise ConfigError(f"--false-alarms must be in (0, --per-windows]. Got {false_alarms}.")
+        cfg = _config(config)
+        result = run_calibration(
+            cfg,
+            window_rows=window_rows,
+            target_rate=false_alarms / per_windows,
+            simulations=simulations,
+            use_history=history,
+        )
+    c = result.calibration
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("feature", "method", "current", "false alarms", "proposed", "false alarms"):
+        table.add_column(column)
+    for col in c.columns:
+        table.add_row(
+            col.name,
+            col.method,
+            f"{col.current_threshold:.4g}",
+            f"{col.current_rate:.1%}",
+            f"{col.proposed_threshold:.4g}",
+            f"{col.proposed_rate:.1%}",
+        )
+    out.print(table)
+    out.print(
+        f"per window of {c.window_rows} rows: any-feature false alarms {c.any_rate_current:.1%} now, "
+        f"{c.any_rate_proposed:.1%} proposed (target {c.target_rate:.1%}); dataset drift "
+        f"{c.dataset_rate_current:.1%} now, {c.dataset_rate_proposed:.1%} proposed"
+    )
+    for r in result.replay:
+        now = "DRIFT" if r["current_dataset_drift"] else "-"
+        new = "DRIFT" if r["proposed_dataset_drift"] else "-"
+        out.print(
+            f"  {r['window_start']}..{r['window_end']}  now {now:<5} proposed {new:<5} "
+            f"({len(r['current_drifted'])} -> {len(r['proposed_drifted'])} features)"
+        )
+    out.print(f"report: {result.report_html}")
+    if write:
+        backup = write_thresholds(config, c)
+        out.print(f"wrote the proposed thresholds into {config} (previous version: {backup})")
+
+
 export_app = typer.Typer(help="Export the pipeline to an orchestrator.")
 app.add_typer(export_app, name="export")
 

@@ -48,8 +48,16 @@ def render_concept_html(
             [_value(w, name, "ci_high") for w in series],
         )
         marks = [bool(_value(w, name, "alerted")) for w in series]
-        charts.append(line_chart(labels, {name: values}, title=f"{name} per window (baseline dashed, 95% CI shaded)",
-                                 baseline=m["baseline"], band=band, marks=marks))  # fmt: skip
+        charts.append(
+            line_chart(
+                labels,
+                {name: values},
+                title=f"{name} per window (baseline dashed, 95% CI shaded)",
+                baseline=m["baseline"],
+                band=band,
+                marks=marks,
+            )
+        )
     alarms = (
         ", ".join(f"{a['detector']} at pair {a['index']}" for a in report.get("alarms", []))
         or "none"

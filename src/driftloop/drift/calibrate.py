@@ -1,0 +1,187 @@
+"""Calibration: thresholds for a target false-alarm rate, from the data's own no-drift behaviour.
+
+For a window of ``window_rows`` rows, the no-drift distribution of each column's statistic is
+estimated by resampling: the pool (reference, plus history when given) is split at random, many
+times, into a pseudo-reference and a pseudo-window, and each column is tested as the real run
+would test it (same method). A column's proposed threshold is the quantile of that distribution
+that one no-drift window exceeds with probability ``target_rate / n_columns`` (so that *any*
+feature alerting stays within the target); the dataset-level and any-feature false-alarm rates of
+the current and of the proposed thresholds are measured on the same simulated windows.
+
+The split is exchangeable: it treats the pool as one population. Where the data has seasons or
+trends, calibrate on a pool from a period that should count as "no drift".
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from driftloop.drift.detect import detect
+from driftloop.drift.methods import Family
+from driftloop.drift.settings import DetectionSettings, load_settings
+from driftloop.errors import DataError
+
+__all__ = ["Calibration", "ColumnCalibration", "calibrate"]
+
+_MAX_POOL_REFERENCE = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class ColumnCalibration:
+    name: str
+    kind: str
+    method: str
+    family: str
+    current_threshold: float
+    proposed_threshold: float
+    current_rate: float
+    proposed_rate: float
+    null_median: float
+    null_p99: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    window_rows: int
+    reference_rows: int
+    simulations: int
+    target_rate: float
+    columns: tuple[ColumnCalibration, ...]
+    dataset_rate_current: float
+    dataset_rate_proposed: float
+    any_rate_current: float
+    any_rate_proposed: float
+
+    def thresholds(self) -> dict[str, dict[str, Any]]:
+        """Per-column settings to write into ``detection.columns``."""
+        return {
+            c.name: {"method": c.method, "threshold": float(f"{c.proposed_threshold:.6g}")}
+            for c in self.columns
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["columns"] = [c.to_dict() for c in self.columns]
+        return out
+
+
+def _stable(column: Any, pool: pl.DataFrame) -> Any:
+    """A z-test picked on a window with two values breaks on windows with three: use chi-square."""
+    from dataclasses import replace
+
+    if column.method == "ztest" and pool[column.name].drop_nulls().n_unique() > 2:
+        return replace(column, method="chisquare")
+    return column
+
+
+def _settings_for(
+    report_columns: Any, base: DetectionSettings, thresholds: dict[str, float] | None
+) -> DetectionSettings:
+    columns = dict(base.columns)
+    for c in report_columns:
+        override = {"kind": c.kind, "method": c.method}
+        override["threshold"] = thresholds[c.name] if thresholds else c.threshold
+        columns[c.name] = override  # type: ignore[assignment]
+    data = base.model_dump() | {"columns": columns, "degradation": {"enabled": False}, "workers": 1}
+    data.pop("threshold", None)
+    return DetectionSettings.model_validate(data)
+
+
+def calibrate(
+    pool: pl.DataFrame,
+    *,
+    window_rows: int,
+    reference_rows: int,
+    columns: list[str] | None = None,
+    settings: DetectionSettings | dict[str, Any] | None = None,
+    target_rate: float = 1 / 13,
+    simulations: int = 500,
+    seed: int = 0,
+) -> Calibration:
+    """Estimate no-drift distributions and propose thresholds (see the module docstring)."""
+    base = load_settings(settings)
+    if window_rows < 3:
+        raise DataError(f"window_rows must be at least 3. Got {window_rows}.")
+    if pool.height < window_rows + 10:
+        raise DataError(
+            f"Too few rows to calibrate windows of {window_rows} rows: the pool has {pool.height}. "
+            "Add history (earlier windows) or calibrate smaller windows."
+        )
+    rng = np.random.default_rng(seed)
+    ref_size = min(reference_rows, pool.height - window_rows, _MAX_POOL_REFERENCE)
+    # The methods a real run would use, judged on one representative split of the pool.
+    first = rng.permutation(pool.height)
+    probe = detect(
+        pool[first[window_rows : window_rows + ref_size].tolist()],
+        pool[first[:window_rows].tolist()],
+        columns=columns,
+        config=base,
+    )
+    tested = [_stable(c, pool) for c in probe.columns if c.skipped is None]
+    fixed = _settings_for(tested, base, None)
+    names = [c.name for c in tested]
+    values = {n: np.empty(simulations) for n in names}
+    for s in range(simulations):
+        order = rng.permutation(pool.height)
+        window = pool[order[:window_rows].tolist()]
+        reference = pool[order[window_rows : window_rows + ref_size].tolist()]
+        report = detect(reference, window, columns=names, config=fixed)
+        for c in report.columns:
+            value = c.p_value if c.family == Family.P_VALUE else c.statistic
+            values[c.name][s] = np.nan if value is None else value
+    per_column = target_rate / max(len(names), 1)
+    calibrated, alarms_now, alarms_new = [], [], []
+    for c in tested:
+        v = values[c.name]
+        v = v[np.isfinite(v)]
+        if c.family == Family.P_VALUE:
+            proposed = float(max(np.quantile(v, per_column), 1e-12))
+            now, new = v < c.threshold, v < proposed
+        else:
+            proposed = float(np.nextafter(np.quantile(v, 1 - per_column), np.inf))
+            now, new = v >= c.threshold, v >= proposed
+        alarms_now.append(now)
+        alarms_new.append(new)
+        calibrated.append(
+            ColumnCalibration(
+                c.name,
+                c.kind,
+                c.method,
+                c.family,
+                c.threshold,
+                proposed,
+                float(now.mean()),
+                float(new.mean()),
+                float(np.median(v)),
+                float(np.quantile(v, 0.99)),
+            )
+        )
+    now_matrix = (
+        np.vstack([a[:simulations] for a in alarms_now])
+        if alarms_now
+        else np.zeros((0, simulations))
+    )
+    new_matrix = (
+        np.vstack([a[:simulations] for a in alarms_new])
+        if alarms_new
+        else np.zeros((0, simulations))
+    )
+    share_now, share_new = now_matrix.mean(axis=0), new_matrix.mean(axis=0)
+    return Calibration(
+        window_rows=window_rows,
+        reference_rows=ref_size,
+        simulations=simulations,
+        target_rate=target_rate,
+        columns=tuple(calibrated),
+        dataset_rate_current=float((share_now >= base.drift_share).mean()),
+        dataset_rate_proposed=float((share_new >= base.drift_share).mean()),
+        any_rate_current=float(now_matrix.any(axis=0).mean()),
+        any_rate_proposed=float(new_matrix.any(axis=0).mean()),
+    )
