@@ -53,6 +53,11 @@ class SourceConfig(_Model):
     date_column: str | None = Field(None, description="column the window filters on")
     start: dt.date | None = Field(None, description="fixed window start (inclusive)")
     end: dt.date | None = Field(None, description="fixed window end (inclusive)")
+    lag_days: int | None = Field(
+        None,
+        ge=1,
+        description="reference only: the run's window moved back N days (364: last year)",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -60,6 +65,8 @@ class SourceConfig(_Model):
             raise ValueError("set exactly one of 'uri' (a file or URL) or 'url' (a database)")
         if self.url is not None and (self.table is None) == (self.query is None):
             raise ValueError("a database source needs exactly one of 'table' or 'query'")
+        if self.lag_days is not None and self.date_column is None:
+            raise ValueError("lag_days needs the date_column the window applies to")
         return self
 
 

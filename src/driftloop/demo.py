@@ -14,10 +14,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 from rich.console import Console
 
 from driftloop.config import PipelineConfig, load_config
 from driftloop.data.demo import bike_sharing
+from driftloop.data.predictions import PredictionLogger, PredictionStore
 from driftloop.data.sources import filter_window
 from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.runner import Runner, RunOutcome
@@ -29,6 +31,18 @@ DEMO_COLUMNS = [
     "temp", "atemp", "hum", "windspeed", "casual", "registered", "cnt",
 ]  # fmt: skip
 _MARKER = ".driftloop-demo"
+CONCEPT_SHIFT = dt.date(2012, 6, 1)
+FEATURES = [
+    "season",
+    "holiday",
+    "weekday",
+    "workingday",
+    "weathersit",
+    "temp",
+    "atemp",
+    "hum",
+    "windspeed",
+]
 
 
 def month(year: int, number: int) -> tuple[dt.date, dt.date]:
@@ -72,12 +86,37 @@ def demo_config(root: Path) -> dict[str, Any]:
     }
 
 
+def concept_config(root: Path) -> dict[str, Any]:
+    """Act two: features against the same month last year, predictions against outcomes."""
+    raw = demo_config(root)
+    raw["pipeline"] = "bike-sharing-concept"
+    raw["reference"] = {
+        "url": raw["stores"]["warehouse"],
+        "table": "history",
+        "date_column": "dteday",
+        "lag_days": 364,
+    }
+    raw["columns"] = FEATURES
+    raw["concept"] = {
+        "baseline": {"start": "2012-05-01", "end": "2012-05-31"},
+        "error_metric": "rmse",
+        "max_error_increase": 0.25,
+        "min_pairs": 20,
+        "detectors": ["adwin"],
+    }
+    raw["on_drift"] = {
+        "when": {"dataset_drift": True, "degradation": False, "concept_drift": True},
+        "retrain": False,
+    }
+    return raw
+
+
 def _prepare(root: Path) -> PipelineConfig:
     if root.exists() and (root / _MARKER).exists():
         shutil.rmtree(root)  # a previous demo: start afresh
     (root / "data").mkdir(parents=True, exist_ok=True)
     (root / _MARKER).write_text("created by driftloop demo; safe to delete\n")
-    data = bike_sharing()
+    data = bike_sharing(concept_shift_from=CONCEPT_SHIFT)
     data.write_csv(root / "data" / "day.csv")
     config = load_config(demo_config(root))
     reference = filter_window(data, "dteday", *month(2011, 1), source="synthetic data")
@@ -144,13 +183,87 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
     if alerts:
         console.print("[bold]first alert:[/]")
         console.print(alerts[0], markup=False)
-    console.print(f"reports: {config.stores.reports}/{config.pipeline}/*.html")
+    outcomes += _act_two(root, console)
+    console.print(f"reports: {config.stores.reports}/{config.pipeline}*/*.html")
     console.print(f"runs:    driftloop runs --config {root / 'driftloop.yaml'}")
     console.print(
         "models:  driftloop model list bike-demand --registry "
         + config.stores.mlflow.get_secret_value()
     )
     _write_yaml(root)
+    return outcomes
+
+
+def _act_two(root: Path, console: Console) -> list[RunOutcome]:
+    """A concept shift in June 2012: the features look as they did a year before, but demand no
+    longer follows temperature. The production model's predictions stop tracking outcomes."""
+    from driftloop.model.lifecycle import retrain
+    from driftloop.model.registry import Registry
+    from driftloop.model.train import TrainingSpec
+
+    config = load_config(concept_config(root))
+    warehouse = config.stores.warehouse.get_secret_value()
+    data = bike_sharing(concept_shift_from=CONCEPT_SHIFT)
+    Warehouse(warehouse).seed(data.filter(pl.col("yr") == 0), table="history")
+    console.print(
+        "\n[bold]act two: concept drift[/] · from June 2012 demand no longer follows temperature; "
+        "features are compared with the same month of 2011"
+    )
+    spec = TrainingSpec(
+        target="cnt", time_column="dteday", exclude=("instant", "casual", "registered")
+    )
+    registry = Registry(config.stores.mlflow.get_secret_value(), config.stores.mlflow_artifacts)
+    trained = retrain(
+        data.filter(pl.col("dteday") <= dt.date(2012, 4, 30)),
+        spec,
+        registry,
+        name="bike-demand",
+        trigger="demo: spring refresh before the summer",
+        margin=-10,
+    )
+    model = registry.load("bike-demand")
+    console.print(
+        f"production model v{trained.version} trained through April 2012; serving from May"
+    )
+    served = data.filter(pl.col("dteday") >= dt.date(2012, 5, 1))
+    with PredictionLogger(
+        warehouse, pipeline=config.pipeline, model_version=str(trained.version)
+    ) as log:
+        for row, predicted in zip(
+            served.iter_rows(named=True), model.predict(served.to_pandas()), strict=True
+        ):
+            log.prediction(
+                str(row["dteday"]),
+                float(predicted),
+                timestamp=dt.datetime.combine(row["dteday"], dt.time()),
+            )
+    PredictionStore(warehouse).log_outcomes(
+        config.pipeline,
+        [{"id": str(r["dteday"]), "actual": r["cnt"]} for r in served.iter_rows(named=True)],
+    )
+    alerts: list[str] = []
+    runner = Runner(config, printer=alerts.append)
+    outcomes = []
+    for number in range(6, 13):
+        start, end = month(2012, number)
+        outcome = runner.run(start=start, end=end, trigger="demo")
+        verdict = outcome.verdict or {}
+        concept = outcome.results.get("concept") or {}
+        data_flag = "[red]DRIFT   [/]" if verdict.get("dataset_drift") else "[green]no drift[/]"
+        concept_flag = (
+            "[red]CONCEPT DRIFT[/]" if concept.get("concept_drift") else "[green]concept ok   [/]"
+        )
+        rmse = concept.get("metrics", {}).get("rmse")
+        console.print(
+            f"{start:%Y-%m}  data {data_flag}  {concept_flag}  rmse {rmse:,.0f} "
+            f"(baseline May 2012)  alerted: {', '.join(concept.get('alerted', [])) or '-'}"
+        )
+        outcomes.append(outcome)
+    caught = sum(1 for o in outcomes if (o.results.get("concept") or {}).get("concept_drift"))
+    data_only = sum(1 for o in outcomes if (o.verdict or {}).get("dataset_drift"))
+    console.print(
+        f"concept drift caught in {caught} of {len(outcomes)} months; data drift alone in {data_only}"
+    )
     return outcomes
 
 

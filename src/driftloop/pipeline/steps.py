@@ -83,10 +83,19 @@ def _read(source: SourceConfig, start: dt.date | None, end: dt.date | None) -> p
 
 
 def fetch_reference(ctx: RunContext) -> dict[str, Any]:
-    """Read the reference (its own fixed window, if any) into the run folder."""
-    frame = _read(ctx.config.reference, None, None)
+    """Read the reference into the run folder: its own fixed window, or the run's window moved
+    back ``lag_days`` (e.g. the same weeks last year, for seasonal data)."""
+    source = ctx.config.reference
+    start = end = None
+    if source.lag_days is not None and ctx.start is not None and ctx.end is not None:
+        lag = dt.timedelta(days=source.lag_days)
+        start, end = ctx.start - lag, ctx.end - lag
+    frame = _read(source, start, end)
     frame.write_parquet(ctx.file("reference.parquet"))
-    return {"rows": frame.height, "columns": frame.width}
+    result: dict[str, Any] = {"rows": frame.height, "columns": frame.width}
+    if start is not None:
+        result |= {"window_start": str(start), "window_end": str(end)}
+    return result
 
 
 def fetch_current(ctx: RunContext) -> dict[str, Any]:
