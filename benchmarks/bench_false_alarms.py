@@ -108,7 +108,8 @@ def main() -> None:
     )
     print(text)
     print(
-        f"wrote {RESULTS / 'false_alarms.md'} and {RESULTS / 'power.svg'} in {time.perf_counter() - started:.0f} s"
+        f"wrote {RESULTS / 'false_alarms.md'} and {RESULTS / 'power.svg'} "
+        f"in {time.perf_counter() - started:.0f} s"
     )
 
 

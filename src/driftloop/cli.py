@@ -613,7 +613,8 @@ def calibrate(
         )
     out.print(table)
     out.print(
-        f"per window of {c.window_rows} rows: any-feature false alarms {c.any_rate_current:.1%} now, "
+        f"per window of {c.window_rows} rows: any-feature false alarms "
+        f"{c.any_rate_current:.1%} now, "
         f"{c.any_rate_proposed:.1%} proposed (target {c.target_rate:.1%}); dataset drift "
         f"{c.dataset_rate_current:.1%} now, {c.dataset_rate_proposed:.1%} proposed"
     )

@@ -140,9 +140,12 @@ def _actions(outcome: RunOutcome) -> str:
         )
     if (r.get("publish") or {}).get("files"):
         parts.append(f"published v{r['publish']['version']}")
-    sent = r.get("alert") or {}
-    if sent.get("queued"):
-        parts.append("alert " + ", ".join(f"{c}:{s}" for c, s in sent["queued"].items()))
+    alert = r.get("alert") or {}
+    queued = alert.get("queued") or {}
+    if any(status == "pending" for status in queued.values()) and alert.get("sent"):
+        parts.append("alert sent (" + ", ".join(queued) + ")")
+    elif queued:
+        parts.append("alert " + ", ".join(f"{c}: {s}" for c, s in queued.items()))
     return "; ".join(parts)
 
 
@@ -262,7 +265,8 @@ def _act_two(root: Path, console: Console) -> list[RunOutcome]:
     caught = sum(1 for o in outcomes if (o.results.get("concept") or {}).get("concept_drift"))
     data_only = sum(1 for o in outcomes if (o.verdict or {}).get("dataset_drift"))
     console.print(
-        f"concept drift caught in {caught} of {len(outcomes)} months; data drift alone in {data_only}"
+        f"concept drift caught in {caught} of {len(outcomes)} months; "
+        f"data drift alone in {data_only}"
     )
     return outcomes
 

@@ -99,7 +99,7 @@ def build_alert(
     if concept and concept.get("concept_drift"):
         changes = [
             f"{m['name']} {fmt_number(m['baseline'])} → {fmt_number(m['current'])} "
-            f"(95% CI {fmt_number(m['ci_low'])}–{fmt_number(m['ci_high'])})"
+            f"(95% CI {fmt_number(m['ci_low'])}-{fmt_number(m['ci_high'])})"
             for m in concept["metrics"]
             if m["alerted"]
         ]

@@ -104,7 +104,7 @@ class PredictionStore:
     def log_predictions(
         self, pipeline: str, rows: Iterable[Mapping[str, Any]] | pl.DataFrame
     ) -> int:
-        """Record predictions: ``id``, ``prediction``, optional ``ts``, ``model_version``, ``features``."""
+        """Record predictions: ``id``, ``prediction``; optional ts, model_version, features."""
         records = rows.to_dicts() if isinstance(rows, pl.DataFrame) else [dict(r) for r in rows]
         clean = []
         for i, r in enumerate(records):

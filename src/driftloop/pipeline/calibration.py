@@ -11,7 +11,6 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 import yaml
-from markupsafe import Markup
 
 from driftloop.config import PipelineConfig
 from driftloop.data.warehouse import META_COLUMNS
@@ -19,7 +18,7 @@ from driftloop.drift import detect
 from driftloop.drift.calibrate import Calibration, calibrate
 from driftloop.errors import ConfigError
 from driftloop.pipeline.steps import RunContext, fetch_reference
-from driftloop.report.charts import line_chart
+from driftloop.report.concept import render_calibration_html
 
 __all__ = ["CalibrationResult", "run_calibration", "write_thresholds"]
 
@@ -113,7 +112,7 @@ def run_calibration(
     report_json.write_text(
         json.dumps({"calibration": calibration.to_dict(), "replay": replay}, indent=2)
     )
-    report_html.write_text(_html(config.pipeline, calibration, replay))
+    report_html.write_text(render_calibration_html(config.pipeline, calibration, replay))
     return CalibrationResult(calibration, replay, report_html, report_json)
 
 
@@ -142,53 +141,3 @@ def write_thresholds(path: Path, calibration: Calibration) -> Path:
     shutil.copyfile(path, backup)
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return backup
-
-
-def _esc(text: str) -> str:
-    return str(Markup.escape(text))
-
-
-def _html(pipeline: str, c: Calibration, replay: list[dict[str, Any]]) -> str:
-    rows = "".join(
-        f"<tr><td>{_esc(col.name)}</td><td>{col.method}</td><td>{col.current_threshold:.4g}</td>"
-        f"<td>{col.current_rate:.1%}</td><td>{col.proposed_threshold:.4g}</td><td>{col.proposed_rate:.1%}</td>"
-        f"<td>{col.null_median:.4g}</td><td>{col.null_p99:.4g}</td></tr>"
-        for col in c.columns
-    )
-    replay_rows = "".join(
-        f"<tr><td>{r['window_start']}..{r['window_end']}</td><td>{r['rows']}</td>"
-        f"<td>{'yes' if r['current_dataset_drift'] else 'no'} ({', '.join(r['current_drifted']) or '-'})</td>"
-        f"<td>{'yes' if r['proposed_dataset_drift'] else 'no'} ({', '.join(r['proposed_drifted']) or '-'})</td></tr>"
-        for r in replay
-    )
-    chart = (
-        line_chart(
-            [r["window_start"] for r in replay],
-            {
-                "current": [r["current_share"] for r in replay],
-                "proposed": [r["proposed_share"] for r in replay],
-            },
-            title="share of features drifted per past window",
-        )
-        if replay
-        else ""
-    )
-    style = (
-        "body{font:14px/1.45 system-ui,sans-serif;max-width:1000px;margin:0 auto;padding:24px}"
-        "table{border-collapse:collapse;width:100%}th,td{padding:5px 8px;border-bottom:1px solid #e5e7eb;text-align:left}"
-        "th{background:#f6f7f9}svg.chart{width:100%;height:auto}svg .tick{font-size:10px;fill:#5a6275}"
-        "svg .tick.end{text-anchor:end}svg .tick.mid{text-anchor:middle}svg .grid{stroke:#eef0f3}svg .title{font-size:12px}"
-    )
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{_esc(pipeline)} calibration</title>'
-        f"<style>{style}</style></head><body><h1>Calibration: {_esc(pipeline)}</h1>"
-        f"<p>Windows of {c.window_rows} rows against {c.reference_rows} reference rows; {c.simulations} no-drift "
-        f"simulations; target: at most {c.target_rate:.1%} of no-drift windows raise any alert.</p>"
-        f'<p id="rates">Any-feature false-alarm rate: current {c.any_rate_current:.1%}, proposed {c.any_rate_proposed:.1%}. '
-        f"Dataset-drift false-alarm rate: current {c.dataset_rate_current:.1%}, proposed {c.dataset_rate_proposed:.1%}.</p>"
-        f'<table id="thresholds"><thead><tr><th>feature</th><th>method</th><th>current</th><th>rate</th>'
-        f"<th>proposed</th><th>rate</th><th>null median</th><th>null p99</th></tr></thead><tbody>{rows}</tbody></table>"
-        f'<h2>Replay of past windows</h2>{chart}<table id="replay"><thead><tr><th>window</th><th>rows</th>'
-        f"<th>current: dataset drift (features)</th><th>proposed</th></tr></thead><tbody>{replay_rows}</tbody></table>"
-        "</body></html>"
-    )

@@ -165,7 +165,8 @@ def concept(ctx: RunContext) -> dict[str, Any]:
     current = store.pairs(cfg.pipeline, ctx.start, ctx.end)
     if current.height < c.min_pairs:
         raise Skip(
-            f"only {current.height} prediction-outcome pairs in the window (min_pairs {c.min_pairs})"
+            f"only {current.height} prediction-outcome pairs in the window "
+            f"(min_pairs {c.min_pairs})"
         )
     baseline = store.pairs(cfg.pipeline, c.baseline.start, c.baseline.end)
     if baseline.height < c.min_pairs:

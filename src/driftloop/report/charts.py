@@ -63,7 +63,8 @@ def line_chart(
         v = low + frac * (high - low)
         parts.append(f'<text x="{pad_l - 4}" y="{y(v) + 3:.1f}" class="tick end">{v:.4g}</text>')
         parts.append(
-            f'<line x1="{pad_l}" y1="{y(v):.1f}" x2="{width - pad_r}" y2="{y(v):.1f}" class="grid"/>'
+            f'<line x1="{pad_l}" y1="{y(v):.1f}" x2="{width - pad_r}" y2="{y(v):.1f}" '
+            'class="grid"/>'
         )
     if band is not None:
         upper = [(x(i), y(v)) for i, v in enumerate(band[1]) if v is not None]
@@ -73,7 +74,8 @@ def line_chart(
             parts.append(f'<polygon points="{points}" class="band"/>')
     if baseline is not None:
         parts.append(
-            f'<line x1="{pad_l}" y1="{y(baseline):.1f}" x2="{width - pad_r}" y2="{y(baseline):.1f}" class="baseline"/>'
+            f'<line x1="{pad_l}" y1="{y(baseline):.1f}" x2="{width - pad_r}" '
+            f'y2="{y(baseline):.1f}" class="baseline"/>'
         )
     for k, (name, seq) in enumerate(series.items()):
         color = _COLORS[k % len(_COLORS)]
@@ -91,7 +93,8 @@ def line_chart(
                 f"<title>{label}: {name} {point:.4g}</title></circle>"
             )
         parts.append(
-            f'<text x="{width - pad_r}" y="{14 + 12 * k}" class="tick end" fill="{color}">{_esc(name)}</text>'
+            f'<text x="{width - pad_r}" y="{14 + 12 * k}" class="tick end" '
+            f'fill="{color}">{_esc(name)}</text>'
         )
     step = max(1, n // 8)
     for i, label in enumerate(labels):

@@ -14,7 +14,7 @@ from driftloop.report.format import fmt_number, fmt_p
 if TYPE_CHECKING:
     from driftloop.drift.results import DriftReport, Histogram
 
-__all__ = ["histogram_svg", "render_html"]
+__all__ = ["environment", "histogram_svg", "render_html"]
 
 _ENV = Environment(
     loader=PackageLoader("driftloop.report", "templates"),
@@ -26,6 +26,11 @@ _ENV.filters["num"] = fmt_number
 _ENV.filters["p"] = fmt_p
 
 _W, _H, _PAD = 420, 140, 18
+
+
+def environment() -> Environment:
+    """The shared Jinja environment (autoescaping, number filters) for every report page."""
+    return _ENV
 
 
 @dataclass(frozen=True, slots=True)

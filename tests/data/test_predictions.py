@@ -1,0 +1,70 @@
+"""Predictions and outcomes in the warehouse (PostgreSQL and SQLite): idempotent, joined by window."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import polars as pl
+import pytest
+
+from driftloop.data.predictions import PredictionLogger, PredictionStore
+from driftloop.errors import DataError
+
+
+@pytest.fixture(params=["postgres", "sqlite"])
+def url(request, tmp_path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'w.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def test_log_join_and_window(url: str) -> None:
+    store = PredictionStore(url)
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(10)]
+    with PredictionLogger(url, pipeline="p", model_version="3", batch_size=4) as log:
+        for i, day in enumerate(days):
+            log.prediction(
+                f"id{i}",
+                100.0 + i,
+                timestamp=dt.datetime.combine(day, dt.time(12)),
+                features={"temp": i},
+            )
+    store.log_outcomes(
+        "p", [{"id": f"id{i}", "actual": 90.0 + i} for i in range(8)]
+    )  # two still pending
+    pairs = store.pairs("p", dt.date(2024, 1, 3), dt.date(2024, 1, 9))
+    assert pairs["id"].to_list() == [f"id{i}" for i in range(2, 8)]
+    assert pairs["prediction"].to_list() == [102.0 + i for i in range(6)] and set(
+        pairs["model_version"]
+    ) == {"3"}
+    assert store.pairs("other").height == 0
+
+
+def test_relogging_replaces_never_duplicates(url: str) -> None:
+    store = PredictionStore(url)
+    rows = pl.DataFrame(
+        {"id": ["a", "b"], "prediction": [1.0, 2.0], "ts": [dt.datetime(2024, 1, 1)] * 2}
+    )
+    store.log_predictions("p", rows)
+    store.log_predictions("p", rows.with_columns(pl.col("prediction") * 10))
+    store.log_outcomes("p", [{"id": "a", "actual": 5}, {"id": "b", "actual": 6}])
+    store.log_outcomes("p", [{"id": "a", "actual": 7}])
+    pairs = store.pairs("p")
+    assert (
+        pairs.height == 2
+        and pairs["prediction"].to_list() == [10.0, 20.0]
+        and pairs["actual"].to_list() == [7.0, 6.0]
+    )
+
+
+def test_bad_rows(url: str) -> None:
+    store = PredictionStore(url)
+    with pytest.raises(
+        DataError, match=r"^Prediction row 1 needs an 'id' and a 'prediction'\. Got \['id'\]\.$"
+    ):
+        store.log_predictions("p", [{"id": "a", "prediction": 1}, {"id": "b"}])
+    with pytest.raises(
+        DataError, match=r"^Duplicate ids in one batch for driftloop_outcomes \(e\.g\. 'a'\)\.$"
+    ):
+        store.log_outcomes("p", [{"id": "a", "actual": 1}, {"id": "a", "actual": 2}])
+    assert store.pairs("p").height == 0  # nothing half-written

@@ -1,0 +1,76 @@
+"""Calibration: proposed thresholds meet the target false-alarm rate; replay; --write."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from driftloop.cli import app
+from driftloop.data.demo import bike_sharing
+from driftloop.demo import DEMO_COLUMNS, month
+from driftloop.drift.calibrate import calibrate
+from driftloop.errors import DataError
+from driftloop.pipeline.runner import Runner
+from tests.pipeline.conftest import bikes, make_pipeline, write_config
+
+__all__ = ["bikes", "make_pipeline"]
+
+
+def test_proposed_thresholds_meet_the_target_on_fresh_no_drift_windows() -> None:
+    year = bike_sharing().filter(pl.col("yr") == 0)
+    target = 1 / 13
+    c = calibrate(
+        year,
+        window_rows=31,
+        reference_rows=31,
+        columns=DEMO_COLUMNS,
+        target_rate=target,
+        simulations=300,
+        seed=1,
+    )
+    assert c.any_rate_current > 2 * target  # twelve features at 0.05 each page far too often
+    assert c.any_rate_proposed <= target + 0.02
+    # judged on windows the calibration never saw
+    check = calibrate(
+        year,
+        window_rows=31,
+        reference_rows=31,
+        columns=DEMO_COLUMNS,
+        target_rate=target,
+        simulations=300,
+        seed=2,
+        settings={"columns": c.thresholds()},
+    )
+    assert check.any_rate_current <= target + 0.04
+    assert {col.name for col in c.columns} == set(DEMO_COLUMNS)
+
+
+def test_too_small_a_pool() -> None:
+    with pytest.raises(
+        DataError,
+        match=r"^Too few rows to calibrate windows of 31 rows: the pool has 20\. Add history",
+    ):
+        calibrate(bike_sharing().head(20), window_rows=31, reference_rows=20)
+
+
+def test_cli_calibrate_replays_and_writes(make_pipeline, tmp_path) -> None:
+    config = make_pipeline(on_drift={"retrain": False, "alert": False})
+    for number in (2, 3, 4):
+        Runner(config).run(start=month(2011, number)[0], end=month(2011, number)[1])
+    path = write_config(config, tmp_path / "driftloop.yaml")
+    result = CliRunner().invoke(
+        app, ["calibrate", "--config", str(path), "--simulations", "100", "--history", "--write"]
+    )
+    assert result.exit_code == 0, result.output
+    assert (
+        "any-feature false alarms" in result.output
+        and "2011-03-01..2011-03-31  now DRIFT" in result.output
+    )
+    written = yaml.safe_load(path.read_text())["detection"]["columns"]
+    assert written["season"]["kind"] == "categorical" and "threshold" in written["temp"]
+    assert (tmp_path / "driftloop.yaml.bak").exists()
+    assert (tmp_path / "reports" / "bike-sharing" / "calibration.html").read_text().count(
+        "<tr>"
+    ) > 12
