@@ -68,3 +68,67 @@ def test_bad_rows(url: str) -> None:
     ):
         store.log_outcomes("p", [{"id": "a", "actual": 1}, {"id": "a", "actual": 2}])
     assert store.pairs("p").height == 0  # nothing half-written
+
+
+def test_cli_loads_prediction_and_outcome_files(make_pipeline, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from driftloop.cli import app
+    from tests.pipeline.conftest import write_config
+
+    config = make_pipeline()
+    path = write_config(config, tmp_path / "driftloop.yaml")
+    pl.DataFrame(
+        {
+            "request": ["r1", "r2", "r3"],
+            "yhat": [1.5, 2.5, 3.5],
+            "ts": [dt.datetime(2024, 1, d) for d in (1, 2, 3)],
+            "version": ["4", "4", "4"],
+        }
+    ).write_csv(tmp_path / "predictions.csv")
+    pl.DataFrame({"request": ["r1", "r3"], "y": [1.0, 3.0]}).write_parquet(
+        tmp_path / "outcomes.parquet"
+    )
+    runner = CliRunner()
+    loaded = runner.invoke(
+        app,
+        [
+            "feedback",
+            "predictions",
+            str(tmp_path / "predictions.csv"),
+            "--config",
+            str(path),
+            "--id-column",
+            "request",
+            "--prediction-column",
+            "yhat",
+            "--model-version-column",
+            "version",
+        ],
+    )
+    assert loaded.exit_code == 0 and "recorded 3 predictions for 'bike-sharing'" in loaded.output
+    outcomes = runner.invoke(
+        app,
+        [
+            "feedback",
+            "outcomes",
+            str(tmp_path / "outcomes.parquet"),
+            "--config",
+            str(path),
+            "--id-column",
+            "request",
+            "--actual-column",
+            "y",
+        ],
+    )
+    assert outcomes.exit_code == 0, outcomes.output
+    pairs = PredictionStore(config.stores.warehouse.get_secret_value()).pairs("bike-sharing")
+    assert pairs["id"].to_list() == ["r1", "r3"] and pairs["model_version"].to_list() == ["4", "4"]
+    bad = runner.invoke(
+        app, ["feedback", "outcomes", str(tmp_path / "outcomes.parquet"), "--config", str(path)]
+    )
+    assert (
+        bad.exit_code == 2
+        and "Column 'id' is not in" in bad.output
+        and "--...-column option" in bad.output
+    )

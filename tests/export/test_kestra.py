@@ -154,3 +154,20 @@ def test_cli_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     )
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "flows").iterdir())[0] == "bike-sharing-alert.yaml"
+
+
+def test_concept_monitoring_adds_its_step_and_drives_the_verdict(tmp_path: Path) -> None:
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    raw["concept"] = {"baseline": {"start": "2012-05-01", "end": "2012-05-31"}}
+    path = tmp_path / "driftloop.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    export_kestra(path, load_config(path, env=ENV), tmp_path / "flows")
+    detect = yaml.safe_load((tmp_path / "flows" / "bike-sharing-detect.yaml").read_text())
+    assert [t["id"] for t in detect["tasks"][0]["tasks"]] == [
+        "fetch_reference",
+        "fetch_current",
+        "detect",
+        "concept",
+        "append",
+    ]
+    assert detect["outputs"][0]["value"] == "{{ outputs.concept.vars.fires }}"

@@ -121,6 +121,16 @@ def flows(
         },
         {"id": "end", "type": "STRING", "required": False, "description": "window end, YYYY-MM-DD"},
     ]
+    data_tasks = [
+        _step("fetch_reference", env, window=True),
+        _step("fetch_current", env),
+        _step("detect", env),
+    ]
+    verdict_task = "detect"
+    if config.concept is not None and config.concept.enabled:
+        data_tasks.append(_step("concept", env))  # its `fires` covers data and concept drift
+        verdict_task = "concept"
+    data_tasks.append(_step("append", env))
     detect = {
         "id": detect_id,
         "namespace": namespace,
@@ -128,18 +138,13 @@ def flows(
         "labels": {"driftloop.pipeline": name},
         "inputs": window_inputs,
         "concurrency": concurrency,
-        "tasks": [
-            _working_directory(
-                [
-                    _step("fetch_reference", env, window=True),
-                    _step("fetch_current", env),
-                    _step("detect", env),
-                    _step("append", env),
-                ]
-            )
-        ],
+        "tasks": [_working_directory(data_tasks)],
         "outputs": [
-            {"id": "drift_detected", "type": "BOOLEAN", "value": "{{ outputs.detect.vars.fires }}"},
+            {
+                "id": "drift_detected",
+                "type": "BOOLEAN",
+                "value": f"{{{{ outputs.{verdict_task}.vars.fires }}}}",
+            },
             {
                 "id": "dataset_drift",
                 "type": "BOOLEAN",
