@@ -80,3 +80,22 @@ def write_config(config: PipelineConfig, path: Path) -> Path:
             raw["webhook"][key] = value.get_secret_value() if value is not None else None
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+def held_trainer(folder: Path) -> tuple[str, Path, Path]:
+    """A team trainer that waits while ``flag`` exists (after touching ``started``).
+
+    Returns (entry point, flag, started): tests hold a run inside its retrain step this way.
+    """
+    flag, started = folder / "hold", folder / "training-started"
+    script = folder / "held_team.py"
+    script.write_text(
+        "import time\nfrom pathlib import Path\nfrom driftloop.model.bike import train as bike\n"
+        f"FLAG, STARTED = Path({str(flag)!r}), Path({str(started)!r})\n"
+        "def train(X, y, params):\n"
+        "    STARTED.write_text('1')\n"
+        "    while FLAG.exists():\n"
+        "        time.sleep(0.05)\n"
+        "    return bike(X, y, params)\n"
+    )
+    return f"{script}:train", flag, started

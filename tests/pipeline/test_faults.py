@@ -19,7 +19,7 @@ from driftloop.errors import SourceError
 from driftloop.model.registry import Registry
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import Runner
-from tests.pipeline.conftest import write_config
+from tests.pipeline.conftest import held_trainer, write_config
 
 pytestmark = pytest.mark.postgres
 MAR = month(2011, 3)
@@ -32,20 +32,10 @@ def _steps(url: str, run_id: str) -> dict[str, dict]:
 def test_killed_process_is_resumed_without_duplicates(
     make_pipeline, pg_databases, tmp_path: Path
 ) -> None:
-    flag, started = tmp_path / "hang", tmp_path / "training-started"
-    script = tmp_path / "slow_team.py"
-    script.write_text(
-        "import time\nfrom pathlib import Path\nfrom driftloop.model.bike import train as bike\n"
-        f"FLAG, STARTED = Path({str(flag)!r}), Path({str(started)!r})\n"
-        "def train(X, y, params):\n"
-        "    STARTED.write_text('1')\n"
-        "    while FLAG.exists():\n"
-        "        time.sleep(0.1)\n"
-        "    return bike(X, y, params)\n"
-    )
+    entry_point, flag, started = held_trainer(tmp_path)
     flag.write_text("1")
     warehouse = pg_databases()
-    config = make_pipeline(warehouse=warehouse, training__entry_point=f"{script}:train")
+    config = make_pipeline(warehouse=warehouse, training__entry_point=entry_point)
     path = write_config(config, tmp_path / "driftloop.yaml")
     argv = [
         sys.executable,
@@ -77,6 +67,7 @@ def test_killed_process_is_resumed_without_duplicates(
         "fetch_reference": "done",
         "fetch_current": "done",
         "detect": "done",
+        "concept": "skipped",
         "append": "done",
         "retrain": "done",
         "publish": "done",
@@ -123,14 +114,14 @@ def test_postgres_restarted_mid_run(make_pipeline, pg_databases) -> None:
         _pg("start")
     message = str(info.value)
     assert message.startswith(
-        "Step 'append' could not start: Cannot record runs in postgresql://root@127.0.0.1:5432/driftloop_test_"
+        "Step 'concept' could not start: Cannot record runs in postgresql://root@127.0.0.1:5432/driftloop_test_"
     )
     assert "Check that the warehouse database is reachable." in message
     assert message.endswith(
         "once the database is back, resume with --resume " + message.rsplit(" ", 1)[-1]
     )
     run_id = message.rsplit(" ", 1)[-1].rstrip(".")
-    assert _steps(warehouse, run_id)["append"]["status"] == "pending"
+    assert _steps(warehouse, run_id)["concept"]["status"] == "pending"
     resumed = Runner(config, printer=lambda _: None).run(resume=run_id)
     assert resumed.status == "succeeded"
     assert Warehouse(warehouse).count("current") == 31 and len(Warehouse(warehouse).appends()) == 1

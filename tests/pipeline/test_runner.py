@@ -35,6 +35,7 @@ def test_a_run_is_recorded_step_by_step(make_pipeline) -> None:
         ("fetch_reference", "done"),
         ("fetch_current", "done"),
         ("detect", "done"),
+        ("concept", "skipped"),
         ("append", "done"),
         ("retrain", "done"),
         ("publish", "done"),
@@ -58,6 +59,7 @@ def test_no_drift_means_no_actions(make_pipeline) -> None:
         "fetch_reference": "done",
         "fetch_current": "done",
         "detect": "done",
+        "concept": "skipped",
         "append": "done",
         "retrain": "skipped",
         "publish": "skipped",
@@ -204,6 +206,6 @@ def test_cli_run_runs_and_steps_with_kestra_outputs(make_pipeline, tmp_path: Pat
     bad = runner.invoke(app, ["step", "nope", "--config", str(path)])
     assert (
         bad.exit_code == 2
-        and "Unknown step 'nope'. Steps: fetch_reference, fetch_current, detect, append, retrain, publish, alert."
+        and "Unknown step 'nope'. Steps: fetch_reference, fetch_current, detect, concept, append, retrain, publish, alert."
         in bad.output
     )

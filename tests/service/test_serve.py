@@ -20,7 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.records import RunStore
 from driftloop.service.app import sign
-from tests.pipeline.conftest import write_config
+from tests.pipeline.conftest import held_trainer, write_config
 
 pytestmark = pytest.mark.postgres
 
@@ -91,22 +91,12 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
 
 @pytest.fixture
 def served(make_pipeline, pg_databases, tmp_path: Path):
-    flag, started = tmp_path / "hold", tmp_path / "training-started"
-    script = tmp_path / "held_team.py"
-    script.write_text(
-        "import time\nfrom pathlib import Path\nfrom driftloop.model.bike import train as bike\n"
-        f"FLAG, STARTED = Path({str(flag)!r}), Path({str(started)!r})\n"
-        "def train(X, y, params):\n"
-        "    STARTED.write_text('1')\n"
-        "    while FLAG.exists():\n"
-        "        time.sleep(0.05)\n"
-        "    return bike(X, y, params)\n"
-    )
+    entry_point, flag, started = held_trainer(tmp_path)
     warehouse = pg_databases()
     fire_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)
     config = make_pipeline(
         warehouse=warehouse,
-        training__entry_point=f"{script}:train",
+        training__entry_point=entry_point,
         webhook={"token": TOKEN, "hmac_secret": SECRET, "max_body_bytes": 2048},
         schedule={
             "cron": f"{fire_at.second} {fire_at.minute} * * * *",
@@ -263,6 +253,7 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
             "fetch_reference": "done",
             "fetch_current": "done",
             "detect": "done",
+            "concept": "skipped",
             "append": "done",
             "retrain": "done",
             "publish": "done",

@@ -22,8 +22,8 @@ from typing import Any
 import polars as pl
 import sqlalchemy as sa
 
-from driftloop.data.sql import redact_url
-from driftloop.errors import DataError, SourceError
+from driftloop.data.store import TableStore
+from driftloop.errors import DataError
 
 __all__ = [
     "CONCEPT_WINDOWS",
@@ -67,23 +67,11 @@ CONCEPT_WINDOWS = sa.Table(
 _CHUNK = 1000
 
 
-class PredictionStore:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.engine = sa.create_engine(url, pool_pre_ping=True)
-        self._ready = False
+class PredictionStore(TableStore):
+    """Predictions and outcomes of one warehouse database."""
 
-    def _begin(self) -> Any:
-        try:
-            if not self._ready:
-                _META.create_all(self.engine, checkfirst=True)
-                self._ready = True
-            return self.engine.begin()
-        except sa.exc.SQLAlchemyError as err:
-            raise SourceError(
-                f"Cannot reach the prediction store at {redact_url(self.url)}: "
-                f"{str(getattr(err, 'orig', err)).strip().splitlines()[0][:160]}."
-            ) from None
+    metadata = _META
+    doing = "record predictions and outcomes"
 
     def _upsert(self, table: sa.Table, pipeline: str, rows: list[dict[str, Any]]) -> int:
         ids = [r["id"] for r in rows]

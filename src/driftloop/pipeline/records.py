@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from driftloop.data.sql import redact_url
-from driftloop.errors import DriftloopError, SourceError
+from driftloop.data.store import TableStore
+from driftloop.errors import DriftloopError
 
 __all__ = ["LockedError", "RunStore"]
 
@@ -79,40 +79,18 @@ def new_run_id() -> str:
     return now().strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
 
 
-class RunStore:
+class RunStore(TableStore):
     """Reads and writes run records; every write is its own short transaction."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        try:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
-        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as err:
-            raise SourceError(f"Cannot use warehouse URL {redact_url(url)}: {err}.") from None
-        self._ready = False
-
-    def _begin(self) -> Any:
-        try:
-            if not self._ready:
-                _META.create_all(self.engine, checkfirst=True)
-                self._ready = True
-            return self.engine.begin()
-        except sa.exc.SQLAlchemyError as err:
-            raise SourceError(
-                f"Cannot record runs in {redact_url(self.url)}: "
-                f"{str(getattr(err, 'orig', err)).strip().splitlines()[0][:160]}. "
-                "Check that the warehouse database is reachable."
-            ) from None
+    metadata = _META
+    doing = "record runs"
 
     def _exec(self, statement: Any) -> Any:
         try:
             with self._begin() as conn:
                 return conn.execute(statement)
         except sa.exc.SQLAlchemyError as err:
-            raise SourceError(
-                f"Cannot record runs in {redact_url(self.url)}: "
-                f"{str(getattr(err, 'orig', err)).strip().splitlines()[0][:160]}. "
-                "Check that the warehouse database is reachable."
-            ) from None
+            raise self.failure(err) from None
 
     # -- runs ----------------------------------------------------------------------------------
 

@@ -1,0 +1,46 @@
+"""A database holding driftloop's own tables (runs, predictions...), created on first use."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+
+from driftloop.data.sql import redact_url
+from driftloop.errors import SourceError
+
+__all__ = ["TableStore"]
+
+
+class TableStore:
+    """Base of the stores: one engine, tables created once, database errors as one clear line.
+
+    Subclasses set ``metadata`` (their tables) and ``doing`` (for messages, e.g. "record runs").
+    """
+
+    metadata: ClassVar[sa.MetaData]
+    doing: ClassVar[str] = "use the database"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = sa.create_engine(url, pool_pre_ping=True)
+        except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as err:
+            raise SourceError(f"Cannot use database URL {redact_url(url)}: {err}.") from None
+        self._ready = False
+
+    def failure(self, err: BaseException) -> SourceError:
+        first = str(getattr(err, "orig", err)).strip().splitlines()
+        return SourceError(
+            f"Cannot {self.doing} in {redact_url(self.url)}: {(first or [''])[0][:160]}. "
+            "Check that the warehouse database is reachable."
+        )
+
+    def _begin(self) -> Any:
+        try:
+            if not self._ready:
+                self.metadata.create_all(self.engine, checkfirst=True)
+                self._ready = True
+            return self.engine.begin()
+        except sa.exc.SQLAlchemyError as err:
+            raise self.failure(err) from None
