@@ -94,9 +94,10 @@ def line_chart(
             )
         parts.append(
             f'<text x="{width - pad_r}" y="{14 + 12 * k}" class="tick end" '
-            f'fill="{color}">{_esc(name)}</text>'
+            f'style="fill:{color}">{_esc(name)}</text>'
         )
-    step = max(1, n // 8)
+    most = max(1, (width - pad_l - pad_r) // 70)  # a 10-character label needs about 70 px
+    step = -(-n // most)
     for i, label in enumerate(labels):
         if i % step == 0:
             parts.append(
