@@ -93,7 +93,7 @@ def wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
 def served(make_pipeline, pg_databases, tmp_path: Path):
     entry_point, flag, started = held_trainer(tmp_path)
     warehouse = pg_databases()
-    fire_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=8)
+    fire_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=15)
     config = make_pipeline(
         warehouse=warehouse,
         training__entry_point=entry_point,
@@ -138,7 +138,7 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
             lambda: any(
                 r["trigger"] == "cron" and r["status"] != "running" for r in runs(warehouse)
             ),
-            timeout=30,
+            timeout=45,
             what="the cron run",
         )
         cron = [r for r in runs(warehouse) if r["trigger"] == "cron"]
