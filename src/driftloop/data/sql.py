@@ -54,12 +54,13 @@ def _parse(url: str) -> sa.URL:
 
 def window_clause(
     date_column: str | None, start: dt.date | None, end: dt.date | None
-) -> tuple[str, list[dt.date]]:
+) -> tuple[str, list[Any]]:
     """A ``WHERE`` clause for an inclusive date window, with ``?`` placeholders and its values."""
     if date_column is None or (start is None and end is None):
         return "", []
     quoted = _quote(date_column)
-    parts, values = [], []
+    parts: list[str] = []
+    values: list[Any] = []
     if start is not None:
         parts.append(f"{quoted} >= ?")
         values.append(start)
@@ -83,8 +84,12 @@ def read_sql(
     date_column: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    equals: dict[str, Any] | None = None,
 ) -> pl.DataFrame:
-    """Read a table or a query's rows, within ``[start, end]`` on ``date_column`` if given."""
+    """Read a table or a query's rows, within ``[start, end]`` on ``date_column`` if given.
+
+    ``equals`` adds ``column = value`` conditions (bound values), also pushed into the SQL.
+    """
     if (table is None) == (query is None):
         raise ConfigError("A SQL source needs exactly one of 'table' or 'query'.")
     if table is not None:
@@ -96,6 +101,9 @@ def read_sql(
         source = f"({query}) AS driftloop_source"
         shown = "the query"
     where, values = window_clause(date_column, start, end)
+    for column, value in (equals or {}).items():
+        where += (" AND " if where else " WHERE ") + f"{_quote(column)} = ?"
+        values.append(value)
     sql = f"SELECT * FROM {source}{where}"
     try:
         frame = (
@@ -105,7 +113,7 @@ def read_sql(
         )
     except _QueryFailed as failed:
         raise _sql_error(failed.cause, url, shown, date_column) from None
-    if frame.height == 0 and where:
+    if frame.height == 0 and (start is not None or end is not None) and date_column:
         raise EmptyDataError(no_rows(f"{shown} in {redact_url(url)}", start, end))
     return frame
 
@@ -115,7 +123,7 @@ class _QueryFailed(Exception):
         self.cause = cause
 
 
-def _read_postgres(url: str, sql: str, values: list[dt.date]) -> pl.DataFrame:
+def _read_postgres(url: str, sql: str, values: list[Any]) -> pl.DataFrame:
     import adbc_driver_manager
     import adbc_driver_postgresql.dbapi as adbc
 
@@ -155,7 +163,7 @@ def _plain_arrow(table: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-def _read_sqlalchemy(url: str, sql: str, values: list[dt.date]) -> pl.DataFrame:
+def _read_sqlalchemy(url: str, sql: str, values: list[Any]) -> pl.DataFrame:
     names = [f"p{i}" for i in range(len(values))]
     for name in names:
         sql = sql.replace("?", f":{name}", 1)

@@ -212,10 +212,14 @@ class Warehouse:
     ) -> pl.DataFrame:
         """Rows of ``table`` (optionally one pipeline's, within a window), without bookkeeping."""
         frame = read_sql(
-            self.url, table=table, schema=self.schema, date_column=date_column, start=start, end=end
+            self.url,
+            table=table,
+            schema=self.schema,
+            date_column=date_column,
+            start=start,
+            end=end,
+            equals={META_COLUMNS[0]: pipeline} if pipeline is not None else None,
         )
-        if pipeline is not None and META_COLUMNS[0] in frame.columns:
-            frame = frame.filter(pl.col(META_COLUMNS[0]) == pipeline)
         return frame.drop([c for c in META_COLUMNS if c in frame.columns])
 
     def appends(self, pipeline: str | None = None) -> list[dict[str, Any]]:
