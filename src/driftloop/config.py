@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any, Literal, Self
 
+import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -32,6 +33,7 @@ __all__ = [
     "PipelineConfig",
     "SourceConfig",
     "load_config",
+    "read_yaml",
     "resolve_env",
 ]
 
@@ -208,6 +210,25 @@ class PipelineConfig(_Model):
         return Path(self.stores.runs).parent
 
 
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML mapping from ``path``, or a ConfigError naming the file and the problem."""
+    if not path.is_file():
+        raise ConfigError(f"Config file '{path}' does not exist. Check the path.")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(
+            f"Config file '{path}' is not valid YAML{where}. Fix its syntax."
+        ) from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"Config file '{path}' must hold a mapping; got {type(data).__name__}.")
+    return data
+
+
 def resolve_env(text: str, path: str, env: dict[str, str] | None = None) -> str:
     """Replace ``${NAME}`` references by environment values; a missing one is a ConfigError."""
     environ = os.environ if env is None else env
@@ -241,8 +262,6 @@ def load_config(
     if isinstance(source, dict):
         raw, where = source, "config"
     else:
-        from driftloop.cli import read_yaml
-
         raw, where = read_yaml(Path(source)), str(source)
     try:
         return PipelineConfig.model_validate(_resolve(raw, "", env))

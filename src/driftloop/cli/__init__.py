@@ -1,0 +1,69 @@
+"""The ``driftloop`` command line.
+
+Exit codes: 0 success; 1 drift found with ``--fail-on-drift``; 2 bad input or failure, reported as
+one line on stderr (no traceback). Commands live in one module per noun and are registered here,
+explicitly.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from driftloop import __version__
+from driftloop.cli import data, detect, loop, model, service
+from driftloop.cli.common import err, out
+
+__all__ = ["app", "main"]
+
+app = typer.Typer(
+    name="driftloop",
+    help="Close the loop on model drift: detect, alert, retrain, register, publish.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"driftloop {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """driftloop command line."""
+
+
+for command in (
+    detect.detect,
+    loop.demo,
+    loop.run,
+    loop.runs,
+    loop.step,
+    loop.calibrate,
+    loop.init,
+    service.serve,
+):
+    app.command()(command)
+app.add_typer(data.warehouse_app, name="warehouse")
+app.add_typer(data.feedback_app, name="feedback")
+app.add_typer(model.model_app, name="model")
+app.add_typer(loop.config_app, name="config")
+app.add_typer(service.export_app, name="export")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover - interactive only
+        err.print("interrupted")
+        sys.exit(130)

@@ -1,0 +1,60 @@
+"""What every command shares: consoles, exit codes, one-line errors, common options."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from driftloop.errors import ConfigError, DriftloopError
+
+__all__ = [
+    "EXIT_DRIFT",
+    "EXIT_ERROR",
+    "ConfigOption",
+    "err",
+    "load_pipeline",
+    "out",
+    "parse_date",
+    "user_errors",
+]
+
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+EXIT_DRIFT = 1
+EXIT_ERROR = 2
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="The pipeline's driftloop.yaml.")
+]
+
+
+@contextlib.contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn a DriftloopError into one line on stderr and exit code 2."""
+    try:
+        yield
+    except DriftloopError as e:
+        err.print(f"[bold red]error:[/] {e}", soft_wrap=True, markup=True)
+        raise typer.Exit(EXIT_ERROR) from None
+
+
+def parse_date(text: str, option: str) -> dt.date:
+    """An ISO date from the command line, or a ConfigError naming the option."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option} must be a date like 2011-02-01. Got {text!r}.") from None
+
+
+def load_pipeline(path: Path) -> Any:
+    """The validated pipeline config at ``path``."""
+    from driftloop.config import load_config
+
+    return load_config(path)

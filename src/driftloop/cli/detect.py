@@ -1,0 +1,96 @@
+"""``driftloop detect``: compare two files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from driftloop.cli.common import (
+    EXIT_DRIFT,
+    out,
+    user_errors,
+)
+from driftloop.config import read_yaml
+
+
+def detect(
+    reference: Annotated[str, typer.Argument(help="Reference CSV/Parquet file or URL.")],
+    current: Annotated[str, typer.Argument(help="Current CSV/Parquet file or URL.")],
+    json_path: Annotated[
+        Path | None, typer.Option("--json", help="Write the JSON report here.")
+    ] = None,
+    html_path: Annotated[
+        Path | None, typer.Option("--html", help="Write the HTML report here.")
+    ] = None,
+    columns: Annotated[
+        str | None, typer.Option("--columns", help="Comma-separated columns to compare.")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="YAML with detection settings (or a 'detection:' section)."),
+    ] = None,
+    fail_on_drift: Annotated[
+        bool, typer.Option("--fail-on-drift", help="Exit 1 when the dataset drifted.")
+    ] = False,
+) -> None:
+    """Compare CURRENT against REFERENCE: per-feature drift, dataset verdict, degradation."""
+    from driftloop.data.sources import read_table
+    from driftloop.drift import detect as run_detect
+
+    with user_errors():
+        settings = None
+        if config is not None:
+            raw = read_yaml(config)
+            settings = raw.get("detection", raw)
+        names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        report = run_detect(
+            read_table(reference), read_table(current), columns=names, config=settings
+        )
+        if json_path:
+            report.to_json(json_path)
+        if html_path:
+            report.to_html(html_path, title=f"Drift report: {Path(current).name}")
+    print_report(report)
+    if json_path:
+        out.print(f"JSON report: {json_path}")
+    if html_path:
+        out.print(f"HTML report: {html_path}")
+    if fail_on_drift and report.dataset_drift:
+        raise typer.Exit(EXIT_DRIFT)
+
+
+def print_report(report: Any) -> None:
+    """A readable table of a DriftReport on stdout."""
+    from driftloop.report.format import fmt_number, fmt_p
+
+    table = Table(title=None, show_edge=False, header_style="bold")
+    for name in ("feature", "kind", "method", "statistic", "p-value", "threshold", "drifted"):
+        justify = "right" if name in ("statistic", "p-value", "threshold") else "left"
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    for c in report.columns:
+        drifted = "[red]yes[/]" if c.drifted else ("skipped" if c.skipped else "no")
+        table.add_row(
+            c.name,
+            c.kind,
+            c.method,
+            fmt_number(c.statistic),
+            fmt_p(c.p_value),
+            fmt_number(c.threshold),
+            drifted,
+        )
+    out.print(table)
+    for e in report.excluded:
+        out.print(f"[dim]not tested: {e.name} ({e.kind}): {e.reason}[/]")
+    for a in report.degradation:
+        out.print(f"[yellow]degradation[/] {a.feature} {a.kind}: {a.message}", soft_wrap=True)
+    verdict = (
+        "[bold red]DATASET DRIFT[/]" if report.dataset_drift else "[bold green]no dataset drift[/]"
+    )
+    out.print(
+        f"{verdict}: {len(report.drifted_columns)}/{report.n_tested} features drifted "
+        f"({report.share_drifted:.0%}, threshold {report.drift_share:.0%}); "
+        f"{len(report.degradation)} degradation alert(s); {report.seconds:.3f} s"
+    )

@@ -1,0 +1,285 @@
+"""The loop: demo, run, runs, step, calibrate, init, config."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from driftloop.cli.common import (
+    EXIT_ERROR,
+    ConfigOption,
+    err,
+    load_pipeline,
+    out,
+    parse_date,
+    user_errors,
+)
+from driftloop.errors import ConfigError
+
+
+def demo(
+    out_dir: Annotated[
+        Path, typer.Option("--out", help="Where the warehouse, registry and reports go.")
+    ] = Path(".driftloop/demo"),
+) -> None:
+    """Run the whole loop on synthetic bike-sharing data: 2011 monthly, then a concept shift."""
+    from driftloop.demo import run_demo
+
+    with user_errors():
+        outcomes = run_demo(out_dir, console=out)
+    if any(o.status == "failed" for o in outcomes):
+        raise typer.Exit(EXIT_ERROR)
+
+
+def run(
+    config: ConfigOption,
+    start: Annotated[str | None, typer.Option(help="Window start YYYY-MM-DD (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="Window end YYYY-MM-DD (inclusive).")] = None,
+    resume: Annotated[
+        str | None, typer.Option(help="Continue this failed run from its failed step.")
+    ] = None,
+    trigger: Annotated[
+        str, typer.Option(help="Recorded trigger: manual, cron or webhook.")
+    ] = "manual",
+) -> None:
+    """Run the loop once: fetch, detect, append; on drift retrain, publish, alert."""
+    from driftloop.pipeline.runner import Runner
+
+    marks = {
+        "done": "[green]✓[/]",
+        "skipped": "[dim]-[/]",
+        "failed": "[red]✗[/]",
+        "empty": "[yellow]∅[/]",
+    }
+
+    def show(name: str, status: str, result: dict[str, Any] | None) -> None:
+        detail = _step_summary(name, status, result or {})
+        out.print(f"  {marks.get(status, '?')} {name:<16} {detail}", soft_wrap=True)
+
+    with user_errors():
+        cfg = load_pipeline(config)
+        first = parse_date(start, "--start") if start else None
+        last = parse_date(end, "--end") if end else None
+        if (first is None) != (last is None):
+            raise ConfigError("Pass both --start and --end, or neither.")
+        runner = Runner(cfg, printer=lambda text: out.print(text, markup=False, style="yellow"))
+        outcome = runner.run(start=first, end=last, trigger=trigger, resume=resume, on_step=show)
+    out.print(
+        f"run {outcome.run_id}: {outcome.status} ({outcome.window[0]} to {outcome.window[1]})"
+    )
+    if outcome.status == "failed":
+        err.print(
+            f"[bold red]error:[/] {outcome.error}. "
+            f"Resume with: driftloop run --config {config} --resume {outcome.run_id}",
+            soft_wrap=True,
+        )
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _step_summary(name: str, status: str, result: dict[str, Any]) -> str:
+    if status in ("failed", "empty"):
+        return str(result.get("error") or result.get("message"))
+    if status == "skipped":
+        return str(result.get("skipped", ""))
+    if name in ("fetch_reference", "fetch_current"):
+        return f"{result.get('rows')} rows"
+    if name == "detect":
+        verdict = "dataset drift" if result.get("dataset_drift") else "no dataset drift"
+        return f"{verdict}; drifted: {', '.join(result.get('drifted', [])) or '-'}"
+    if name == "append":
+        return f"{result.get('rows')} rows {result.get('action')}"
+    if name == "retrain":
+        verdict = "promoted" if result.get("promoted") else "rejected"
+        return f"v{result.get('version')} {verdict}: {result.get('reason')}"
+    if name == "publish":
+        return f"v{result.get('version')}: {len(result.get('files', []))} files"
+    if name == "alert":
+        queued, sent, pending = (result.get(k) for k in ("queued", "sent", "pending"))
+        return f"queued {queued}; sent {sent}, pending {pending}"
+    return ""
+
+
+def runs(
+    config: ConfigOption,
+    run_id: Annotated[str | None, typer.Argument(help="Show this run with its steps.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    limit: Annotated[int, typer.Option(help="How many runs.")] = 20,
+) -> None:
+    """List the pipeline's runs (or show one)."""
+    import json as _json
+
+    from driftloop.pipeline.records import RunStore
+
+    with user_errors():
+        cfg = load_pipeline(config)
+        store = RunStore(cfg.stores.warehouse.get_secret_value())
+        if run_id is not None:
+            record = store.run(run_id)
+            if record is None:
+                raise ConfigError(
+                    f"No run '{run_id}'. List runs with: driftloop runs --config {config}."
+                )
+            out.print_json(_json.dumps(record, default=str))
+            return
+        records = store.runs(cfg.pipeline, limit)
+    if as_json:
+        out.print_json(_json.dumps(records, default=str))
+        return
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("run", "trigger", "window", "status", "drift", "model"):
+        table.add_column(column)
+    for r in records:
+        verdict = r.get("verdict") or {}
+        drift = ("yes" if verdict.get("dataset_drift") else "no") if verdict else "-"
+        window = f"{r['window_start']}..{r['window_end']}"
+        table.add_row(
+            r["run_id"],
+            r["trigger"],
+            window,
+            r["status"],
+            drift,
+            str(r.get("model_outcome") or "")[:60],
+        )
+    out.print(table)
+
+
+def step(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="fetch_reference, fetch_current, detect, append, retrain, publish, alert"
+        ),
+    ],
+    config: ConfigOption,
+    run_id: Annotated[
+        str | None, typer.Option("--run-id", help="The run this step belongs to.")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="Window start (new runs).")] = None,
+    end: Annotated[str | None, typer.Option(help="Window end (new runs).")] = None,
+) -> None:
+    """Run one step and print its result as JSON (and Kestra outputs under Kestra)."""
+    import json as _json
+    import os
+
+    from driftloop.pipeline.single import run_step
+
+    with user_errors():
+        cfg = load_pipeline(config)
+        first = parse_date(start, "--start") if start and start.strip() else None
+        last = parse_date(end, "--end") if end and end.strip() else None
+        run, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
+    payload = {"run_id": run, "step": name, **result}
+    print(_json.dumps(payload, default=str))
+    if any(key.startswith("KESTRA_") for key in os.environ):
+        outputs = {
+            "run_id": run,
+            **{k: v for k, v in result.items() if isinstance(v, bool | int | float | str)},
+        }
+        print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
+    if result.get("status") == "failed":
+        raise typer.Exit(EXIT_ERROR)
+
+
+def calibrate(
+    config: ConfigOption,
+    window_rows: Annotated[
+        int | None, typer.Option(help="Rows per window (default: past windows' median).")
+    ] = None,
+    false_alarms: Annotated[float, typer.Option(help="False alarms allowed ...")] = 1.0,
+    per_windows: Annotated[
+        int, typer.Option(help="... per this many windows (13: a quarter of weeks).")
+    ] = 13,
+    simulations: Annotated[int, typer.Option(help="No-drift windows to simulate.")] = 500,
+    history: Annotated[
+        bool, typer.Option(help="Also resample past windows, not only the reference.")
+    ] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Write the proposed thresholds into the config.")
+    ] = False,
+) -> None:
+    """Propose thresholds for a target false-alarm rate and replay past windows with them."""
+    from driftloop.pipeline.calibration import run_calibration, write_thresholds
+
+    with user_errors():
+        if not 0 < false_alarms <= per_windows:
+            raise ConfigError(f"--false-alarms must be in (0, --per-windows]. Got {false_alarms}.")
+        cfg = load_pipeline(config)
+        result = run_calibration(
+            cfg,
+            window_rows=window_rows,
+            target_rate=false_alarms / per_windows,
+            simulations=simulations,
+            use_history=history,
+        )
+    c = result.calibration
+    table = Table(show_edge=False, header_style="bold")
+    for column in ("feature", "method", "current", "false alarms", "proposed", "false alarms"):
+        table.add_column(column)
+    for col in c.columns:
+        table.add_row(
+            col.name,
+            col.method,
+            f"{col.current_threshold:.4g}",
+            f"{col.current_rate:.1%}",
+            f"{col.proposed_threshold:.4g}",
+            f"{col.proposed_rate:.1%}",
+        )
+    out.print(table)
+    out.print(
+        f"per window of {c.window_rows} rows: any-feature false alarms "
+        f"{c.any_rate_current:.1%} now, "
+        f"{c.any_rate_proposed:.1%} proposed (target {c.target_rate:.1%}); dataset drift "
+        f"{c.dataset_rate_current:.1%} now, {c.dataset_rate_proposed:.1%} proposed"
+    )
+    for r in result.replay:
+        now = "DRIFT" if r["current_dataset_drift"] else "-"
+        new = "DRIFT" if r["proposed_dataset_drift"] else "-"
+        out.print(
+            f"  {r['window_start']}..{r['window_end']}  now {now:<5} proposed {new:<5} "
+            f"({len(r['current_drifted'])} -> {len(r['proposed_drifted'])} features)"
+        )
+    out.print(f"report: {result.report_html}")
+    if write:
+        backup = write_thresholds(config, c)
+        out.print(f"wrote the proposed thresholds into {config} (previous version: {backup})")
+
+
+config_app = typer.Typer(help="The driftloop.yaml format.")
+
+
+@config_app.command("schema")
+def config_schema_cmd() -> None:
+    """Print the JSON Schema of driftloop.yaml."""
+    import json as _json
+
+    from driftloop.config import config_schema
+
+    print(_json.dumps(config_schema(), indent=2))
+
+
+@config_app.command("check")
+def config_check(config: ConfigOption) -> None:
+    """Validate a config (resolving ${ENV} references, never printing them)."""
+    with user_errors():
+        cfg = load_pipeline(config)
+    out.print(f"{config}: valid (pipeline '{cfg.pipeline}')")
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write the example config.")] = Path(
+        "driftloop.yaml"
+    ),
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented example driftloop.yaml."""
+    from importlib.resources import files
+
+    with user_errors():
+        if path.exists() and not force:
+            raise ConfigError(f"'{path}' already exists. Use --force to overwrite it.")
+        text = files("driftloop").joinpath("templates/driftloop.yaml").read_text(encoding="utf-8")
+        path.write_text(text, encoding="utf-8")
+    out.print(f"wrote {path}; edit it, then: driftloop config check --config {path}")

@@ -1,0 +1,52 @@
+"""Always on (``serve``) and orchestrators (``export kestra``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from driftloop.cli.common import (
+    ConfigOption,
+    load_pipeline,
+    out,
+    user_errors,
+)
+
+
+def serve(
+    config: Annotated[
+        list[Path], typer.Option("--config", "-c", help="Pipeline config (repeatable).")
+    ],
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    drain_seconds: Annotated[float, typer.Option(help="Deliver pending alerts this often.")] = 60.0,
+) -> None:
+    """Run continuously: cron schedules, webhooks, /metrics, /runs, /healthz."""
+    import logging
+
+    from driftloop.service.serve import serve as run_server
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    with user_errors():
+        configs = [load_pipeline(path) for path in config]
+        run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
+
+
+export_app = typer.Typer(help="Export the pipeline to an orchestrator.")
+
+
+@export_app.command("kestra")
+def export_kestra_cmd(
+    config: ConfigOption,
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the flow files.")],
+    namespace: Annotated[str, typer.Option(help="Kestra namespace of the flows.")] = "driftloop",
+) -> None:
+    """Write Kestra flows (detect, retrain, alert) that call the driftloop step commands."""
+    from driftloop.export.kestra import export_kestra
+
+    with user_errors():
+        written = export_kestra(config, load_pipeline(config), out_dir, namespace)
+    for path in written:
+        out.print(f"wrote {path}")
