@@ -17,6 +17,18 @@ from driftloop.demo import demo_config, month
 
 MakePipeline = Callable[..., PipelineConfig]
 
+# A run that retrained, published and alerted, with no concept monitoring configured.
+COMPLETED = {
+    "fetch_reference": "done",
+    "fetch_current": "done",
+    "detect": "done",
+    "concept": "skipped",
+    "append": "done",
+    "retrain": "done",
+    "publish": "done",
+    "alert": "done",
+}
+
 
 @pytest.fixture(scope="session")
 def bikes() -> pl.DataFrame:

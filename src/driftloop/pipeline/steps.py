@@ -19,7 +19,7 @@ import polars as pl
 from driftloop.config import PipelineConfig, SourceConfig
 from driftloop.errors import ConfigError
 
-__all__ = ["STEPS", "RunContext", "Skip", "step_names"]
+__all__ = ["STEPS", "RunContext", "Skip"]
 
 
 class Skip(Exception):
@@ -450,8 +450,3 @@ STEPS: dict[str, Callable[[RunContext], dict[str, Any]]] = {
     "publish": publish,
     "alert": alert,
 }
-DATA_STEPS = ("fetch_reference", "fetch_current", "detect", "concept", "append")
-
-
-def step_names() -> list[str]:
-    return list(STEPS)
