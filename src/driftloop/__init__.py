@@ -8,16 +8,29 @@ publish. The statistics engine is importable alone::
     True
 """
 
-from driftloop.drift import (
-    ColumnDrift,
-    DegradationAlert,
-    DetectionSettings,
-    DriftReport,
-    detect,
-)
+import importlib
+from typing import TYPE_CHECKING
+
 from driftloop.errors import ConfigError, DataError, DriftloopError, SourceError
 
 __version__ = "0.1.0"
+
+if TYPE_CHECKING:
+    from driftloop.drift import (
+        ColumnDrift,
+        DegradationAlert,
+        DetectionSettings,
+        DriftReport,
+        detect,
+    )
+
+_LAZY = {
+    "ColumnDrift": "driftloop.drift.results",
+    "DegradationAlert": "driftloop.drift.results",
+    "DriftReport": "driftloop.drift.results",
+    "DetectionSettings": "driftloop.drift.settings",
+    "detect": "driftloop.drift.detection",
+}
 
 __all__ = [
     "ColumnDrift",
@@ -31,3 +44,14 @@ __all__ = [
     "__version__",
     "detect",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the engine on first use (PEP 562), so ``import driftloop`` and the command line
+    start without scipy or Polars."""
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -215,7 +215,9 @@ def _act_two(root: Path, console: Console) -> list[RunOutcome]:
     spec = TrainingSpec(
         target="cnt", time_column="dteday", exclude=("instant", "casual", "registered")
     )
-    registry = Registry(config.stores.mlflow.get_secret_value(), config.stores.mlflow_artifacts)
+    registry = Registry.open(
+        config.stores.mlflow.get_secret_value(), config.stores.mlflow_artifacts
+    )
     trained = retrain(
         data.filter(pl.col("dteday") <= dt.date(2012, 4, 30)),
         spec,

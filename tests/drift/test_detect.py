@@ -182,3 +182,14 @@ def test_large_inputs_use_the_parallel_path_with_identical_results() -> None:
     serial = driftloop.detect(ref, cur, config={"workers": 1})
     assert parallel.columns == serial.columns
     assert parallel.drifted_columns == ["a"]
+
+
+@pytest.mark.parametrize("rows", [100, 60_000], ids=["serial", "threads"])
+def test_progress_reports_every_column_once_in_order(rows: int) -> None:
+    rng = np.random.default_rng(2)
+    names = [f"c{i}" for i in range(7)]
+    ref = pl.DataFrame({n: rng.normal(size=rows) for n in names})
+    cur = pl.DataFrame({n: rng.normal(size=rows) for n in names})
+    calls: list[tuple[int, int]] = []
+    driftloop.detect(ref, cur, progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(i, 7) for i in range(1, 8)]

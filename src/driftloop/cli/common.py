@@ -21,6 +21,7 @@ __all__ = [
     "load_pipeline",
     "out",
     "parse_date",
+    "progress_bar",
     "user_errors",
 ]
 
@@ -43,6 +44,28 @@ def user_errors() -> Iterator[None]:
     except DriftloopError as e:
         err.print(f"[bold red]error:[/] {e}", soft_wrap=True, markup=True)
         raise typer.Exit(EXIT_ERROR) from None
+
+
+@contextlib.contextmanager
+def progress_bar(description: str, *, show: bool = True) -> Iterator[Any]:
+    """A rich progress bar on stderr when it is a terminal; otherwise nothing is printed.
+
+    Yields a ``callback(done, total)`` to hand to long work (``detect(progress=...)``, backfills,
+    profile builds).
+    """
+    if not (show and err.is_terminal):
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    columns = (BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(f"[progress.description]{description}", *columns, console=err) as bar:
+        task = bar.add_task(description, total=None)
+
+        def callback(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield callback
 
 
 def parse_date(text: str, option: str) -> dt.date:

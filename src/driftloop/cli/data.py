@@ -15,7 +15,9 @@ from driftloop.cli.common import (
 )
 from driftloop.errors import ConfigError
 
-warehouse_app = typer.Typer(help="Load data into the warehouse (PostgreSQL or SQLite).")
+warehouse_app = typer.Typer(
+    rich_markup_mode=None, help="Load data into the warehouse (PostgreSQL or SQLite)."
+)
 
 UrlOption = Annotated[
     str,
@@ -81,7 +83,9 @@ def warehouse_append(
     out.print_json(data=result.to_dict())
 
 
-feedback_app = typer.Typer(help="Record predictions and outcomes for concept-drift monitoring.")
+feedback_app = typer.Typer(
+    rich_markup_mode=None, help="Record predictions and outcomes for concept-drift monitoring."
+)
 
 
 def _columns(frame: Any, mapping: dict[str, str | None], source: str) -> Any:

@@ -11,9 +11,11 @@ from rich.table import Table
 from driftloop.cli.common import (
     EXIT_DRIFT,
     out,
+    progress_bar,
     user_errors,
 )
-from driftloop.config import read_yaml
+
+_PROGRESS_MIN_CELLS = 5_000_000  # below this a check takes about a second: no bar
 
 
 def detect(
@@ -37,6 +39,7 @@ def detect(
     ] = False,
 ) -> None:
     """Compare CURRENT against REFERENCE: per-feature drift, dataset verdict, degradation."""
+    from driftloop.config import read_yaml
     from driftloop.data.sources import read_table
     from driftloop.drift import detect as run_detect
 
@@ -46,9 +49,10 @@ def detect(
             raw = read_yaml(config)
             settings = raw.get("detection", raw)
         names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
-        report = run_detect(
-            read_table(reference), read_table(current), columns=names, config=settings
-        )
+        ref, cur = read_table(reference), read_table(current)
+        cells = (ref.height + cur.height) * len(names or ref.columns)
+        with progress_bar("comparing columns", show=cells >= _PROGRESS_MIN_CELLS) as progress:
+            report = run_detect(ref, cur, columns=names, config=settings, progress=progress)
         if json_path:
             report.to_json(json_path)
         if html_path:

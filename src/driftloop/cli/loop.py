@@ -247,7 +247,7 @@ def calibrate(
         out.print(f"wrote the proposed thresholds into {config} (previous version: {backup})")
 
 
-config_app = typer.Typer(help="The driftloop.yaml format.")
+config_app = typer.Typer(rich_markup_mode=None, help="The driftloop.yaml format.")
 
 
 @config_app.command("schema")

@@ -12,7 +12,9 @@ from driftloop.cli.common import (
     user_errors,
 )
 
-model_app = typer.Typer(help="Inspect and move registered model versions (MLflow).")
+model_app = typer.Typer(
+    rich_markup_mode=None, help="Inspect and move registered model versions (MLflow)."
+)
 
 RegistryOption = Annotated[
     str | None,

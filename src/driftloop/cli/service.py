@@ -34,7 +34,7 @@ def serve(
         run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
 
 
-export_app = typer.Typer(help="Export the pipeline to an orchestrator.")
+export_app = typer.Typer(rich_markup_mode=None, help="Export the pipeline to an orchestrator.")
 
 
 @export_app.command("kestra")

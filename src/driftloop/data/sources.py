@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import httpx
 import polars as pl
 
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
@@ -103,6 +103,8 @@ def _local(uri: str) -> Path:
 
 
 def _fetch(url: str) -> bytes:
+    import httpx  # deferred: only URL sources need it
+
     shown = safe_uri(url)
     try:
         response = httpx.get(url, timeout=HTTP_TIMEOUT, follow_redirects=True)
@@ -154,10 +156,7 @@ def _parse(payload: bytes | Path, kind: str, shown: str) -> pl.DataFrame:
         if kind == "parquet":
             frame = pl.read_parquet(source)
         else:
-            separator = "\t" if shown.lower().endswith(".tsv") else ","
-            frame = pl.read_csv(
-                source, separator=separator, try_parse_dates=True, infer_schema_length=None
-            )
+            frame = _read_csv(source, "\t" if shown.lower().endswith(".tsv") else ",")
     except (pl.exceptions.PolarsError, OSError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise SourceError(
@@ -166,6 +165,27 @@ def _parse(payload: bytes | Path, kind: str, shown: str) -> pl.DataFrame:
     if frame.width == 0:
         raise SourceError(f"'{shown}' has no columns. Check that it is a non-empty {kind} file.")
     return frame
+
+
+_DATE_LIKE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})")
+
+
+def _read_csv(source: io.BytesIO | Path, separator: str) -> pl.DataFrame:
+    """Read a CSV; columns of dates become dates. Parsing dates is tried on every text column and
+    costs 5x the read, so it is only paid when some text column starts with a date."""
+    frame = pl.read_csv(source, separator=separator, infer_schema_length=None)
+    if not any(
+        _starts_with_date(frame[name]) for name, t in frame.schema.items() if t == pl.String
+    ):
+        return frame
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    return pl.read_csv(source, separator=separator, try_parse_dates=True, infer_schema_length=None)
+
+
+def _starts_with_date(column: pl.Series) -> bool:
+    first = column.drop_nulls().head(1)
+    return first.len() == 1 and _DATE_LIKE.match(str(first[0])) is not None
 
 
 def filter_window(

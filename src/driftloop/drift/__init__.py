@@ -1,18 +1,42 @@
-"""The statistics engine: pure functions from samples to frozen results, no I/O."""
+"""The statistics engine: pure functions from samples to frozen results, no I/O.
 
-from driftloop.drift.columns import ColumnKind
-from driftloop.drift.detect import detect
-from driftloop.drift.methods import METHODS, Method, get_method
-from driftloop.drift.results import (
-    SCHEMA_VERSION,
-    ColumnDrift,
-    DegradationAlert,
-    DriftReport,
-    ExcludedColumn,
-    Histogram,
-)
-from driftloop.drift.settings import ColumnSettings, DegradationSettings, DetectionSettings
+Names are imported on first use (PEP 562): reading settings or column kinds does not pay for
+scipy and Polars.
+"""
 
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from driftloop.drift.columns import ColumnKind
+    from driftloop.drift.detection import detect
+    from driftloop.drift.methods import METHODS, Method, get_method
+    from driftloop.drift.results import (
+        SCHEMA_VERSION,
+        ColumnDrift,
+        DegradationAlert,
+        DriftReport,
+        ExcludedColumn,
+        Histogram,
+    )
+    from driftloop.drift.settings import ColumnSettings, DegradationSettings, DetectionSettings
+
+_LAZY = {
+    "ColumnKind": "driftloop.drift.columns",
+    "detect": "driftloop.drift.detection",
+    "METHODS": "driftloop.drift.methods",
+    "Method": "driftloop.drift.methods",
+    "get_method": "driftloop.drift.methods",
+    "SCHEMA_VERSION": "driftloop.drift.results",
+    "ColumnDrift": "driftloop.drift.results",
+    "DegradationAlert": "driftloop.drift.results",
+    "DriftReport": "driftloop.drift.results",
+    "ExcludedColumn": "driftloop.drift.results",
+    "Histogram": "driftloop.drift.results",
+    "ColumnSettings": "driftloop.drift.settings",
+    "DegradationSettings": "driftloop.drift.settings",
+    "DetectionSettings": "driftloop.drift.settings",
+}
 __all__ = [
     "METHODS",
     "SCHEMA_VERSION",
@@ -29,3 +53,14 @@ __all__ = [
     "detect",
     "get_method",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """Import the engine on first use (PEP 562), so ``import driftloop`` and the command line
+    start without scipy or Polars."""
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

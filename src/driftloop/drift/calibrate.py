@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from driftloop.drift.detect import detect
+from driftloop.drift.detection import detect
 from driftloop.drift.methods import Family
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import DataError

@@ -18,8 +18,10 @@ Any inferred kind can be overridden per column (``columns: {season: {kind: categ
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-import polars as pl
+if TYPE_CHECKING:
+    import polars as pl
 
 __all__ = ["ColumnKind", "DtypeFamily", "dtype_family", "infer_kind"]
 
@@ -53,11 +55,14 @@ def dtype_family(dtype: pl.DataType) -> DtypeFamily:
 
     Examples
     --------
+    >>> import polars as pl
     >>> [str(dtype_family(t)) for t in (pl.Int32, pl.String, pl.Date, pl.Boolean)]
     ['number', 'label', 'temporal', 'boolean']
     """
     if dtype.is_numeric():
         return DtypeFamily.NUMBER
+    import polars as pl  # deferred: the command line reads column kinds without Polars
+
     if dtype == pl.Boolean:
         return DtypeFamily.BOOLEAN
     if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum | pl.Categorical):

@@ -16,7 +16,6 @@ from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
-from scipy.spatial import distance
 
 from driftloop.drift.binning import binned_counts, equal_width_edges
 from driftloop.drift.samples import NumericSample, Sample, category_counts
@@ -91,7 +90,24 @@ def jensenshannon(reference: Sample, current: Sample, *, numeric: bool, n_bins: 
     ref_pct, cur_pct = proportions(reference, current, numeric=numeric, n_bins=n_bins)
     np.place(ref_pct, ref_pct == 0, _EMPTY_BIN)
     np.place(cur_pct, cur_pct == 0, _EMPTY_BIN)
-    return float(distance.jensenshannon(ref_pct, cur_pct))
+    return _js_distance(ref_pct, cur_pct)
+
+
+def _js_distance(p: npt.NDArray[np.float64], q: npt.NDArray[np.float64]) -> float:
+    """:func:`scipy.spatial.distance.jensenshannon` (natural log) of two strictly positive
+    vectors, written out: importing scipy.spatial costs ~0.3 s, more than a small check.
+
+    Examples
+    --------
+    >>> from scipy.spatial import distance
+    >>> p, q = np.array([0.2, 0.3, 0.5]), np.array([0.4, 0.4, 0.2])
+    >>> bool(np.isclose(_js_distance(p, q), distance.jensenshannon(p, q)))
+    True
+    """
+    p, q = p / p.sum(), q / q.sum()
+    m = (p + q) / 2.0
+    divergence = float(np.sum(p * np.log(p / m)) + np.sum(q * np.log(q / m)))
+    return float(np.sqrt(max(divergence, 0.0) / 2.0))
 
 
 def proportions(

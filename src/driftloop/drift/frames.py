@@ -48,9 +48,9 @@ def as_polars(data: Any, side: str) -> pl.DataFrame:
 def to_sample(series: pl.Series, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample:
     """Reduce one column to its sample: sorted finite numbers, or label counts."""
     if family is DtypeFamily.NUMBER:
-        values = series.cast(pl.Float64).to_numpy()
-        sample = NumericSample.from_values(values)
+        sample = _numeric_sample(series)
         if sample.n_inf and nonfinite == "error":
+            values = series.cast(pl.Float64).to_numpy()
             first = int(np.flatnonzero(np.isinf(values))[0])
             raise ValueQualityError(
                 f"Column '{series.name}' in {side} data has {sample.n_inf} inf value(s) "
@@ -60,6 +60,17 @@ def to_sample(series: pl.Series, family: DtypeFamily, *, side: str, nonfinite: s
     counts = series.cast(pl.String).value_counts(name="__count").drop_nulls(series.name)
     labels = counts[series.name].to_numpy().astype(str)
     return CategoricalSample.from_counts(labels, counts["__count"].to_numpy(), n_rows=series.len())
+
+
+def _numeric_sample(series: pl.Series) -> NumericSample:
+    """Finite values sorted by Polars (about twice as fast as numpy's sort here, and it releases
+    the GIL), counted as :meth:`NumericSample.from_values` counts them."""
+    values = series.cast(pl.Float64)
+    finite = values.filter(values.is_finite())
+    n_inf = int(values.is_infinite().sum())
+    n_null = values.len() - finite.len() - n_inf  # nulls and NaN
+    ordered = finite.sort().to_numpy()
+    return NumericSample(ordered, values.len(), n_null, n_inf)
 
 
 def _check_pandas_types(frame: Any, side: str) -> None:

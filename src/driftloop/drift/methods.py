@@ -17,11 +17,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from driftloop.drift import chisquare, distances, ks, psi, ztest
-from driftloop.drift.samples import NumericSample, Sample
 from driftloop.errors import ConfigError, UnknownMethodError
 
+if TYPE_CHECKING:
+    from driftloop.drift.samples import NumericSample, Sample
+
+# The method modules (and scipy) are imported when a method first computes, so reading the
+# method table (config validation, the command line's help) stays light.
 __all__ = ["METHODS", "Family", "Method", "MethodOptions", "get_method"]
 
 
@@ -40,7 +44,7 @@ class MethodOptions:
     js_bins: int = 30
 
 
-Compute = Callable[[Sample, Sample, MethodOptions], tuple[float, float | None]]
+Compute = Callable[["Sample", "Sample", MethodOptions], tuple[float, float | None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +78,8 @@ class Method:
 
 
 def _numeric(sample: Sample, method: str, column: str) -> NumericSample:
+    from driftloop.drift.samples import NumericSample
+
     if not isinstance(sample, NumericSample):
         raise ConfigError(
             f"Method '{method}' needs a numerical column; column '{column}' holds labels. "
@@ -83,27 +89,39 @@ def _numeric(sample: Sample, method: str, column: str) -> NumericSample:
 
 
 def _ks(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
+    from driftloop.drift import ks
+
     return ks.ks_test(_numeric(r, "ks", o.column), _numeric(c, "ks", o.column))
 
 
 def _wasserstein(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
+    from driftloop.drift import distances
+
     ref, cur = _numeric(r, "wasserstein", o.column), _numeric(c, "wasserstein", o.column)
     return distances.wasserstein_normed(ref, cur), None
 
 
 def _psi(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
+    from driftloop.drift import psi
+
     return psi.psi(r, c, numeric=o.numeric, n_bins=o.psi_bins), None
 
 
 def _jensenshannon(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
+    from driftloop.drift import distances
+
     return distances.jensenshannon(r, c, numeric=o.numeric, n_bins=o.js_bins), None
 
 
 def _chisquare(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
+    from driftloop.drift import chisquare
+
     return chisquare.chisquare_test(r, c)
 
 
 def _ztest(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
+    from driftloop.drift import ztest
+
     return ztest.ztest(r, c, column=o.column)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,6 +93,10 @@ def _quiet_mlflow() -> Any:
     return mlflow
 
 
+_OPEN: dict[tuple[str, str | None], Registry] = {}
+_OPEN_LOCK = threading.Lock()
+
+
 class Registry:
     """MLflow tracking and model registry behind one small interface.
 
@@ -118,6 +123,20 @@ class Registry:
             self.client = MlflowClient(
                 tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri
             )
+
+    @classmethod
+    def open(cls, tracking_uri: str | None = None, artifact_root: str | None = None) -> Registry:
+        """The process's registry for this store, opened once and reused.
+
+        Opening one costs a second or two (MLflow's import, its store's engine and schema
+        check); the loop's retrain and publish steps, the demo and ``serve`` share it.
+        """
+        key = (tracking_uri or DEFAULT_TRACKING_URI, artifact_root)
+        with _OPEN_LOCK:
+            registry = _OPEN.get(key)
+            if registry is None:
+                registry = _OPEN[key] = cls(tracking_uri, artifact_root)
+            return registry
 
     def __repr__(self) -> str:
         return f"Registry({redact_url(self.tracking_uri)!r})"

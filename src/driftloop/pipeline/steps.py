@@ -266,11 +266,11 @@ def training_frame(ctx: RunContext) -> pl.DataFrame:
 
 def retrain(ctx: RunContext) -> dict[str, Any]:
     """Train with the team's code, register, and promote only if better than production."""
+    _fires(ctx, "retrain")  # before the imports: a skipped retrain costs nothing
     from driftloop.model.lifecycle import retrain as run_retrain
     from driftloop.model.registry import Registry
     from driftloop.model.train import TrainingSpec
 
-    _fires(ctx, "retrain")
     cfg = ctx.config
     assert cfg.training is not None and cfg.model is not None
     t = cfg.training
@@ -285,7 +285,7 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
         params=dict(t.params),
         slice_columns=tuple(t.slice_columns),
     )
-    registry = Registry(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
+    registry = Registry.open(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
     earlier = registry.decided_version_of_run(cfg.model.name, ctx.run_id)
     if earlier is not None:  # a resumed run: the version this run registered is already decided
         return earlier
@@ -334,17 +334,17 @@ def _load_report(ctx: RunContext) -> Any:
 
 def publish(ctx: RunContext) -> dict[str, Any]:
     """Publish the promoted version (S3 or a local folder)."""
+    _fires(ctx, "publish")
     from driftloop.model.lifecycle import publish_version
     from driftloop.model.registry import Registry
 
-    _fires(ctx, "publish")
     trained = ctx.results.get("retrain") or {}
     if "version" not in trained:
         raise Skip("nothing was retrained")
     if not trained["promoted"]:
         raise Skip(f"version {trained['version']} was not promoted")
     cfg = ctx.config
-    registry = Registry(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
+    registry = Registry.open(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
     published = publish_version(registry, publisher_for(cfg), trained["name"], trained["version"])
     return {"version": trained["version"], "files": [p.to_dict() for p in published]}
 
