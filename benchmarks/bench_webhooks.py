@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
-    from driftloop.service.app import sign
+    from driftloop.service.app import signed_headers
 
     with tempfile.TemporaryDirectory() as tmp:
         path, flag, started = setup(Path(tmp))
@@ -99,7 +99,7 @@ def main() -> None:
             flag.write_text("1")
             body = json.dumps({"start": "2011-03-01", "end": "2011-03-31"}).encode()
             headers = {
-                "X-Driftloop-Signature": sign(SECRET, body),
+                **signed_headers(SECRET, body),
                 "Content-Type": "application/json",
             }
             first = httpx.post(

@@ -163,6 +163,9 @@ class WebhookTriggerConfig(_Model):
     token: SecretStr | None = Field(None, description="bearer token; ${ENV} reference")
     hmac_secret: SecretStr | None = Field(None, description="HMAC-SHA256 key; ${ENV} reference")
     max_body_bytes: int = Field(1_048_576, ge=1024)
+    tolerance_seconds: float = Field(
+        300, gt=0, le=3600, description="signed requests older or newer than this get 401"
+    )
 
 
 class StoresConfig(_Model):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
-from driftloop.actions.notify import WebhookSender, build_alert
+from driftloop.actions.notify import SlackSender, WebhookSender, build_alert
 from driftloop.actions.outbox import OUTBOX
 from driftloop.demo import month
 from driftloop.pipeline.runner import Runner
@@ -127,3 +128,51 @@ def test_generic_webhook_gets_the_json_payload(slack) -> None:
     assert payload["degradation"][0]["kind"] == "null_rate"
     slack.script = [(400, "invalid_payload", {})]
     assert not WebhookSender(slack.url).send(alert).ok  # 4xx is not retried
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_slack_gateway_errors_are_retried(slack, status: int) -> None:
+    slack.script = [(status, "bad gateway", {})]
+    alert = build_alert("bikes", "run-1", ("2011-03-01", "2011-03-31"), INJECTED)
+    delivery = SlackSender(slack.url, retries=2).send(alert)
+    assert delivery.ok and slack.requests == 2 and len(slack.received) == 1
+
+
+INJECTED = {
+    "dataset_drift": True,
+    "share_drifted": 1.0,
+    "drift_share": 0.5,
+    "n_tested": 1,
+    "columns": [
+        {
+            "name": "<!here> <http://evil.example|click> `x",
+            "drifted": True,
+            "p_value": 0.001,
+            "statistic": 0.4,
+            "method": "chisquare",
+            "threshold": 0.05,
+        }
+    ],
+    "degradation": [
+        {
+            "feature": "<!channel>",
+            "kind": "new_categories",
+            "current": 0.3,
+            "baseline": 0.0,
+            "message": "12% of rows carry new categories: <!everyone>, <https://x.example|ok> & co",
+        }
+    ],
+}
+
+
+def test_user_data_in_a_slack_message_is_escaped(slack) -> None:
+    alert = build_alert(
+        "<!here>", "run-1", ("2011-03-01", "2011-03-31"), INJECTED, model_outcome="<@U123>"
+    )
+    assert SlackSender(slack.url).send(alert).ok
+    message = json.dumps(slack.received[0])
+    for raw in ("<!here>", "<!channel>", "<!everyone>", "<http://evil", "<https://x", "<@U123>"):
+        assert raw not in message
+    assert "&lt;!here&gt;" in message and "&amp; co" in message
+    # the name stays one code span: its backtick cannot close it early
+    assert "`&lt;!here&gt; &lt;http://evil.example|click&gt; 'x`" in message

@@ -87,6 +87,48 @@ def test_empty_window_is_an_empty_run(make_pipeline) -> None:
     assert [s["status"] for s in record["steps"]][:3] == ["done", "empty", "pending"]
 
 
+def test_empty_reference_window_is_an_empty_run_in_run_and_step(make_pipeline, tmp_path) -> None:
+    config = make_pipeline()
+    raw = json.loads(config.model_dump_json())
+    url = config.reference.url.get_secret_value()
+    reference = {"url": url, "table": "reference", "date_column": "dteday", "lag_days": 3650}
+    empty_ref = make_pipeline(seed=False, reference=reference)
+    outcome = Runner(empty_ref).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "empty" and "no rows" in (outcome.error or "")
+    record = RunStore(url).run(outcome.run_id)
+    assert record["status"] == "empty"
+    assert [s["status"] for s in record["steps"]][:2] == ["empty", "pending"]
+    raw["reference"] = {**reference, "url": url}
+    for key in ("warehouse", "mlflow"):
+        raw["stores"][key] = getattr(config.stores, key).get_secret_value()
+    path = tmp_path / "empty-ref.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    args = ["step", "fetch_reference", "--config", str(path), "--start", "2011-03-01"]
+    result = CliRunner().invoke(app, [*args, "--end", "2011-03-31", "--run-id", "empty-ref-1"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output.splitlines()[0])["status"] == "empty"
+    assert RunStore(url).run("empty-ref-1")["status"] == "empty"
+
+
+def test_a_third_party_exception_fails_step_and_run_in_one_line(make_pipeline, tmp_path) -> None:
+    trainer = tmp_path / "broken_trainer.py"
+    trainer.write_text(
+        "class Broken:\n"
+        "    def predict(self, X):\n"
+        "        raise RuntimeError('predict exploded\\nsecond line')\n\n"
+        "def train(X, y, params):\n"
+        "    return Broken()\n"
+    )
+    config = make_pipeline(training__entry_point=f"{trainer}:train")
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "failed"
+    assert outcome.error == "retrain: RuntimeError: predict exploded"
+    record = RunStore(config.stores.warehouse.get_secret_value()).run(outcome.run_id)
+    steps = {s["step"]: s["status"] for s in record["steps"]}
+    assert record["status"] == "failed" and steps["retrain"] == "failed"
+    assert steps["alert"] == "done"  # the drift alert still goes out
+
+
 def test_two_runs_of_a_pipeline_never_overlap(make_pipeline) -> None:
     config = make_pipeline()
     store = RunStore(config.stores.warehouse.get_secret_value())
@@ -209,3 +251,14 @@ def test_cli_run_runs_and_steps_with_kestra_outputs(make_pipeline, tmp_path: Pat
         and "Unknown step 'nope'. Steps: fetch_reference, fetch_current, detect, concept, append, retrain, publish, alert."
         in bad.output
     )
+    runs_folder = Path(config.stores.runs)
+    before = sorted(p.name for p in runs_folder.parent.iterdir())
+    for bad_id in ("../../escape", "a/b", ".hidden", ""):
+        escaped = runner.invoke(
+            app, ["step", "fetch_current", "--config", str(path), "--run-id", bad_id]
+        )
+        assert escaped.exit_code == 2, escaped.output
+        assert f"Invalid run id {bad_id!r}" in escaped.output and "Traceback" not in escaped.output
+    assert sorted(p.name for p in runs_folder.parent.iterdir()) == before  # nothing written
+    resumed = runner.invoke(app, ["run", "--config", str(path), "--resume", "../x"])
+    assert resumed.exit_code == 2 and "Invalid run id '../x'" in resumed.output

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.records import RunStore
-from driftloop.service.app import sign
+from driftloop.service.app import sign, signed_headers
 from tests.pipeline.conftest import COMPLETED, held_trainer, write_config
 
 pytestmark = pytest.mark.postgres
@@ -66,15 +66,16 @@ class Server:
         body: dict,
         *,
         token: str | None = TOKEN,
-        signature: str | None = None,
+        signature: dict[str, str] | None = None,
         pipeline: str = "bike-sharing",
+        raw: bytes | None = None,
     ) -> httpx.Response:
-        raw = json.dumps(body).encode()
+        raw = json.dumps(body).encode() if raw is None else raw
         headers = {"Content-Type": "application/json"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
         if signature:
-            headers["X-Driftloop-Signature"] = signature
+            headers.update(signature)
         return httpx.post(f"{self.url}/hooks/{pipeline}", content=raw, headers=headers, timeout=10)
 
     def stop(self) -> int:
@@ -126,7 +127,24 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
         # authentication and limits
         assert server.hook(MARCH, token=None).status_code == 401
         assert server.hook(MARCH, token="wrong").status_code == 401
-        assert server.hook(MARCH, token=None, signature="sha256=" + "0" * 64).status_code == 401
+        forged = {"X-Driftloop-Timestamp": str(time.time()), "X-Driftloop-Signature": "sha256=0"}
+        assert server.hook(MARCH, token=None, signature=forged).status_code == 401
+        # signed requests: timestamp inside the signature, a tolerance window, accepted once
+        resolved_raw = json.dumps({"status": "resolved", "alerts": [{"status": "resolved"}]})
+        raw = resolved_raw.encode()
+        headers = signed_headers(SECRET, raw)
+        assert server.hook({}, token=None, raw=raw, signature=headers).status_code == 200
+        replayed = server.hook({}, token=None, raw=raw, signature=headers)
+        assert replayed.status_code == 401 and "replayed" in replayed.json()["error"]
+        stale = signed_headers(SECRET, raw, now=time.time() - 3600)
+        late = server.hook({}, token=None, raw=raw, signature=stale)
+        assert late.status_code == 401 and "tolerance" in late.json()["error"]
+        tampered = server.hook(
+            {}, token=None, raw=raw + b" ", signature=signed_headers(SECRET, raw)
+        )
+        assert tampered.status_code == 401 and tampered.json()["error"] == "invalid signature"
+        body_only = {"X-Driftloop-Signature": sign(SECRET, raw, "")[: len("sha256=")] + "0" * 64}
+        assert server.hook({}, token=None, raw=raw, signature=body_only).status_code == 401
         assert server.hook({"pad": "x" * 5000}).status_code == 413
         missing = server.hook(MARCH, pipeline="nope")
         assert missing.status_code == 404 and missing.json()["pipelines"] == ["bike-sharing"]
@@ -164,7 +182,7 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
                 f"{server.url}/hooks/bike-sharing",
                 content=raw,
                 timeout=10,
-                headers={"X-Driftloop-Signature": sign(SECRET, raw)},
+                headers=signed_headers(SECRET, raw),
             )
 
         with ThreadPoolExecutor(16) as pool:
@@ -175,20 +193,34 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
         assert sum(j["action"] == "queued" for j in joined) == 1
         follow_up = {j["run_id"] for j in joined}
         assert len(follow_up) == 1 and all(j["running"] == first.json()["run_id"] for j in joined)
+        assert {tuple(j["window"]) for j in joined} == {("2011-03-01", "2011-03-31")}
+        # a different window is a run of its own, queued after March: never coalesced away
+        february = server.hook({"start": "2011-02-01", "end": "2011-02-28"})  # February, no drift
+        assert february.status_code == 202 and february.json()["action"] == "queued"
+        assert february.json()["window"] == ["2011-02-01", "2011-02-28"]
+        assert february.json()["run_id"] not in follow_up
         served["flag"].unlink()
         (follow_up_id,) = follow_up
-        wait_for(
-            lambda: any(
-                r["run_id"] == follow_up_id and r["status"] == "succeeded" for r in runs(warehouse)
-            ),
-            what="the follow-up run",
-        )
-        hooked = [r for r in runs(warehouse) if r["trigger"] == "webhook"]
-        assert len(hooked) == 2 and {r["status"] for r in hooked} == {"succeeded"}
+        for run_id in (follow_up_id, february.json()["run_id"]):
+            wait_for(
+                lambda run_id=run_id: any(
+                    r["run_id"] == run_id and r["status"] == "succeeded" for r in runs(warehouse)
+                ),
+                what=f"the follow-up run {run_id}",
+            )
+        hooked = {r["run_id"]: r for r in runs(warehouse) if r["trigger"] == "webhook"}
+        assert len(hooked) == 3 and {r["status"] for r in hooked.values()} == {"succeeded"}
+        assert str(hooked[february.json()["run_id"]]["window_start"]) == "2011-02-01"
+        assert str(hooked[follow_up_id]["window_start"]) == "2011-03-01"
         del body
 
-        # /runs and /metrics agree with the run's own report
-        record = httpx.get(f"{server.url}/runs/{follow_up_id}", timeout=10).json()
+        # /runs and /metrics agree with the run's own report; a bad limit is a 400, not a 500
+        for bad in ("abc", "-1", "0", "99999999999999999999"):
+            answer = httpx.get(f"{server.url}/runs", params={"limit": bad}, timeout=10)
+            assert answer.status_code == 400 and "limit must be" in answer.json()["error"]
+        assert len(httpx.get(f"{server.url}/runs?limit=1", timeout=10).json()) == 1
+        last = february.json()["run_id"]  # the gauges hold the last finished run
+        record = httpx.get(f"{server.url}/runs/{last}", timeout=10).json()
         report = record["report"]
         families = {
             f.name: f
@@ -202,22 +234,24 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
         }
         for column in report["columns"]:
             assert stats[column["name"]] == pytest.approx(column["statistic"])
-        assert families["driftloop_dataset_drift"].samples[0].value == 1.0
+        assert families["driftloop_dataset_drift"].samples[0].value == float(
+            report["dataset_drift"]
+        )
         outcomes = {
             (s.labels["status"]): s.value
             for s in families["driftloop_runs"].samples
             if s.name == "driftloop_runs_total"
         }
-        assert outcomes["succeeded"] == 2 and outcomes["empty"] == 1
+        assert outcomes["succeeded"] == 3 and outcomes["empty"] == 1
         hooks = {
             s.labels["outcome"]: s.value
             for s in families["driftloop_webhook_requests"].samples
             if s.name.endswith("_total")
         }
         assert (
-            hooks["unauthorized"] == 3
+            hooks["unauthorized"] == 7  # no token, wrong token, forged, replayed, stale, ...
             and hooks["too_large"] == 1
-            and hooks["queued"] == 1
+            and hooks["queued"] == 2
             and hooks["coalesced"] == 49
         )
         assert (
@@ -251,7 +285,7 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
         steps = {s["step"]: s["status"] for s in RunStore(warehouse).run(third)["steps"]}
         assert steps == COMPLETED
         assert (
-            Warehouse(warehouse).count("current") == 31 + 30
-        )  # March (twice) and April, once each
+            Warehouse(warehouse).count("current") == 31 + 28 + 30
+        )  # March (twice), February and April, once each
     finally:
         assert restarted.stop() in (0, -signal.SIGTERM)

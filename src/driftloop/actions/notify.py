@@ -24,6 +24,7 @@ __all__ = [
     "SlackSender",
     "WebhookSender",
     "build_alert",
+    "escape",
 ]
 
 
@@ -61,6 +62,23 @@ class Sender(Protocol):
     def send(self, alert: Alert) -> Delivery: ...
 
 
+def escape(text: object) -> str:
+    """User data made inert for Slack mrkdwn: ``&``, ``<`` and ``>`` escaped as Slack asks, so a
+    column named ``<!here>`` or a disguised ``<http://evil|link>`` shows as text.
+
+    Examples
+    --------
+    >>> escape("<!here> & <http://x|y>")
+    '&lt;!here&gt; &amp; &lt;http://x|y&gt;'
+    """
+    return str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _code(text: object) -> str:
+    """User data inside a code span (a backtick would close it)."""
+    return "`" + escape(text).replace("`", "'") + "`"
+
+
 def build_alert(
     pipeline: str,
     run_id: str,
@@ -90,15 +108,17 @@ def build_alert(
     for c in drifted[:top]:
         p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
         lines.append(
-            f"• `{c['name']}` {c['method']} = {fmt_number(c['statistic'])}{p} "
+            f"• {_code(c['name'])} {c['method']} = {fmt_number(c['statistic'])}{p} "
             f"(threshold {fmt_number(c['threshold'])})"
         )
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
-    broken = [f"• `{a['feature']}` {a['kind']}: {a['message']}" for a in degradation[:top]]
+    broken = [
+        f"• {_code(a['feature'])} {a['kind']}: {escape(a['message'])}" for a in degradation[:top]
+    ]
     if concept and concept.get("concept_drift"):
         changes = [
-            f"{m['name']} {fmt_number(m['baseline'])} → {fmt_number(m['current'])} "
+            f"{escape(m['name'])} {fmt_number(m['baseline'])} → {fmt_number(m['current'])} "
             f"(95% CI {fmt_number(m['ci_low'])}-{fmt_number(m['ci_high'])})"
             for m in concept["metrics"]
             if m["alerted"]
@@ -110,7 +130,7 @@ def build_alert(
             verdict = "Concept drift"
             head = f"{verdict} in '{pipeline}' for {window[0]} to {window[1]}"
     blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": head[:150]}},
+        {"type": "header", "text": {"type": "plain_text", "text": escape(head)[:150]}},
         {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
     ]
     if lines:
@@ -127,11 +147,11 @@ def build_alert(
                 "text": {"type": "mrkdwn", "text": "*Degradation*\n" + "\n".join(broken)[:2900]},
             }
         )
-    context = [f"run `{run_id}`"]
+    context = [f"run {_code(run_id)}"]
     if report_location:
-        context.append(f"report: {report_location}")
+        context.append(f"report: {escape(report_location)}")
     if model_outcome:
-        context.append(f"model: {model_outcome}")
+        context.append(f"model: {escape(model_outcome)}")
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
     )
@@ -155,7 +175,7 @@ def build_alert(
         "report": report_location,
         "model": model_outcome,
     }
-    text = "\n".join([head, summary, *lines, *broken, " · ".join(context)])
+    text = "\n".join([escape(head), summary, *lines, *broken, " · ".join(context)])
     return Alert(text, blocks, payload, fingerprint)
 
 
@@ -187,7 +207,8 @@ class SlackSender:
 
         handlers = [
             RateLimitErrorRetryHandler(max_retry_count=retries),
-            ServerErrorRetryHandler(max_retry_count=retries),
+            ServerErrorRetryHandler(max_retry_count=retries),  # 500 and 503 only
+            _gateway_retry_handler(retries),  # 502 and 504: a proxy in front of Slack
             ConnectionErrorRetryHandler(max_retry_count=retries),
         ]
         self._client = WebhookClient(webhook_url, timeout=int(timeout), retry_handlers=handlers)
@@ -201,6 +222,26 @@ class SlackSender:
         if response.status_code == 200 and response.body == "ok":
             return Delivery(True, "ok")
         return Delivery(False, f"HTTP {response.status_code}: {str(response.body)[:100]}")
+
+
+def _gateway_retry_handler(retries: int) -> Any:
+    from slack_sdk.http_retry.handler import RetryHandler
+    from slack_sdk.http_retry.request import HttpRequest
+    from slack_sdk.http_retry.response import HttpResponse
+    from slack_sdk.http_retry.state import RetryState
+
+    class GatewayErrorRetryHandler(RetryHandler):
+        def _can_retry(
+            self,
+            *,
+            state: RetryState,
+            request: HttpRequest,
+            response: HttpResponse | None = None,
+            error: Exception | None = None,
+        ) -> bool:
+            return response is not None and response.status_code in (502, 504)
+
+    return GatewayErrorRetryHandler(max_retry_count=retries)
 
 
 class WebhookSender:

@@ -63,6 +63,9 @@ app.add_typer(service.export_app, name="export")
 
 def main() -> None:
     """Console-script entry point."""
+    from driftloop import redaction
+
+    redaction.install()  # before any command can log: no secret in any log line
     try:
         app()
     except KeyboardInterrupt:  # pragma: no cover - interactive only

@@ -40,7 +40,7 @@ def detect(
 ) -> None:
     """Compare CURRENT against REFERENCE: per-feature drift, dataset verdict, degradation."""
     from driftloop.config import read_yaml
-    from driftloop.data.sources import read_table
+    from driftloop.data.sources import read_table, safe_uri
     from driftloop.drift import detect as run_detect
 
     with user_errors():
@@ -56,7 +56,9 @@ def detect(
         if json_path:
             report.to_json(json_path)
         if html_path:
-            report.to_html(html_path, title=f"Drift report: {Path(current).name}")
+            # the name only: a URL's user, password and query string stay out of the report
+            shown = safe_uri(current).rstrip("/").rsplit("/", 1)[-1] or safe_uri(current)
+            report.to_html(html_path, title=f"Drift report: {shown}")
     print_report(report)
     if json_path:
         out.print(f"JSON report: {json_path}")

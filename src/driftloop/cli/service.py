@@ -29,6 +29,8 @@ def serve(
     from driftloop.service.serve import serve as run_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    for chatty in ("httpx", "httpcore"):  # a line per request, with full URLs: not at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     with user_errors():
         configs = [load_pipeline(path) for path in config]
         run_server(configs, host=host, port=port, drain_seconds=drain_seconds)

@@ -10,7 +10,7 @@ import re
 
 from driftloop.errors import ConfigError, SchemaError
 
-__all__ = ["check_column_name", "check_table_name"]
+__all__ = ["check_column_name", "check_run_id", "check_table_name"]
 
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_BYTES = 63  # PostgreSQL truncates longer names silently, which can merge two columns
@@ -34,6 +34,29 @@ def check_table_name(name: str, what: str = "table") -> str:
             f"letter or underscore, at most {_MAX_BYTES} characters."
         )
     return name
+
+
+_RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+
+def check_run_id(run_id: str) -> str:
+    """A run id: it names a folder under ``stores.runs``, so no path separators and no ``..``.
+
+    Examples
+    --------
+    >>> check_run_id("20110301T110000-1a2b3c4d")
+    '20110301T110000-1a2b3c4d'
+    >>> check_run_id("../../etc")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    driftloop.errors.ConfigError: Invalid run id '../../etc': use 1-100 letters, digits, ...
+    """
+    if not isinstance(run_id, str) or not _RUN_ID.match(run_id) or ".." in run_id:
+        raise ConfigError(
+            f"Invalid run id {run_id!r}: use 1-100 letters, digits, '_', '-' and '.', starting "
+            "with a letter or digit (no '/' and no '..'). List runs with: driftloop runs."
+        )
+    return run_id
 
 
 def check_column_name(name: str, table: str) -> str:

@@ -17,15 +17,16 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from driftloop.config import PipelineConfig
-from driftloop.errors import ConfigError, DriftloopError, EmptyDataError, SourceError
+from driftloop.data.identifiers import check_run_id
+from driftloop.errors import ConfigError, SourceError
+from driftloop.pipeline.execution import StepEnd, execute
 from driftloop.pipeline.records import RunStore
-from driftloop.pipeline.steps import STEPS, RunContext, Skip, model_outcome
+from driftloop.pipeline.steps import STEPS, RunContext, model_outcome
 
 __all__ = ["RunOutcome", "Runner", "default_window"]
 
@@ -83,8 +84,10 @@ class Runner:
         """
         cfg = self.config
         self._stop = stop
+        if run_id is not None:
+            check_run_id(run_id)
         if resume is not None:
-            run_id, start, end, trigger, done = self._reopen(resume)
+            run_id, start, end, trigger, done = self._reopen(check_run_id(resume))
         else:
             if start is None or end is None:
                 start, end = default_window(cfg)
@@ -165,42 +168,28 @@ class Runner:
                 self.store.start_step(ctx.run_id, name)
             except SourceError as err:
                 raise SourceError(f"Step '{name}' could not start: {err}") from None
-            started = time.perf_counter()
-            try:
-                result = step(ctx)
-            except Skip as why:
-                result = {"skipped": str(why)}
-                self.store.finish_step(
-                    ctx.run_id, name, "skipped", time.perf_counter() - started, result
-                )
-                ctx.results[name] = result
-                self._tell(on_step, name, "skipped", result)
+            end = execute(name, step, ctx)
+            if end.status == "skipped":
+                self._finish_step(ctx, name, end, end.result)
+                ctx.results[name] = end.result
+                self._tell(on_step, name, "skipped", end.result)
                 continue
-            except EmptyDataError as empty:
-                if name != "fetch_current":
-                    raise
-                self.store.finish_step(
-                    ctx.run_id, name, "empty", time.perf_counter() - started, error=str(empty)
-                )
-                self._tell(on_step, name, "empty", {"message": str(empty)})
-                self.store.finish_run(ctx.run_id, "empty", error=str(empty))
-                return RunOutcome(ctx.run_id, "empty", ctx.window, ctx.results, str(empty))
-            except (DriftloopError, OSError) as err:
-                failure = f"{name}: {err}"
-                try:
-                    self.store.finish_step(
-                        ctx.run_id, name, "failed", time.perf_counter() - started, error=str(err)
-                    )
-                except SourceError:
-                    raise SourceError(f"Step '{name}' failed: {err}") from None
+            if end.status == "empty":
+                self._finish_step(ctx, name, end, None)
+                self._tell(on_step, name, "empty", end.result)
+                self.store.finish_run(ctx.run_id, "empty", error=end.error)
+                return RunOutcome(ctx.run_id, "empty", ctx.window, ctx.results, end.error)
+            if end.status == "failed":
+                failure = f"{name}: {end.error}"
+                self._finish_step(ctx, name, end, None)
                 if name == "retrain":
-                    ctx.results["retrain"] = {"error": str(err)}
-                self._tell(on_step, name, "failed", {"error": str(err)})
+                    ctx.results["retrain"] = {"error": end.error}
+                self._tell(on_step, name, "failed", end.result)
                 status = "failed"
                 continue
-            ctx.results[name] = result
-            self.store.finish_step(ctx.run_id, name, "done", time.perf_counter() - started, result)
-            self._tell(on_step, name, "done", result)
+            ctx.results[name] = end.result
+            self._finish_step(ctx, name, end, end.result)
+            self._tell(on_step, name, "done", end.result)
         verdict = ctx.results.get("detect")
         self.store.finish_run(
             ctx.run_id,
@@ -211,6 +200,14 @@ class Runner:
             error=failure,
         )
         return RunOutcome(ctx.run_id, status, ctx.window, ctx.results, failure)
+
+    def _finish_step(
+        self, ctx: RunContext, name: str, end: StepEnd, result: dict[str, Any] | None
+    ) -> None:
+        try:
+            self.store.finish_step(ctx.run_id, name, end.status, end.seconds, result, end.error)
+        except SourceError:
+            raise SourceError(f"Step '{name}' ended {end.status} ({end.error})") from None
 
     @staticmethod
     def _tell(

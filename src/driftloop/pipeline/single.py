@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from typing import Any
 
 from driftloop.config import PipelineConfig
-from driftloop.errors import ConfigError, DriftloopError, EmptyDataError
+from driftloop.data.identifiers import check_run_id
+from driftloop.errors import ConfigError
+from driftloop.pipeline.execution import execute
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import default_window
-from driftloop.pipeline.steps import STEPS, RunContext, Skip
+from driftloop.pipeline.steps import STEPS, RunContext
 
 __all__ = ["run_step"]
 
@@ -30,6 +31,8 @@ def run_step(
     """
     if name not in STEPS:
         raise ConfigError(f"Unknown step '{name}'. Steps: {', '.join(STEPS)}.")
+    if run_id is not None:
+        check_run_id(run_id)
     store = RunStore(config.stores.warehouse.get_secret_value())
     if run_id is None or store.run(run_id) is None:
         if start is None or end is None:
@@ -46,23 +49,18 @@ def run_step(
     ]
     ctx = RunContext(config, run_id, window[0], window[1], record["trigger"], done)
     store.start_step(run_id, name)
-    started = time.perf_counter()
-    try:
-        result = STEPS[name](ctx)
-        status = "done"
-    except Skip as why:
-        result, status = {"skipped": str(why)}, "skipped"
-    except EmptyDataError as empty:
-        store.finish_step(run_id, name, "empty", time.perf_counter() - started, error=str(empty))
-        store.finish_run(run_id, "empty", error=str(empty))
-        return run_id, {"status": "empty", "message": str(empty)}
-    except DriftloopError as err:
-        store.finish_step(run_id, name, "failed", time.perf_counter() - started, error=str(err))
-        store.finish_run(run_id, "failed", error=f"{name}: {err}")
-        return run_id, {"status": "failed", "error": str(err)}
-    store.finish_step(run_id, name, status, time.perf_counter() - started, result)
+    ended = execute(name, STEPS[name], ctx)
+    if ended.status == "empty":
+        store.finish_step(run_id, name, "empty", ended.seconds, error=ended.error)
+        store.finish_run(run_id, "empty", error=ended.error)
+        return run_id, {"status": "empty", "message": ended.error}
+    if ended.status == "failed":
+        store.finish_step(run_id, name, "failed", ended.seconds, error=ended.error)
+        store.finish_run(run_id, "failed", error=f"{name}: {ended.error}")
+        return run_id, {"status": "failed", "error": ended.error}
+    store.finish_step(run_id, name, ended.status, ended.seconds, ended.result)
     if name == list(STEPS)[-1]:
         store.finish_run(
             run_id, "succeeded", verdict=ctx.results.get("detect") or done.get("detect")
         )
-    return run_id, {"status": status, **result}
+    return run_id, {"status": ended.status, **ended.result}

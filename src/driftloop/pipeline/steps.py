@@ -40,7 +40,9 @@ class RunContext:
 
     @property
     def folder(self) -> Path:
-        path = Path(self.config.stores.runs) / self.run_id
+        from driftloop.data.identifiers import check_run_id
+
+        path = Path(self.config.stores.runs) / check_run_id(self.run_id)
         path.mkdir(parents=True, exist_ok=True)
         return path
 

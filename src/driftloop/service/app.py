@@ -2,18 +2,24 @@
 
 ``POST /hooks/{pipeline}`` takes Grafana and Alertmanager alert payloads or plain JSON
 (``{"start": "2011-03-01", "end": "2011-03-31"}`` overrides the window). It needs the bearer token
-(``Authorization: Bearer ...``) or an HMAC-SHA256 signature of the raw body
-(``X-Driftloop-Signature: sha256=<hex>``), compared in constant time; 401 otherwise. Bodies over
+(``Authorization: Bearer ...``) or an HMAC-SHA256 signature of ``"<timestamp>." + body``
+(``X-Driftloop-Timestamp: <Unix seconds>``, ``X-Driftloop-Signature: sha256=<hex>``), compared in
+constant time, within ``webhook.tolerance_seconds`` of the server's clock and accepted once
+(replays get 401); 401 otherwise. Bodies over
 the limit get 413, unknown pipelines 404, resolved alerts are acknowledged without a run. The
 answer says which run the trigger joined.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import hashlib
 import hmac
 import json
+import math
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,33 +31,88 @@ from starlette.routing import Route
 
 from driftloop.config import PipelineConfig
 from driftloop.pipeline.records import RunStore
-from driftloop.service.coordinator import Coordinator
+from driftloop.service.coordinator import MAX_QUEUED, Coordinator
 
-__all__ = ["create_app", "sign"]
+__all__ = ["ReplayGuard", "create_app", "sign", "signed_headers"]
 
 SIGNATURE_HEADER = "x-driftloop-signature"
+TIMESTAMP_HEADER = "x-driftloop-timestamp"
 
 
-def sign(secret: str, body: bytes) -> str:
-    """The signature header value for ``body``: ``sha256=<hex HMAC>``."""
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def sign(secret: str, body: bytes, timestamp: str) -> str:
+    """The signature header value: ``sha256=<hex HMAC-SHA256 of "<timestamp>." + body>``.
+
+    The timestamp (Unix seconds, as sent in ``X-Driftloop-Timestamp``) is inside the signed
+    string, so a captured request cannot be replayed later with a fresh timestamp.
+
+    Examples
+    --------
+    >>> sign("key", b"{}", "1700000000")[:15]
+    'sha256=9d713ed4'
+    """
+    signed = timestamp.encode() + b"." + body
+    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
 
 
-def _authorized(config: PipelineConfig, request: Request, body: bytes) -> bool:
+def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
+    """The two headers a client sends with ``body`` (a fresh timestamp each call)."""
+    timestamp = repr(time.time() if now is None else now)
+    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, body, timestamp)}
+
+
+class ReplayGuard:
+    """Signatures accepted within the tolerance window: each signed request is accepted once."""
+
+    def __init__(self, tolerance: float) -> None:
+        self.tolerance = tolerance
+        self._seen: dict[str, float] = {}
+        self._order: collections.deque[tuple[float, str]] = collections.deque()
+        self._lock = threading.Lock()
+
+    def first_use(self, signature: str, now: float) -> bool:
+        with self._lock:
+            while self._order and self._order[0][0] < now:
+                self._seen.pop(self._order.popleft()[1], None)
+            if signature in self._seen:
+                return False
+            expires = now + 2 * self.tolerance
+            self._seen[signature] = expires
+            self._order.append((expires, signature))
+            return True
+
+
+def _authorized(
+    config: PipelineConfig, request: Request, body: bytes, guard: ReplayGuard
+) -> str | None:
+    """None when the request may pass; otherwise why it may not."""
     hook = config.webhook
     if hook is None:
-        return False
+        return "webhooks are not configured for this pipeline"
     if hook.token is not None:
         given = request.headers.get("authorization", "")
         expected = "Bearer " + hook.token.get_secret_value()
         if hmac.compare_digest(given.encode(), expected.encode()):
-            return True
-    if hook.hmac_secret is not None:
-        given = request.headers.get(SIGNATURE_HEADER, "")
-        expected = sign(hook.hmac_secret.get_secret_value(), body)
-        if hmac.compare_digest(given.encode(), expected.encode()):
-            return True
-    return False
+            return None
+    if hook.hmac_secret is not None and SIGNATURE_HEADER in request.headers:
+        return _check_signature(hook.hmac_secret.get_secret_value(), request, body, guard)
+    return "missing or invalid bearer token or signature"
+
+
+def _check_signature(secret: str, request: Request, body: bytes, guard: ReplayGuard) -> str | None:
+    stamp = request.headers.get(TIMESTAMP_HEADER, "")
+    try:
+        sent = float(stamp)
+    except ValueError:
+        return f"missing or invalid {TIMESTAMP_HEADER} header (Unix seconds)"
+    expected = sign(secret, body, stamp)
+    if not hmac.compare_digest(request.headers[SIGNATURE_HEADER].encode(), expected.encode()):
+        return "invalid signature"
+    now = time.time()
+    if not math.isfinite(sent) or abs(now - sent) > guard.tolerance:
+        return f"timestamp outside the {guard.tolerance:.0f} s tolerance (check the sender's clock)"
+    if not guard.first_use(expected, now):
+        return "replayed request (this signature was already used)"
+    return None
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -84,10 +145,18 @@ def _window(payload: Any) -> tuple[dt.date | None, dt.date | None, str | None]:
     return first, last, None
 
 
+_MAX_LIMIT = 1000
+RETRY_AFTER_SECONDS = 60
+
+
 def create_app(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> Starlette:
     """The Starlette app for ``configs``; runs go through ``coordinator``."""
     metrics = coordinator.metrics
     stores = {name: RunStore(c.stores.warehouse.get_secret_value()) for name, c in configs.items()}
+    guards = {
+        name: ReplayGuard(c.webhook.tolerance_seconds if c.webhook else 300.0)
+        for name, c in configs.items()
+    }
 
     async def hook(request: Request) -> Response:
         name = request.path_params["pipeline"]
@@ -101,9 +170,10 @@ def create_app(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> 
         if body is None:
             metrics.webhooks.labels(name, "too_large").inc()
             return JSONResponse({"error": f"body larger than {limit} bytes"}, 413)
-        if not _authorized(config, request, body):
+        refused = _authorized(config, request, body, guards[name])
+        if refused is not None:
             metrics.webhooks.labels(name, "unauthorized").inc()
-            return JSONResponse({"error": "missing or invalid bearer token or signature"}, 401)
+            return JSONResponse({"error": refused}, 401)
         try:
             payload = json.loads(body) if body.strip() else {}
             start, end, ignore = _window(payload)
@@ -115,11 +185,22 @@ def create_app(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> 
             return JSONResponse({"pipeline": name, "action": "ignored", "reason": ignore}, 200)
         joined = coordinator.trigger(name, "webhook", start, end)
         metrics.webhooks.labels(name, joined.action).inc()
+        if joined.action == "refused":
+            error = f"{MAX_QUEUED} runs are already queued for '{name}'; retry later"
+            return JSONResponse(
+                {"pipeline": name, "error": error, "running": joined.running},
+                429,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return JSONResponse({"pipeline": name, **joined.to_dict()}, 202)
 
     async def runs(request: Request) -> Response:
         pipeline = request.query_params.get("pipeline")
-        limit = int(request.query_params.get("limit", "50"))
+        limit_text = request.query_params.get("limit", "50")
+        if not limit_text.isdigit() or not 1 <= int(limit_text) <= _MAX_LIMIT:
+            message = f"limit must be a whole number from 1 to {_MAX_LIMIT}; got {limit_text!r}"
+            return JSONResponse({"error": message}, 400)
+        limit = int(limit_text)
         names = [pipeline] if pipeline else list(configs)
         if pipeline and pipeline not in configs:
             return JSONResponse({"error": f"unknown pipeline '{pipeline}'"}, 404)

@@ -1,13 +1,18 @@
-"""One run at a time per pipeline; triggers that arrive during a run coalesce into one follow-up.
+"""One run at a time per pipeline; triggers that arrive during a run queue, and coalesce when
+they ask for the same thing.
 
 A trigger (cron, webhook, resume at start-up) either starts a run at once, or — while a run is in
-progress — becomes *the* follow-up run, whose id is fixed when the first such trigger arrives, so
-every later trigger is told which run it joined. None is lost (the follow-up starts when the
-current run ends) and none is doubled (fifty triggers make one follow-up).
+progress — joins the queue of follow-up runs, in arrival order. A trigger asking for a window
+(``start``/``end``) joins the queued run of that very window, or becomes a new queued run: two
+distinct windows are two runs, so no requested window is lost. A trigger without a window ("check
+now", cron) joins the queued windowless run if there is one. Each answer names the run it joined
+and the window that run will check. The queue is bounded (``MAX_QUEUED``); beyond it a trigger is
+refused (the HTTP side answers 429 with Retry-After) rather than silently dropped.
 """
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import logging
 import threading
@@ -30,12 +35,18 @@ log = logging.getLogger("driftloop.serve")
 class Joined:
     """What a trigger joined: a run that starts now, or the follow-up of the running one."""
 
-    action: str  # started, queued, coalesced
+    action: str  # started, queued, coalesced, refused (the queue is full)
     run_id: str
     running: str | None = None
+    window: tuple[str, str] | None = None  # None: the default window when the run starts
 
     def to_dict(self) -> dict[str, Any]:
-        return {"action": self.action, "run_id": self.run_id, "running": self.running}
+        return {
+            "action": self.action,
+            "run_id": self.run_id,
+            "running": self.running,
+            "window": list(self.window) if self.window else None,
+        }
 
 
 @dataclass
@@ -47,11 +58,20 @@ class _Request:
     resume: str | None = None
     triggers: int = 1
 
+    @property
+    def window(self) -> tuple[str, str] | None:
+        if self.start is None or self.end is None:
+            return None
+        return (self.start.isoformat(), self.end.isoformat())
+
+
+MAX_QUEUED = 32
+
 
 @dataclass
 class _State:
     running: _Request | None = None
-    follow_up: _Request | None = None
+    queue: collections.deque[_Request] = field(default_factory=collections.deque)
     thread: threading.Thread | None = None
     history: list[str] = field(default_factory=list)
 
@@ -75,16 +95,19 @@ class Coordinator:
             if state.running is None:
                 request = _Request(new_run_id(), trigger, start, end)
                 self._start(pipeline, state, request)
-                return Joined("started", request.run_id)
-            if state.follow_up is None:
-                state.follow_up = _Request(new_run_id(), trigger, start, end)
-                return Joined("queued", state.follow_up.run_id, state.running.run_id)
-            state.follow_up.triggers += 1
-            if trigger not in state.follow_up.trigger.split("+"):  # e.g. webhook+cron
-                state.follow_up.trigger += "+" + trigger
-            if start is not None:  # the latest window asked for wins
-                state.follow_up.start, state.follow_up.end = start, end
-            return Joined("coalesced", state.follow_up.run_id, state.running.run_id)
+                return Joined("started", request.run_id, window=request.window)
+            running = state.running.run_id
+            same = next((r for r in state.queue if (r.start, r.end) == (start, end)), None)
+            if same is not None:
+                same.triggers += 1
+                if trigger not in same.trigger.split("+"):  # e.g. webhook+cron
+                    same.trigger += "+" + trigger
+                return Joined("coalesced", same.run_id, running, same.window)
+            if len(state.queue) >= MAX_QUEUED:
+                return Joined("refused", "", running)
+            request = _Request(new_run_id(), trigger, start, end)
+            state.queue.append(request)
+            return Joined("queued", request.run_id, running, request.window)
 
     def resume_unfinished(self) -> list[Joined]:
         """At start-up: continue runs an earlier process left interrupted or running."""
@@ -114,10 +137,12 @@ class Coordinator:
     def status(self, pipeline: str) -> dict[str, Any]:
         with self._lock:
             state = self._states[pipeline]
+            first = state.queue[0] if state.queue else None
             return {
                 "running": state.running.run_id if state.running else None,
-                "follow_up": state.follow_up.run_id if state.follow_up else None,
-                "follow_up_triggers": state.follow_up.triggers if state.follow_up else 0,
+                "follow_up": first.run_id if first else None,
+                "follow_up_triggers": first.triggers if first else 0,
+                "queued": [{"run_id": r.run_id, "window": r.window} for r in state.queue],
                 "finished": list(state.history[-20:]),
             }
 
@@ -162,7 +187,8 @@ class Coordinator:
             with self._lock:
                 state = self._states[pipeline]
                 state.history.append(request.run_id)
-                follow_up = state.follow_up if not self.stop.is_set() else None
-                state.follow_up = None
+                follow_up = (
+                    state.queue.popleft() if state.queue and not self.stop.is_set() else None
+                )
                 state.running = follow_up
                 request = follow_up  # type: ignore[assignment]

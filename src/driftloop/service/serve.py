@@ -59,6 +59,9 @@ def serve(
                 f"Two configs name pipeline '{config.pipeline}'; names must be unique."
             )
         by_name[config.pipeline] = config
+    from driftloop import redaction
+
+    redaction.install()
     coordinator = Coordinator(by_name, LoopMetrics())
     schedules = {n: c.schedule for n, c in by_name.items() if c.schedule is not None}
     scheduler = build_scheduler(
