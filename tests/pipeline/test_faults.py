@@ -3,6 +3,7 @@ In every case the data steps are kept, ``--resume`` completes the run, and nothi
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
@@ -60,14 +61,51 @@ def test_killed_process_is_resumed_without_duplicates(
     run_id = RunStore(warehouse).runs(config.pipeline)[0]["run_id"]
     before = _steps(warehouse, run_id)
     assert before["append"]["status"] == "done" and before["retrain"]["status"] == "running"
+    # the next run of the pipeline finds the dead process's run and marks it interrupted
+    february = Runner(config).run(start=dt.date(2011, 2, 1), end=dt.date(2011, 2, 28))
+    assert february.status == "succeeded" and "version" not in february.results["retrain"]
+    assert RunStore(warehouse).run(run_id)["status"] == "interrupted"
+    assert _steps(warehouse, run_id)["retrain"]["status"] == "interrupted"
     resumed = subprocess.run([*argv[:6], "--resume", run_id], capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     after = _steps(warehouse, run_id)
     assert {s: v["status"] for s, v in after.items()} == COMPLETED
     assert after["append"]["finished_at"] == before["append"]["finished_at"]
-    assert Warehouse(warehouse).count("current") == 31
+    assert Warehouse(warehouse).count("current") == 31 + 28
     assert len(Registry(config.stores.mlflow.get_secret_value()).versions("bike-demand")) == 1
     assert RunStore(warehouse).run(run_id)["status"] == "succeeded"
+
+
+def test_losers_of_a_lock_race_leave_no_run_behind(make_pipeline, pg_databases, tmp_path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from driftloop.pipeline.records import LockedError
+
+    entry_point, flag, started = held_trainer(tmp_path)
+    flag.write_text("1")
+    warehouse = pg_databases()
+    config = make_pipeline(warehouse=warehouse, training__entry_point=entry_point)
+
+    def one(_: int) -> str:
+        try:
+            return Runner(config).run(start=MAR[0], end=MAR[1]).status
+        except LockedError:
+            return "locked"
+
+    with ThreadPoolExecutor(5) as pool:
+        futures = [pool.submit(one, i) for i in range(5)]
+        deadline = time.monotonic() + 60
+        while not started.exists():
+            assert time.monotonic() < deadline, "no run reached retrain"
+            time.sleep(0.1)
+        time.sleep(1.0)  # the losers have tried by now
+        flag.unlink()
+        outcomes = sorted(f.result() for f in futures)
+    assert outcomes.count("succeeded") >= 1 and set(outcomes) <= {"succeeded", "locked"}
+    records = RunStore(warehouse).runs(config.pipeline)
+    assert len(records) == outcomes.count("succeeded")  # a loser leaves no record
+    assert {r["status"] for r in records} == {"succeeded"}
+    assert Warehouse(warehouse).count("current") == 31
 
 
 def _pg(action: str) -> None:

@@ -11,6 +11,8 @@ from driftloop.errors import SourceError
 
 __all__ = ["TableStore"]
 
+_DDL_LOCK = 0x64726966746C6F6F  # "driftloo": one advisory lock for driftloop's table creation
+
 
 class TableStore:
     """Base of the stores: one engine, tables created once, database errors as one clear line.
@@ -36,10 +38,18 @@ class TableStore:
             "Check that the warehouse database is reachable."
         )
 
+    def _create_tables(self) -> None:
+        """Create the tables once, also when several processes start on a new database at the
+        same moment (PostgreSQL: under an advisory lock; concurrent CREATE TABLEs collide)."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
+            self.metadata.create_all(conn, checkfirst=True)
+
     def _begin(self) -> Any:
         try:
             if not self._ready:
-                self.metadata.create_all(self.engine, checkfirst=True)
+                self._create_tables()
                 self._ready = True
             return self.engine.begin()
         except sa.exc.SQLAlchemyError as err:

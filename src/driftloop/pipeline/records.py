@@ -154,6 +154,39 @@ class RunStore(TableStore):
                 values[key] = str(fields[key])
         self._exec(RUNS.update().where(RUNS.c.run_id == run_id).values(**values))
 
+    def interrupt_orphans(self, pipeline: str, keep: str) -> list[str]:
+        """Mark ``running`` runs of ``pipeline`` that no live process holds as ``interrupted``.
+
+        Call it while holding the pipeline's lock: any other run still ``running`` then belongs
+        to a process that died (SIGKILL, power loss) — except ``driftloop step`` runs, whose steps
+        run one process each without the lock: those count as dead once idle for the lease.
+        """
+        idle_since = now() - LEASE
+        with self._begin() as conn:
+            orphans = [
+                r.run_id
+                for r in conn.execute(
+                    sa.select(RUNS.c.run_id, RUNS.c.trigger, RUNS.c.started_at).where(
+                        RUNS.c.pipeline == pipeline,
+                        RUNS.c.status == "running",
+                        RUNS.c.run_id != keep,
+                    )
+                )
+                if r.trigger != "step" or r.started_at < idle_since
+            ]
+            if orphans:
+                conn.execute(
+                    RUNS.update()
+                    .where(RUNS.c.run_id.in_(orphans))
+                    .values(status="interrupted", error="its process ended before the run did")
+                )
+                conn.execute(
+                    STEPS.update()
+                    .where(STEPS.c.run_id.in_(orphans), STEPS.c.status == "running")
+                    .values(status="interrupted")
+                )
+        return orphans
+
     def reopen_run(self, run_id: str) -> None:
         self._exec(
             RUNS.update()

@@ -25,7 +25,7 @@ from driftloop.config import PipelineConfig
 from driftloop.data.identifiers import check_run_id
 from driftloop.errors import ConfigError, SourceError
 from driftloop.pipeline.execution import StepEnd, execute
-from driftloop.pipeline.records import RunStore
+from driftloop.pipeline.records import RunStore, new_run_id
 from driftloop.pipeline.steps import STEPS, RunContext, model_outcome
 
 __all__ = ["RunOutcome", "Runner", "default_window"]
@@ -88,14 +88,23 @@ class Runner:
             check_run_id(run_id)
         if resume is not None:
             run_id, start, end, trigger, done = self._reopen(check_run_id(resume))
+            self.store.acquire(cfg.pipeline, run_id)
+            self._interrupt_orphans(run_id)
         else:
             if start is None or end is None:
                 start, end = default_window(cfg)
             if end < start:
                 raise ConfigError(f"The window ends ({end}) before it starts ({start}).")
-            run_id = self.store.create_run(cfg.pipeline, trigger, start, end, list(STEPS), run_id)
+            run_id = run_id or new_run_id()
+            # the lock first: a run that cannot take it leaves no record behind
+            self.store.acquire(cfg.pipeline, run_id)
+            try:
+                self._interrupt_orphans(run_id)
+                self.store.create_run(cfg.pipeline, trigger, start, end, list(STEPS), run_id)
+            except BaseException:
+                self.store.release(cfg.pipeline, run_id)
+                raise
             done = {}
-        self.store.acquire(cfg.pipeline, run_id)
         ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer)
         try:
             return self._steps(ctx, done, on_step)
@@ -109,6 +118,13 @@ class Runner:
                 self.store.release(cfg.pipeline, run_id)
             except SourceError:
                 pass  # the warehouse is down; the lock goes stale with this process
+
+    def _interrupt_orphans(self, run_id: str) -> None:
+        for orphan in self.store.interrupt_orphans(self.config.pipeline, keep=run_id):
+            self.printer(
+                f"run {orphan} was left running by a process that ended; marked interrupted "
+                f"(resume it with --resume {orphan})"
+            )
 
     def _reopen(
         self, run_id: str
