@@ -47,6 +47,20 @@ def test_proposed_thresholds_meet_the_target_on_fresh_no_drift_windows() -> None
     assert {col.name for col in c.columns} == set(DEMO_COLUMNS)
 
 
+def test_progress_counts_every_simulated_window() -> None:
+    year = bike_sharing().filter(pl.col("yr") == 0)
+    calls: list[tuple[int, int]] = []
+    calibrate(
+        year,
+        window_rows=31,
+        reference_rows=31,
+        columns=["temp", "hum"],
+        simulations=20,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    assert calls == [(i, 20) for i in range(1, 21)]
+
+
 def test_too_small_a_pool() -> None:
     with pytest.raises(
         DataError,

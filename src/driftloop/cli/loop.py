@@ -15,6 +15,7 @@ from driftloop.cli.common import (
     load_pipeline,
     out,
     parse_date,
+    progress_bar,
     user_errors,
 )
 from driftloop.errors import ConfigError
@@ -207,13 +208,15 @@ def calibrate(
         if not 0 < false_alarms <= per_windows:
             raise ConfigError(f"--false-alarms must be in (0, --per-windows]. Got {false_alarms}.")
         cfg = load_pipeline(config)
-        result = run_calibration(
-            cfg,
-            window_rows=window_rows,
-            target_rate=false_alarms / per_windows,
-            simulations=simulations,
-            use_history=history,
-        )
+        with progress_bar("simulating no-drift windows") as progress:
+            result = run_calibration(
+                cfg,
+                window_rows=window_rows,
+                target_rate=false_alarms / per_windows,
+                simulations=simulations,
+                use_history=history,
+                progress=progress,
+            )
     c = result.calibration
     table = Table(show_edge=False, header_style="bold")
     for column in ("feature", "method", "current", "false alarms", "proposed", "false alarms"):

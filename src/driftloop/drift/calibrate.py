@@ -14,6 +14,7 @@ trends, calibrate on a pool from a period that should count as "no drift".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -104,8 +105,11 @@ def calibrate(
     target_rate: float = 1 / 13,
     simulations: int = 500,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Calibration:
-    """Estimate no-drift distributions and propose thresholds (see the module docstring)."""
+    """Estimate no-drift distributions and propose thresholds (see the module docstring).
+
+    ``progress(done, total)`` is called after each simulated window."""
     base = load_settings(settings)
     if window_rows < 3:
         raise DataError(f"window_rows must be at least 3. Got {window_rows}.")
@@ -136,6 +140,8 @@ def calibrate(
         for c in report.columns:
             value = c.p_value if c.family == Family.P_VALUE else c.statistic
             values[c.name][s] = np.nan if value is None else value
+        if progress is not None:
+            progress(s + 1, simulations)
     per_column = target_rate / max(len(names), 1)
     calibrated, alarms_now, alarms_new = [], [], []
     for c in tested:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,7 @@ def run_calibration(
     simulations: int,
     use_history: bool,
     seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
 ) -> CalibrationResult:
     ctx = RunContext(config, "calibration", None, None, "calibrate")
     fetch_reference(ctx)
@@ -83,6 +85,7 @@ def run_calibration(
         target_rate=target_rate,
         simulations=simulations,
         seed=seed,
+        progress=progress,
     )
     proposed = _proposed_settings(config, calibration)
     replay = []
