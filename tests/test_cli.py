@@ -170,3 +170,76 @@ def test_warehouse_seed_and_append(pg_url: str, tmp_path: Path) -> None:
         bad.exit_code == 2
         and "--start must be a date like 2011-02-01. Got '2011-02-30'." in bad.output
     )
+
+
+def test_model_reads_never_create_a_registry(tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    for args in (["model", "list", "bikes"], ["model", "show", "bikes@production"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "No model registry at .driftloop/mlflow.db" in result.output
+        assert "Traceback" not in result.output
+    assert not (tmp_path / ".driftloop").exists()  # nothing was created by a read
+
+
+def test_model_commands_take_the_registry_from_a_pipeline_config(tmp_path) -> None:
+    import yaml
+
+    from driftloop.demo import demo_config
+
+    path = tmp_path / "driftloop.yaml"
+    path.write_text(yaml.safe_dump(demo_config(tmp_path)))
+    result = CliRunner().invoke(app, ["model", "list", "bike-demand", "--config", str(path)])
+    assert result.exit_code == 2
+    assert f"No model registry at {tmp_path / 'mlflow.db'}" in result.output
+    both = ["model", "list", "x", "--config", str(path), "--registry", "sqlite:///x.db"]
+    assert "Pass --registry or --config, not both." in CliRunner().invoke(app, both).output
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (
+            ["--json", "{tmp}/missing/r.json"],
+            "error: Cannot write the JSON report to '{tmp}/missing/r.json': the folder "
+            "'{tmp}/missing' does not exist. Create it or choose another path.",
+        ),
+        (
+            ["--html", "{tmp}"],
+            "error: Cannot write the HTML report to '{tmp}': it is a folder. Name a file.",
+        ),
+    ],
+    ids=["json-folder-missing", "html-is-a-folder"],
+)
+def test_detect_bad_output_paths_fail_before_any_work(tmp_path, extra, message) -> None:
+    ref = tmp_path / "ref.csv"
+    pl.DataFrame({"x": [1.0, 2.0, 3.0, 4.0]}).write_csv(ref)
+    before = sorted(p.name for p in tmp_path.iterdir())
+    args = [a.replace("{tmp}", str(tmp_path)) for a in extra]
+    result = CliRunner().invoke(app, ["detect", str(ref), str(ref), *args])
+    assert result.exit_code == 2
+    assert result.output.strip() == message.replace("{tmp}", str(tmp_path))
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_detect_url_with_a_bad_port_is_one_line(tmp_path) -> None:
+    url = "http://user:pw@127.0.0.1:notaport/x.csv?token=zz"
+    result = CliRunner().invoke(app, ["detect", url, url])
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        "error: The URL 'http://127.0.0.1:<invalid port>/x.csv' has an invalid port: use a "
+        "number from 1 to 65535, e.g. http://host:8080/data.csv."
+    )
+
+
+def test_duplicate_pandas_column_names_are_named() -> None:
+    import pandas as pd
+
+    import driftloop
+
+    frame = pd.DataFrame([[1.0, 2.0, 3.0]] * 5, columns=["a", "b", "a"])
+    with pytest.raises(
+        driftloop.ConfigError, match=r"^The reference data has duplicate column names: a\. Rename"
+    ):
+        driftloop.detect(frame, frame)

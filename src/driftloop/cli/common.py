@@ -17,6 +17,7 @@ __all__ = [
     "EXIT_DRIFT",
     "EXIT_ERROR",
     "ConfigOption",
+    "check_writable",
     "err",
     "load_pipeline",
     "out",
@@ -66,6 +67,25 @@ def progress_bar(description: str, *, show: bool = True) -> Iterator[Any]:
             bar.update(task, completed=done, total=total)
 
         yield callback
+
+
+def check_writable(path: Path, what: str) -> None:
+    """Raise ConfigError unless ``path`` can be written — checked before any work, so a bad
+    output path costs nothing and leaves nothing half-written."""
+    import os
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ConfigError(f"Cannot write {what} to '{path}': it is a folder. Name a file.")
+    if not folder.is_dir():
+        raise ConfigError(
+            f"Cannot write {what} to '{path}': the folder '{folder}' does not exist. Create it "
+            "or choose another path."
+        )
+    if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise ConfigError(
+            f"Cannot write {what} to '{path}': permission denied. Choose a writable path."
+        )
 
 
 def parse_date(text: str, option: str) -> dt.date:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from driftloop.cli.common import (
     EXIT_DRIFT,
+    check_writable,
     out,
     progress_bar,
     user_errors,
@@ -44,6 +45,9 @@ def detect(
     from driftloop.drift import detect as run_detect
 
     with user_errors():
+        for path, what in ((json_path, "JSON"), (html_path, "HTML")):
+            if path is not None:
+                check_writable(path, f"the {what} report")
         settings = None
         if config is not None:
             raw = read_yaml(config)

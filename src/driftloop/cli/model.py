@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
 
 from driftloop.cli.common import (
+    load_pipeline,
     out,
     user_errors,
 )
+from driftloop.errors import ConfigError
 
 model_app = typer.Typer(
     rich_markup_mode=None, help="Inspect and move registered model versions (MLflow)."
@@ -24,15 +27,38 @@ RegistryOption = Annotated[
         help="MLflow tracking/registry URI (default sqlite:///.driftloop/mlflow.db).",
     ),
 ]
+PipelineOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Use the registry of this pipeline's driftloop.yaml."),
+]
+
+
+def _open(registry: str | None, config: Path | None, *, read: bool) -> Any:
+    """The registry named by --registry or by a pipeline config; a read never creates one."""
+    from driftloop.model.registry import DEFAULT_TRACKING_URI, Registry, RegistryError
+
+    if registry is not None and config is not None:
+        raise ConfigError("Pass --registry or --config, not both.")
+    root = None
+    if config is not None:
+        stores = load_pipeline(config).stores
+        registry, root = stores.mlflow.get_secret_value(), stores.mlflow_artifacts
+    uri = registry or DEFAULT_TRACKING_URI
+    if read and uri.startswith("sqlite:///"):
+        path = Path(uri.removeprefix("sqlite:///"))
+        if not path.is_file():
+            raise RegistryError(
+                f"No model registry at {path}: nothing has been registered there yet. Run the "
+                "loop first, or point at the registry with --config driftloop.yaml or --registry."
+            )
+    return Registry(uri, root)
 
 
 @model_app.command("list")
-def model_list(name: str, registry: RegistryOption = None) -> None:
+def model_list(name: str, registry: RegistryOption = None, config: PipelineOption = None) -> None:
     """Versions of NAME: aliases, status, key metrics, trigger, created."""
-    from driftloop.model.registry import Registry
-
     with user_errors():
-        versions = Registry(registry).versions(name)
+        versions = _open(registry, config, read=True).versions(name)
     table = Table(show_edge=False, header_style="bold")
     for column in ("version", "aliases", "status", "metrics", "trigger", "created"):
         table.add_column(column)
@@ -46,32 +72,31 @@ def model_list(name: str, registry: RegistryOption = None) -> None:
 def model_show(
     ref: Annotated[str, typer.Argument(help="NAME, NAME@ALIAS or NAME/VERSION.")],
     registry: RegistryOption = None,
+    config: PipelineOption = None,
 ) -> None:
     """One version's record and its model card."""
-    from driftloop.model.registry import Registry
-
     with user_errors():
-        info = Registry(registry).show(ref)
+        info = _open(registry, config, read=True).show(ref)
     out.print_json(data=info.to_dict())
     if info.description:
         out.print(info.description, markup=False)
 
 
 @model_app.command("promote")
-def model_promote(name: str, version: int, registry: RegistryOption = None) -> None:
+def model_promote(
+    name: str, version: int, registry: RegistryOption = None, config: PipelineOption = None
+) -> None:
     """Point NAME's production alias at VERSION."""
-    from driftloop.model.registry import Registry
-
     with user_errors():
-        previous = Registry(registry).promote(name, version, "promoted by hand")
+        previous = _open(registry, config, read=True).promote(name, version, "promoted by hand")
     out.print(f"{name}: production is now version {version} (was {previous or 'none'})")
 
 
 @model_app.command("rollback")
-def model_rollback(name: str, registry: RegistryOption = None) -> None:
+def model_rollback(
+    name: str, registry: RegistryOption = None, config: PipelineOption = None
+) -> None:
     """Return NAME's production alias to the previous production version."""
-    from driftloop.model.registry import Registry
-
     with user_errors():
-        current, target = Registry(registry).rollback(name)
+        current, target = _open(registry, config, read=True).rollback(name)
     out.print(f"{name}: production rolled back from version {current} to {target}")

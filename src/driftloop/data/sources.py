@@ -38,9 +38,27 @@ def safe_uri(uri: str) -> str:
     if not parts.scheme or len(parts.scheme) == 1:  # a plain or Windows-style path
         return uri
     host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
+    try:
+        port = parts.port
+    except ValueError:  # not a number, or out of range: show it was there, not what it was
+        port = None
+        host += ":<invalid port>"
+    if port:
+        host = f"{host}:{port}"
     return urlunsplit((parts.scheme, host, parts.path, "", ""))
+
+
+def _check_port(uri: str) -> None:
+    parts = urlsplit(uri)
+    if not parts.scheme or len(parts.scheme) == 1:
+        return
+    try:
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        raise ConfigError(
+            f"The URL '{safe_uri(uri)}' has an invalid port: use a number from 1 to 65535, "
+            "e.g. http://host:8080/data.csv."
+        ) from None
 
 
 def read_table(
@@ -55,6 +73,7 @@ def read_table(
     text = str(uri)
     kind = _format(text, format)
     scheme = urlsplit(text).scheme.lower()
+    _check_port(text)
     if scheme in ("http", "https"):
         payload: bytes | Path = _fetch(text)
     elif scheme == "s3":

@@ -28,6 +28,7 @@ def as_polars(data: Any, side: str) -> pl.DataFrame:
     if isinstance(data, pl.DataFrame):
         frame = data
     elif _is_pandas(data):
+        _check_unique_names(list(map(str, data.columns)), side)
         _check_pandas_types(data, side)
         frame = pl.from_pandas(data)
     elif _is_arrow(data):
@@ -71,6 +72,17 @@ def _numeric_sample(series: pl.Series) -> NumericSample:
     n_null = values.len() - finite.len() - n_inf  # nulls and NaN
     ordered = finite.sort().to_numpy()
     return NumericSample(ordered, values.len(), n_null, n_inf)
+
+
+def _check_unique_names(names: list[str], side: str) -> None:
+    from collections import Counter
+
+    repeated = sorted(name for name, count in Counter(names).items() if count > 1)
+    if repeated:
+        raise ConfigError(
+            f"The {side} data has duplicate column names: {_names(repeated)}. Rename or drop the "
+            "duplicates so each column has one name."
+        )
 
 
 def _check_pandas_types(frame: Any, side: str) -> None:
