@@ -137,3 +137,96 @@ def test_config_errors_on_the_command_line_are_one_line(tmp_path: Path) -> None:
         proc.stderr.strip()
         == f"error: {bad}: Invalid setting 'alerts.cooldown_hours' = 'soon': Input should be a valid number, unable to parse string as a number."
     )
+
+
+CHECKED = [
+    (
+        {"schedule": {"cron": "61 * * * *"}},
+        r"'schedule\.cron' = '61 \* \* \* \*': Value error, Error validating expression '61': the last value \(61\) is higher than the maximum value \(59\)",
+    ),
+    (
+        {"schedule": {"cron": "0 11 * *"}},
+        r"'schedule\.cron' = '0 11 \* \*': Value error, use five fields \(minute hour day month weekday\), e\.g\. '0 11 \* \* MON'\.$",
+    ),
+    (
+        {"schedule": {"timezone": "Mars/Olympus"}},
+        r"'schedule\.timezone' = 'Mars/Olympus': Value error, use an IANA time zone such as 'UTC' or 'Europe/Paris'\.$",
+    ),
+    (
+        {"append": {"table": "current; drop table x"}},
+        r"'append\.table' = 'current; drop table x': Value error, use letters, digits and underscores \(optionally schema\.table\)",
+    ),
+    (
+        {"reference": {"url": "${DRIFTLOOP_WAREHOUSE_URL}", "table": "reference where 1=1"}},
+        r"'reference\.table' = 'reference where 1=1': Value error, use letters",
+    ),
+    (
+        {"concept": {"baseline": {"start": "2012-05-31", "end": "2012-05-01"}}},
+        r"'concept\.baseline' = <hidden>: Value error, the baseline ends \(2012-05-01\) before it starts \(2012-05-31\)\.$",
+    ),
+    (
+        {"alerts": {"slack": {"webhook_url": "not-a-url"}}},
+        r"'alerts\.slack\.webhook_url' = <hidden>: Value error, use a URL like http://host/path\.$",
+    ),
+    (
+        {"alerts": {"slack": {"webhook_url": "https://hooks.slack.com:notaport/services/x"}}},
+        r"'alerts\.slack\.webhook_url' = <hidden>: Value error, the port must be a number from 1 to 65535\.$",
+    ),
+    (
+        {"alerts": {"slack": {"webhook_url": "${SLACK_WEBHOOK_URL}", "timeout": 0.5}}},
+        r"'alerts\.slack\.timeout' = 0\.5: Input should be greater than or equal to 1\.$",
+    ),
+    (
+        {"alerts": {"webhooks": [{"url": "ftp://x/y"}]}},
+        r"'alerts\.webhooks\.0\.url' = <hidden>: Value error, use a URL like http://host/path\.$",
+    ),
+    (
+        {"model": {"name": "team/bikes"}},
+        r"'model\.name' = 'team/bikes': Value error, use letters, digits, '\.', '_' and '-'",
+    ),
+    (
+        {"stores": {"s3_endpoint_url": "localhost:8333"}},
+        r"'stores\.s3_endpoint_url' = 'localhost:8333': Value error, use a URL like http://host/path\.$",
+    ),
+    (
+        {"current": {"uri": "https://example.org:http/day.csv", "date_column": "dteday"}},
+        r"'current\.uri' = 'https://example\.org:http/day\.csv': Value error, the port must be a number",
+    ),
+    (
+        {
+            "current": {
+                "uri": "day.csv",
+                "date_column": "dteday",
+                "start": "2011-03-31",
+                "end": "2011-03-01",
+            }
+        },
+        r"'current' = <hidden>: Value error, the window ends \(2011-03-01\) before it starts \(2011-03-31\)\.$",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"), CHECKED, ids=[f"case{i}" for i in range(len(CHECKED))]
+)
+def test_config_check_refuses_what_a_run_would_trip_on(patch: dict, message: str) -> None:
+    import yaml
+
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    raw.update(patch)
+    with pytest.raises(ConfigError, match=r"^config: Invalid setting " + message) as info:
+        load_config(raw, env=ENV)
+    assert "\n" not in str(info.value)
+    for secret in SECRETS:
+        assert secret not in str(info.value)
+
+
+def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
+    path = tmp_path / "dup.yaml"
+    path.write_text("pipeline: a\nalerts:\n  console: true\n  console: false\n")
+    result = CliRunner().invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == 2
+    assert (
+        result.output.strip()
+        == f"error: Config file '{path}' repeats the key 'console' at line 4. Keep one of them."
+    )

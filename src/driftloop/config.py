@@ -61,6 +61,18 @@ class SourceConfig(_Model):
         description="reference only: the run's window moved back N days (364: last year)",
     )
 
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str | None) -> str | None:
+        return None if value is None else _table_name(value)
+
+    @field_validator("uri")
+    @classmethod
+    def _uri(cls, value: str | None) -> str | None:
+        if value is not None and "://" in value:
+            _check_url(value, schemes=("http", "https", "s3", "file"))
+        return value
+
     @model_validator(mode="after")
     def _one_source(self) -> Self:
         if (self.uri is None) == (self.url is None):
@@ -69,6 +81,8 @@ class SourceConfig(_Model):
             raise ValueError("a database source needs exactly one of 'table' or 'query'")
         if self.lag_days is not None and self.date_column is None:
             raise ValueError("lag_days needs the date_column the window applies to")
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
         return self
 
 
@@ -76,6 +90,11 @@ class AppendConfig(_Model):
     enabled: bool = True
     table: str = "current"
     on_conflict: Literal["replace", "skip"] = "replace"
+
+    @field_validator("table")
+    @classmethod
+    def _table(cls, value: str) -> str:
+        return _table_name(value)
 
 
 class TriggerConfig(_Model):
@@ -97,11 +116,24 @@ class OnDriftConfig(_Model):
 class SlackConfig(_Model):
     webhook_url: SecretStr
     retries: int = Field(3, ge=0, le=10)
-    timeout: float = Field(10, gt=0)
+    timeout: float = Field(10, ge=1, le=300, description="seconds per attempt")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _url(cls, value: SecretStr) -> SecretStr:
+        _check_url(value.get_secret_value(), schemes=("http", "https"))
+        return value
 
 
 class WebhookConfig(_Model):
     url: SecretStr
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: SecretStr) -> SecretStr:
+        _check_url(value.get_secret_value(), schemes=("http", "https"))
+        return value
+
     headers: dict[str, SecretStr] = Field(default_factory=dict)
     retries: int = Field(3, ge=0, le=10)
 
@@ -132,6 +164,12 @@ class BaselineWindow(_Model):
     start: dt.date
     end: dt.date
 
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end < self.start:
+            raise ValueError(f"the baseline ends ({self.end}) before it starts ({self.start})")
+        return self
+
 
 class ConceptConfig(_Model):
     """Concept drift: the window's prediction-outcome pairs against a baseline period's."""
@@ -152,11 +190,50 @@ class ModelConfig(_Model):
     name: str
     experiment: str | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _MODEL_NAME.match(value):
+            raise ValueError(
+                "use letters, digits, '.', '_' and '-', starting with a letter or digit "
+                "(a '/' would split the registry's NAME/VERSION references)"
+            )
+        return value
+
 
 class ScheduleConfig(_Model):
     cron: str = Field("0 11 * * MON", description="crontab: minute hour day month weekday")
     timezone: str = "UTC"
     window_days: int = Field(7, ge=1, description="each scheduled run checks the last N days")
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        import zoneinfo
+
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError("use an IANA time zone such as 'UTC' or 'Europe/Paris'") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        fields = value.split()
+        if len(fields) not in (5, 6):
+            raise ValueError("use five fields (minute hour day month weekday), e.g. '0 11 * * MON'")
+        try:
+            if len(fields) == 5:
+                CronTrigger.from_crontab(value, timezone="UTC")
+            else:
+                names = ("second", "minute", "hour", "day", "month", "day_of_week")
+                CronTrigger(**dict(zip(names, fields, strict=True)), timezone="UTC")
+        except ValueError as err:
+            raise ValueError(f"{err} (fields: minute hour day month weekday)") from None
+        return value
 
 
 class WebhookTriggerConfig(_Model):
@@ -169,6 +246,13 @@ class WebhookTriggerConfig(_Model):
 
 
 class StoresConfig(_Model):
+    @field_validator("s3_endpoint_url")
+    @classmethod
+    def _endpoint(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_url(value, schemes=("http", "https"))
+        return value
+
     warehouse: SecretStr = SecretStr("sqlite:///.driftloop/warehouse.db")
     mlflow: SecretStr = SecretStr("sqlite:///.driftloop/mlflow.db")
     mlflow_artifacts: str = ".driftloop/mlartifacts"
@@ -213,12 +297,63 @@ class PipelineConfig(_Model):
         return Path(self.stores.runs).parent
 
 
+_MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+
+
+def _table_name(value: str) -> str:
+    from driftloop.data.identifiers import check_table_name
+
+    for part in value.split(".", 1):  # schema.table
+        try:
+            check_table_name(part)
+        except ConfigError:
+            raise ValueError(
+                "use letters, digits and underscores (optionally schema.table), starting with "
+                "a letter or underscore"
+            ) from None
+    return value
+
+
+def _check_url(value: str, *, schemes: tuple[str, ...]) -> None:
+    """A URL with one of ``schemes``, a host and (if any) a numeric port."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme.lower() not in schemes or not (parts.hostname or parts.scheme == "file"):
+        raise ValueError(f"use a URL like {schemes[0]}://host/path")
+    try:
+        parts.port  # noqa: B018 - parsing it is the check
+    except ValueError:
+        raise ValueError("the port must be a number from 1 to 65535") from None
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key that appears twice in one mapping (the plain loader
+    keeps the last one silently)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                line = key_node.start_mark.line + 1
+                raise _DuplicateKey(f"repeats the key {key!r} at line {line}")
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``, or a ConfigError naming the file and the problem."""
     if not path.is_file():
         raise ConfigError(f"Config file '{path}' does not exist. Check the path.")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_UniqueKeyLoader)
+    except _DuplicateKey as e:
+        raise ConfigError(f"Config file '{path}' {e}. Keep one of them.") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""

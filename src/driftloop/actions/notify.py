@@ -8,6 +8,7 @@ the outbox's job (:mod:`driftloop.actions.outbox`).
 from __future__ import annotations
 
 import json
+import math
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -211,7 +212,9 @@ class SlackSender:
             _gateway_retry_handler(retries),  # 502 and 504: a proxy in front of Slack
             ConnectionErrorRetryHandler(max_retry_count=retries),
         ]
-        self._client = WebhookClient(webhook_url, timeout=int(timeout), retry_handlers=handlers)
+        # slack_sdk takes whole seconds: round up, never down to 0 (which never waits for Slack)
+        seconds = max(1, math.ceil(timeout))
+        self._client = WebhookClient(webhook_url, timeout=seconds, retry_handlers=handlers)
 
     def send(self, alert: Alert) -> Delivery:
         try:
