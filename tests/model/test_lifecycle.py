@@ -209,3 +209,31 @@ def test_s3_bad_credentials_leave_no_object(
         publisher.publish("m", 1, [(file, "m.bin")])
     listing = s3_env.client().list_objects_v2(Bucket=s3_env.bucket, Prefix="denied/")
     assert listing.get("KeyCount", 0) == 0
+
+
+def test_a_model_worse_than_predicting_the_mean_is_never_promoted(
+    registry: Registry, data: pl.DataFrame, tmp_path: Path
+) -> None:
+    # The seed's trainer copied literally: it fits log1p(y) and predict() answers in log space.
+    trainer = tmp_path / "log_space.py"
+    trainer.write_text(
+        "import numpy as np\n"
+        "from sklearn.linear_model import Ridge\n\n"
+        "class LogSpace:\n"
+        "    def __init__(self, model):\n"
+        "        self.model = model\n"
+        "    def predict(self, X):\n"
+        "        return self.model.predict(X)\n\n"
+        "def train(X, y, params):\n"
+        "    return LogSpace(Ridge().fit(X.select_dtypes('number'), np.log1p(y)))\n"
+    )
+    spec = TrainingSpec(
+        target="cnt",
+        entry_point=f"{trainer}:train",
+        time_column="dteday",
+        exclude=("instant", "casual", "registered", "dteday"),
+    )
+    result = retrain(data.filter(pl.col("yr") == 0), spec, registry, name="log-space")
+    assert not result.promoted
+    assert "no better than a trivial model" in result.reason and "target's units" in result.reason
+    assert registry.production_version("log-space") is None

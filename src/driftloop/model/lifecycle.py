@@ -79,7 +79,15 @@ def retrain(
     estimator = getattr(trained.estimator, "best_estimator_", trained.estimator)
     metric = get_metric(spec.metric)
     champion_version, champion_score, champion_note = _score_champion(registry, name, trained)
-    if champion_score is None:
+    floor = trained.baseline_score
+    if floor is not None and metric.better(floor, trained.score):  # the trivial model wins
+        promote = False
+        reason = (
+            f"{spec.metric} {trained.score:.4f} is no better than a trivial model's {floor:.4f} "
+            "(the training mean or majority class): check that predict() returns the target's "
+            "units"
+        )
+    elif champion_score is None:
         promote, reason = True, champion_note or "first version: no production model yet"
     elif metric.better(trained.score, champion_score, margin):
         promote = True

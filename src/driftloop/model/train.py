@@ -65,6 +65,23 @@ class TrainedModel:
     user_metrics: dict[str, float]
     params: dict[str, Any]
     seconds: float
+    baseline_score: float | None = None  # a trivial model's score on the same holdout
+
+
+def trivial_score(metric: Any, y_train: Any, y_holdout: Any) -> float | None:
+    """The holdout score of the trivial model: the training mean for regression metrics, the
+    majority class for classification ones. None when it cannot be computed."""
+    import numpy as np
+
+    try:
+        if metric.name in ("accuracy", "f1"):
+            values, counts = np.unique(y_train, return_counts=True)
+            guess = np.full(len(y_holdout), values[np.argmax(counts)])
+        else:
+            guess = np.full(len(y_holdout), float(np.mean(y_train)))
+        return float(metric.fn(y_holdout, guess))
+    except (TypeError, ValueError):
+        return None
 
 
 def load_entry_point(spec: str) -> Trainer:
@@ -155,7 +172,9 @@ def fit(frame: pl.DataFrame, spec: TrainingSpec) -> TrainedModel:
             f"The training entry point '{spec.entry_point}' returned {type(estimator).__name__}, "
             "not a fitted estimator with a predict method."
         )
-    score = get_metric(spec.metric).fn(y_test.to_numpy(), estimator.predict(X_test))
+    metric = get_metric(spec.metric)
+    score = metric.fn(y_test.to_numpy(), estimator.predict(X_test))
+    baseline = trivial_score(metric, y_train.to_numpy(), y_test.to_numpy())
     return TrainedModel(
         estimator=estimator,
         features=features,
@@ -167,4 +186,5 @@ def fit(frame: pl.DataFrame, spec: TrainingSpec) -> TrainedModel:
         user_metrics={k: float(v) for k, v in dict(user_metrics).items()},
         params=dict(spec.params),
         seconds=time.perf_counter() - started,
+        baseline_score=baseline,
     )
