@@ -237,3 +237,27 @@ def test_a_model_worse_than_predicting_the_mean_is_never_promoted(
     assert not result.promoted
     assert "no better than a trivial model" in result.reason and "target's units" in result.reason
     assert registry.production_version("log-space") is None
+
+
+def test_the_catalog_reads_what_mlflow_reads(registry: Registry, data: pl.DataFrame) -> None:
+    from driftloop.model.catalog import open_catalog
+
+    year = data.filter(pl.col("yr") == 0)
+    retrain(year, SPEC, registry, name="catalogued")
+    retrain(data, SPEC, registry, name="catalogued", margin=-10)  # promoted: aliases move
+    catalog = open_catalog(registry.tracking_uri)
+    assert catalog is not None
+    full = [(v.to_dict(), v.description) for v in registry.versions("catalogued")]
+    assert [(v.to_dict(), v.description) for v in catalog.versions("catalogued")] == full
+    for ref in ("catalogued", "catalogued@production", "catalogued/1"):
+        assert catalog.show(ref) == registry.show(ref)
+    for ref, message in (
+        ("nope", "No registered model 'nope'"),
+        ("catalogued@staging", "Model 'catalogued' has no alias 'staging'. Aliases: production."),
+        ("catalogued/9", "Model 'catalogued' has no version 9. Versions: 1, 2."),
+    ):
+        with pytest.raises(RegistryError, match=message):
+            catalog.show(ref)
+        with pytest.raises(RegistryError, match=message):
+            registry.show(ref)
+    assert open_catalog("http://127.0.0.1:5000") is None  # a server store: MLflow reads it

@@ -33,9 +33,16 @@ PipelineOption = Annotated[
 ]
 
 
-def _open(registry: str | None, config: Path | None, *, read: bool) -> Any:
-    """The registry named by --registry or by a pipeline config; a read never creates one."""
-    from driftloop.model.registry import DEFAULT_TRACKING_URI, Registry, RegistryError
+def _reader(registry: str | None, config: Path | None) -> Any:
+    """The registry tables read directly when they are in a database (fast), else MLflow."""
+    from driftloop.model.catalog import open_catalog
+
+    uri, _ = _uri(registry, config, read=True)
+    return open_catalog(uri) or _open(registry, config, read=True)
+
+
+def _uri(registry: str | None, config: Path | None, *, read: bool) -> tuple[str, str | None]:
+    from driftloop.model.registry import DEFAULT_TRACKING_URI, RegistryError
 
     if registry is not None and config is not None:
         raise ConfigError("Pass --registry or --config, not both.")
@@ -51,6 +58,14 @@ def _open(registry: str | None, config: Path | None, *, read: bool) -> Any:
                 f"No model registry at {path}: nothing has been registered there yet. Run the "
                 "loop first, or point at the registry with --config driftloop.yaml or --registry."
             )
+    return uri, root
+
+
+def _open(registry: str | None, config: Path | None, *, read: bool) -> Any:
+    """The MLflow-backed registry named by --registry or a pipeline config."""
+    from driftloop.model.registry import Registry
+
+    uri, root = _uri(registry, config, read=read)
     return Registry(uri, root)
 
 
@@ -58,7 +73,7 @@ def _open(registry: str | None, config: Path | None, *, read: bool) -> Any:
 def model_list(name: str, registry: RegistryOption = None, config: PipelineOption = None) -> None:
     """Versions of NAME: aliases, status, key metrics, trigger, created."""
     with user_errors():
-        versions = _open(registry, config, read=True).versions(name)
+        versions = _reader(registry, config).versions(name)
     table = Table(show_edge=False, header_style="bold")
     for column in ("version", "aliases", "status", "metrics", "trigger", "created"):
         table.add_column(column)
@@ -76,7 +91,7 @@ def model_show(
 ) -> None:
     """One version's record and its model card."""
     with user_errors():
-        info = _open(registry, config, read=True).show(ref)
+        info = _reader(registry, config).show(ref)
     out.print_json(data=info.to_dict())
     if info.description:
         out.print(info.description, markup=False)
