@@ -14,6 +14,9 @@ Sections (medians; same-run ratios, so a loaded machine shifts both sides alike)
   10k-row CSVs; targets 0.3 s, 0.3 s, 0.8 s.
 - the loop (fresh processes, the demo pipeline on SQLite): a no-drift window and a drift window
   with retrain + register + publish + alert on an existing MLflow store; targets 0.8 s and 3 s.
+- with ``--peers``: NannyML 0.13.1's KS path on the same 20 numeric columns, in its own virtual
+  environment (``benchmarks/.peers/nannyml``, made with pip on first use), beside driftloop's
+  ``method: ks`` on the same columns.
 Results are also written to ``benchmarks/results/speed.json``.
 """
 
@@ -178,10 +181,37 @@ def the_loop(folder: Path) -> dict[str, float]:
     return {"no_drift_run_s": statistics.median(no_drift), "drift_run_s": statistics.median(drift)}
 
 
+def peers(folder: Path, repeats: int) -> dict[str, float]:
+    import numpy as np
+
+    import driftloop
+
+    ref, cur = build(1_000_000, 1)
+    numeric = [c for c in ref.columns if c.startswith("num_")]
+    np.save(folder / "ref.npy", ref.select(numeric).to_numpy())
+    np.save(folder / "cur.npy", cur.select(numeric).to_numpy())
+    r, c = ref.select(numeric), cur.select(numeric)
+    ours = median_seconds(lambda: driftloop.detect(r, c, config={"method": "ks"}), repeats)
+    venv = HERE / ".peers" / "nannyml"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pins = ["nannyml==0.13.1", "statsmodels"]  # NannyML imports statsmodels undeclared
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *pins], check=True)
+    script = HERE / "peers" / "nannyml_ks.py"
+    done = subprocess.run([str(python), str(script), str(folder)], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"NannyML run failed: {done.stderr.strip()[-300:]}")
+    theirs = json.loads(done.stdout.strip().splitlines()[-1])
+    return {"driftloop_ks_s": ours, "nannyml_fit_s": theirs["fit_s"],
+            "nannyml_calculate_s": theirs["calculate_s"]}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-10m", action="store_true", help="skip the 10M-row run (~4 GB)")
+    parser.add_argument("--peers", action="store_true", help="also time NannyML's KS path")
     args = parser.parse_args()
     repeats = 1 if args.quick else 3
     results: dict[str, Any] = {"cpus": os.cpu_count()}
@@ -194,6 +224,8 @@ def main() -> None:
             results["length_10m"] = length(10_000_000)
         results["command_line"] = command_line(folder, 3 if args.quick else 5)
         results["loop"] = the_loop(folder)
+        if args.peers:
+            results["peers"] = peers(folder, repeats)
     report(results)
     out = HERE / "results" / "speed.json"
     out.parent.mkdir(exist_ok=True)
@@ -223,6 +255,11 @@ def report(r: dict[str, Any]) -> None:
     print("the loop, whole process (median s)")
     print(f"  no-drift run {lp['no_drift_run_s']:.2f}   drift + retrain + publish + alert "
           f"{lp['drift_run_s']:.2f}")  # fmt: skip
+    if "peers" in r:
+        p = r["peers"]
+        print("KS on the 20 numeric columns, 1M rows per side (median s)")
+        print(f"  driftloop (whole check) {p['driftloop_ks_s']:.2f}   NannyML 0.13.1 fit "
+              f"{p['nannyml_fit_s']:.2f} + calculate {p['nannyml_calculate_s']:.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":
