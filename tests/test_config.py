@@ -230,3 +230,59 @@ def test_duplicate_yaml_keys_are_refused(tmp_path: Path) -> None:
         result.output.strip()
         == f"error: Config file '{path}' repeats the key 'console' at line 4. Keep one of them."
     )
+
+
+def _relative_config(folder: Path, entry_point: str) -> Path:
+    import yaml
+
+    (folder / "team").mkdir(parents=True, exist_ok=True)
+    (folder / "team" / "train.py").write_text("def train(X, y, params):\n    return None\n")
+    raw = {
+        "pipeline": "bikes",
+        "reference": {"url": "sqlite:///data/warehouse.db", "table": "reference"},
+        "current": {"uri": "data/day.csv", "date_column": "dteday"},
+        "training": {"entry_point": entry_point, "target": "cnt"},
+        "model": {"name": "bikes"},
+        "stores": {"warehouse": "sqlite:///data/warehouse.db", "reports": "out/reports"},
+    }
+    path = folder / "driftloop.yaml"
+    path.write_text(yaml.safe_dump(raw))
+    return path
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "project"
+    path = _relative_config(folder, "team/train.py:train")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = load_config(path)
+    assert config.stores.warehouse.get_secret_value() == f"sqlite:///{folder}/data/warehouse.db"
+    assert config.stores.reports == str(folder / "out" / "reports")
+    assert config.stores.runs == str(folder / ".driftloop" / "runs")  # defaults too
+    assert config.current.uri == str(folder / "data" / "day.csv")
+    assert config.reference.url.get_secret_value() == f"sqlite:///{folder}/data/warehouse.db"
+    assert config.training.entry_point == f"{folder / 'team' / 'train.py'}:train"
+    checked = CliRunner().invoke(app, ["config", "check", "--config", str(path)])
+    assert checked.exit_code == 0, checked.output
+
+
+@pytest.mark.parametrize(
+    ("entry_point", "message"),
+    [
+        ("team/missing.py:train", "the script '{folder}/team/missing.py' does not exist"),
+        ("team/train.py:fit", "the module defines no function 'fit'. Check training.entry_point."),
+        (
+            "no_such_team_package.trainers:train",
+            "no module 'no_such_team_package.trainers' can be imported here",
+        ),
+    ],
+    ids=["missing-file", "missing-function", "missing-module"],
+)
+def test_config_check_verifies_the_trainer_entry_point(tmp_path, entry_point, message) -> None:
+    folder = tmp_path / "project"
+    path = _relative_config(folder, entry_point)
+    result = CliRunner().invoke(app, ["config", "check", "--config", str(path)])
+    assert result.exit_code == 2
+    assert message.replace("{folder}", str(folder)) in result.output
+    assert len(result.output.strip().splitlines()) == 1

@@ -398,17 +398,72 @@ def load_config(
 ) -> PipelineConfig:
     """Read, resolve ``${ENV}`` references in, and validate a pipeline config."""
     if isinstance(source, dict):
-        raw, where = source, "config"
+        raw, where, folder = source, "config", None
     else:
         raw, where = read_yaml(Path(source)), str(source)
+        folder = Path(source).resolve().parent
     try:
-        return PipelineConfig.model_validate(_resolve(raw, "", env))
+        resolved = _resolve(raw, "", env)
+        if folder is not None and isinstance(resolved, dict):
+            resolved = relative_to(resolved, folder)
+        return PipelineConfig.model_validate(resolved)
     except ValidationError as err:
         cause = err.errors()[0].get("ctx", {}).get("error")
         if isinstance(cause, ConfigError):
             raise cause from None
         message = describe_validation_error(err, "", hide=_secret_bearing)
         raise ConfigError(f"{where}: {message}") from None
+
+
+_STORE_FOLDERS = ("mlflow_artifacts", "artifacts", "reports", "runs")
+
+
+def relative_to(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
+    """The config with its relative paths made absolute against ``folder`` (the config file's):
+    store folders and SQLite files (defaults included), file sources and ``file.py:function``
+    entry points. A config means the same whichever directory driftloop is started from.
+
+    Examples
+    --------
+    >>> out = relative_to({"stores": {"runs": "runs"}, "training": {"entry_point": "t.py:train"}},
+    ...                   Path("/srv/bikes"))
+    >>> out["stores"]["runs"], out["training"]["entry_point"], out["stores"]["warehouse"]
+    ('/srv/bikes/runs', '/srv/bikes/t.py:train', 'sqlite:////srv/bikes/.driftloop/warehouse.db')
+    """
+    out = dict(raw)
+    stores = dict(out.get("stores") or {})
+    for key, field in StoresConfig.model_fields.items():
+        value = stores.get(key, field.default)
+        if key in ("warehouse", "mlflow") or key in _STORE_FOLDERS:
+            plain = value.get_secret_value() if isinstance(value, SecretStr) else value
+            if isinstance(plain, str):
+                stores[key] = _absolute(plain, folder)
+    out["stores"] = stores
+    for side in ("reference", "current"):
+        source = out.get(side)
+        if isinstance(source, dict):
+            source = dict(source)
+            for key in ("uri", "url"):
+                if isinstance(source.get(key), str):
+                    source[key] = _absolute(source[key], folder)
+            out[side] = source
+    training = out.get("training")
+    if isinstance(training, dict) and isinstance(training.get("entry_point"), str):
+        target, sep, function = training["entry_point"].rpartition(":")
+        if sep and target.endswith(".py") and not Path(target).is_absolute():
+            out["training"] = {**training, "entry_point": f"{folder / target}:{function}"}
+    return out
+
+
+def _absolute(value: str, folder: Path) -> str:
+    if value.startswith("sqlite:///"):
+        path = value.removeprefix("sqlite:///")
+        if path and not path.startswith("/") and not path.startswith(":memory:"):
+            return f"sqlite:///{folder / path}"
+        return value
+    if "://" in value or Path(value).is_absolute():
+        return value
+    return str(folder / value)
 
 
 _SECRET_FIELDS = ("url", "token", "hmac_secret", "webhook_url", "headers", "warehouse", "mlflow")

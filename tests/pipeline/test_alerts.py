@@ -84,6 +84,18 @@ def test_same_drift_within_the_cooldown_is_recorded_not_paged(make_pipeline, sla
     assert len(slack.received) == 2
 
 
+def test_cooldown_never_hides_news(make_pipeline, slack) -> None:
+    alerts = {"console": False, "slack": {"webhook_url": slack.url, "retries": 1}}
+    config = make_pipeline(alerts={**alerts, "cooldown_hours": 24})
+    first, second = (Runner(config).run(start=MAR[0], end=MAR[1]) for _ in range(2))
+    assert first.results["retrain"]["promoted"]
+    assert second.results["alert"]["queued"] == {"slack": "pending"}  # the model's fate is news
+    assert len(slack.received) == 2
+    quiet = slack_pipeline(make_pipeline, slack)  # no retraining: only the window can be news
+    Runner(quiet).run(start=APR[0], end=APR[1])
+    assert len(slack.received) == 3  # a new window is news, even with the same features
+
+
 def test_generic_webhook_gets_the_json_payload(slack) -> None:
     report = {
         "dataset_drift": True,

@@ -216,6 +216,9 @@ def test_cli_run_runs_and_steps_with_kestra_outputs(make_pipeline, tmp_path: Pat
     )
     listed = runner.invoke(app, ["runs", "--config", str(path), "--json"])
     assert json.loads(listed.output)[0]["status"] == "succeeded"
+    run_id = json.loads(listed.output)[0]["run_id"]
+    table = runner.invoke(app, ["runs", "--config", str(path)])
+    assert table.exit_code == 0 and run_id in table.output  # whole, even when piped
     env = {**os.environ, "KESTRA_EXECUTION_ID": "exec-1"}
     outputs = []
     for name in ("fetch_reference", "fetch_current", "detect"):

@@ -159,8 +159,11 @@ def build_alert(
     fingerprint = json.dumps(
         {
             "pipeline": pipeline,
+            "window": list(window),  # another window is news, even with the same features
             "drifted": sorted(c["name"] for c in drifted),
             "degradation": sorted(f"{a['feature']}:{a['kind']}" for a in degradation),
+            # a model promoted, rejected or not published is always news: never suppressed
+            "model": run_id if model_outcome else None,
         },
         sort_keys=True,
     )

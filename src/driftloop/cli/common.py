@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,8 +27,10 @@ __all__ = [
     "user_errors",
 ]
 
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+# Piped or redirected output keeps long lines whole (no 80-column wrapping of ids and logs).
+_PIPED_WIDTH = 250
+out = Console(highlight=False, width=None if sys.stdout.isatty() else _PIPED_WIDTH)
+err = Console(stderr=True, highlight=False, width=None if sys.stderr.isatty() else _PIPED_WIDTH)
 
 EXIT_DRIFT = 1
 EXIT_ERROR = 2

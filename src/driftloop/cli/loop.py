@@ -130,8 +130,11 @@ def runs(
         out.print_json(_json.dumps(records, default=str))
         return
     table = Table(show_edge=False, header_style="bold")
-    for column in ("run", "trigger", "window", "status", "drift", "model"):
-        table.add_column(column)
+    longest = max((len(r["run_id"]) for r in records), default=3)
+    table.add_column("run", no_wrap=True, min_width=longest)  # ids are copied: never cut them
+    for column in ("trigger", "window", "status", "drift"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("model", overflow="fold")
     for r in records:
         verdict = r.get("verdict") or {}
         drift = ("yes" if verdict.get("dataset_drift") else "no") if verdict else "-"
@@ -266,8 +269,12 @@ def config_schema_cmd() -> None:
 @config_app.command("check")
 def config_check(config: ConfigOption) -> None:
     """Validate a config (resolving ${ENV} references, never printing them)."""
+    from driftloop.model.entry_points import check_entry_point
+
     with user_errors():
         cfg = load_pipeline(config)
+        if cfg.training is not None:
+            check_entry_point(cfg.training.entry_point)
     out.print(f"{config}: valid (pipeline '{cfg.pipeline}')")
 
 
