@@ -265,3 +265,19 @@ def test_cli_run_runs_and_steps_with_kestra_outputs(make_pipeline, tmp_path: Pat
     assert sorted(p.name for p in runs_folder.parent.iterdir()) == before  # nothing written
     resumed = runner.invoke(app, ["run", "--config", str(path), "--resume", "../x"])
     assert resumed.exit_code == 2 and "Invalid run id '../x'" in resumed.output
+
+
+def test_rerunning_an_old_window_trains_on_data_up_to_it_only(make_pipeline) -> None:
+    from driftloop.pipeline.steps import RunContext, fetch_reference, training_frame
+
+    config = make_pipeline(on_drift={"retrain": False})
+    for month_ in (MAR, month(2011, 4), month(2011, 5)):
+        assert Runner(config).run(start=month_[0], end=month_[1]).status == "succeeded"
+    ctx = RunContext(config, "rerun-march", MAR[0], MAR[1])
+    fetch_reference(ctx)
+    frame = training_frame(ctx)
+    assert str(frame["dteday"].max()) == str(MAR[1])  # no April or May rows
+    assert frame.height == 31 + 31  # the January reference and March
+    later = RunContext(config, "rerun-may", *month(2011, 5))
+    fetch_reference(later)
+    assert training_frame(later).height == 31 + 31 + 30 + 31

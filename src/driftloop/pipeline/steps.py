@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from driftloop.config import PipelineConfig, SourceConfig
-from driftloop.errors import ConfigError
+from driftloop.errors import ConfigError, EmptyDataError
 
 __all__ = ["STEPS", "RunContext", "Skip"]
 
@@ -251,19 +251,35 @@ def _fires(ctx: RunContext, action: str) -> None:
 
 
 def training_frame(ctx: RunContext) -> pl.DataFrame:
-    """The reference plus every window this pipeline appended, on the reference's columns."""
-    from driftloop.data.warehouse import Warehouse
+    """The reference plus the windows this pipeline appended up to this run's window (a re-run
+    of an old window never trains on later data), on the reference's columns."""
+    from driftloop.data.warehouse import META_COLUMNS, Warehouse
 
     cfg = ctx.config
     reference = ctx.frame("reference.parquet", "fetch_reference")
     warehouse = Warehouse(cfg.stores.warehouse.get_secret_value())
     try:
-        appended = warehouse.read(cfg.append.table, pipeline=cfg.pipeline)
+        appended = warehouse.read(
+            cfg.append.table,
+            pipeline=cfg.pipeline,
+            date_column=META_COLUMNS[2] if ctx.end is not None else None,
+            end=ctx.end,
+        )
+    except EmptyDataError:  # nothing appended up to this window: train on the reference
+        appended = reference.clear()
     finally:
         warehouse.close()
     common = [c for c in reference.columns if c in appended.columns]
     schema = reference.select(common).schema
-    return pl.concat([reference.select(common), appended.select(common).cast(schema)])
+    frame = pl.concat([reference.select(common), appended.select(common).cast(schema)])
+    time_column = cfg.training.time_column if cfg.training else None
+    if (
+        ctx.end is not None
+        and time_column in frame.columns
+        and frame[time_column].dtype.is_temporal()
+    ):
+        frame = frame.filter(pl.col(time_column).cast(pl.Date) <= ctx.end)
+    return frame
 
 
 def retrain(ctx: RunContext) -> dict[str, Any]:
