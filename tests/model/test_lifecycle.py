@@ -176,10 +176,18 @@ def test_publish_to_s3_with_checksums(registry: Registry, data: pl.DataFrame, s3
         ]
     )
     assert "published/shipped/1/model.skops" in keys and "published/shipped/1/model_card.md" in keys
-    assert len(keys) == len(result.published)
-    for key in keys:
+    assert len(keys) + 1 == len(result.published)  # the files and the production pointer
+    for key in [*keys, "published/shipped/production.json"]:
         obj = client.get_object(Bucket=s3_env.bucket, Key=key)
         assert obj["Metadata"]["sha256"] == hashlib.sha256(obj["Body"].read()).hexdigest()
+    body = client.get_object(Bucket=s3_env.bucket, Key="published/shipped/production.json")
+    pointer = json.loads(body["Body"].read())
+    assert (
+        pointer["version"] == 1
+        and pointer["location"] == f"s3://{s3_env.bucket}/published/shipped/1"
+    )
+    model_sha = client.head_object(Bucket=s3_env.bucket, Key="published/shipped/1/model.skops")
+    assert pointer["files"]["model.skops"] == model_sha["Metadata"]["sha256"]
 
 
 def test_s3_unreachable_fails_clearly_after_retries(tmp_path: Path, s3_env) -> None:

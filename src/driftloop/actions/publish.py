@@ -9,6 +9,8 @@ Credentials come from the environment (or the config's secret references), never
 from __future__ import annotations
 
 import hashlib
+import json
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +46,33 @@ class Publisher(Protocol):
         """Publish ``(local path, relative key)`` pairs for one model version."""
         ...
 
+    def point(self, name: str, version: int, files: list[PublishedFile]) -> PublishedFile:
+        """Write ``NAME/production.json``: the production version and its files' checksums."""
+        ...
+
+
+def pointer_json(name: str, version: int, location: str, files: list[PublishedFile]) -> str:
+    """The production pointer consumers read at a fixed key (``NAME/production.json``).
+
+    Examples
+    --------
+    >>> text = pointer_json("bikes", 3, "models/bikes/3", [PublishedFile("a/model.skops", "ab", 1)])
+    >>> sorted(json.loads(text))
+    ['files', 'location', 'name', 'updated_at', 'version']
+    """
+    import datetime as dt
+
+    return json.dumps(
+        {
+            "name": name,
+            "version": version,
+            "location": location,
+            "files": {f.uri.rsplit("/", 1)[-1]: f.sha256 for f in files},
+            "updated_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        },
+        indent=2,
+    )
+
 
 class LocalPublisher:
     """Copies files to ``root/NAME/VERSION/`` with a ``SHA256SUMS`` file beside them."""
@@ -68,6 +97,13 @@ class LocalPublisher:
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)  # the version folder appears whole or not at all
         return out
+
+    def point(self, name: str, version: int, files: list[PublishedFile]) -> PublishedFile:
+        target = self.root / name / "production.json"
+        partial = target.with_name(".production.json.partial")
+        partial.write_text(pointer_json(name, version, str(self.root / name / str(version)), files))
+        os.replace(partial, target)  # readers see the old pointer or the new one, never half
+        return PublishedFile(str(target), sha256_of(target), target.stat().st_size)
 
 
 class S3Publisher:
@@ -104,6 +140,16 @@ class S3Publisher:
         for path, relative in files:
             out.append(self._put(path, self.key(name, version, relative)))
         return out
+
+    def point(self, name: str, version: int, files: list[PublishedFile]) -> PublishedFile:
+        import tempfile
+
+        location = f"s3://{self.bucket}/{self.key(name, version, '')}".rstrip("/")
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "production.json"
+            path.write_text(pointer_json(name, version, location, files))
+            key = "/".join(p for p in (self.prefix, name, "production.json") if p)
+            return self._put(path, key)  # one PUT: S3 readers see old or new, never half
 
     def _put(self, path: Path, key: str) -> PublishedFile:
         import botocore.exceptions

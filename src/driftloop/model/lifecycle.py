@@ -297,4 +297,6 @@ def _publish(
         card_path = Path(tmp) / "model_card.md"
         card_path.write_text(card, encoding="utf-8")
         files.append((card_path, "model_card.md"))
-        return tuple(publisher.publish(name, version, files))
+        published = publisher.publish(name, version, files)
+        # last, once every file is in place: consumers reading a fixed key follow production
+        return (*published, publisher.point(name, version, published))
