@@ -53,13 +53,14 @@ def median_seconds(fn: Any, repeats: int) -> float:
 
 
 def sort_floor(ref: Any, cur: Any) -> None:
-    import numpy as np
+    """Sort each numeric column (Polars' sort, the fastest here) and count each categorical one,
+    per side, on two threads: the least any exact check must do."""
 
     def one(name: str) -> None:
         for side in (ref, cur):
             column = side[name]
             if column.dtype.is_numeric():
-                np.sort(column.to_numpy())
+                column.sort()
             else:
                 column.value_counts()
 
