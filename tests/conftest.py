@@ -176,6 +176,7 @@ class SlackReceiver:
 
     ``script`` holds the answers to give, in order (status, body, headers); once it is empty
     every request gets ``200 ok``. ``received`` holds every request body that got a 200.
+    ``delay`` holds the answer back that many seconds (a Slack slower than the client's timeout).
     """
 
     def __init__(self) -> None:
@@ -183,6 +184,7 @@ class SlackReceiver:
         self.received: list[dict[str, Any]] = []
         self.requests = 0
         self.down = False
+        self.delay = 0.0  # seconds to wait before answering (the alert is already received)
         self._lock = threading.Lock()
         receiver = self
 
@@ -201,6 +203,9 @@ class SlackReceiver:
                         status, text, headers = 200, "ok", {}
                     if status == 200:
                         receiver.received.append(json.loads(body))
+                    delay = receiver.delay
+                if delay:
+                    time.sleep(delay)
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)

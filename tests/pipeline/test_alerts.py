@@ -188,3 +188,41 @@ def test_user_data_in_a_slack_message_is_escaped(slack) -> None:
     assert "&lt;!here&gt;" in message and "&amp; co" in message
     # the name stays one code span: its backtick cannot close it early
     assert "`&lt;!here&gt; &lt;http://evil.example|click&gt; 'x`" in message
+
+
+def test_an_answer_that_never_comes_is_never_resent_and_is_reported(make_pipeline, slack) -> None:
+    alerts = {"console": False, "slack": {"webhook_url": slack.url, "retries": 1, "timeout": 1}}
+    config = make_pipeline(alerts={**alerts, "cooldown_hours": 0}, on_drift={"retrain": False})
+    slack.delay = 2.5  # Slack takes the alert but answers after the client gave up
+    first = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert first.results["alert"]["sent"] == 0
+    assert [r["status"] for r in outbox_rows(config)] == ["unknown"]
+    assert len(slack.received) == 1
+    slack.delay = 0.0
+    Runner(config).run(start=APR[0], end=APR[1])  # the next run must not re-send March
+    assert len(slack.received) == 2
+    assert "may not have arrived" in slack.texts()[1] and first.run_id in slack.texts()[1]
+    assert [r["status"] for r in outbox_rows(config)] == ["unknown", "sent"]
+    Runner(config).run(start=MAY[0], end=MAY[1])  # reported once, not in every later alert
+    assert "may not have arrived" not in slack.texts()[2]
+
+
+def test_a_row_left_sending_by_a_dead_process_is_not_resent(make_pipeline, slack) -> None:
+    import datetime as dt
+
+    from driftloop.actions.outbox import STALE, Outbox
+
+    config = slack_pipeline(make_pipeline, slack, cooldown_hours=0)
+    Runner(config).run(start=MAR[0], end=MAR[1])
+    engine = sa.create_engine(config.stores.warehouse.get_secret_value())
+    with engine.begin() as conn:  # as a process killed between Slack's 200 and its own update
+        conn.execute(
+            OUTBOX.update().values(
+                status="sending", sent_at=dt.datetime.now() - STALE - dt.timedelta(seconds=5)
+            )
+        )
+    Runner(config).run(start=APR[0], end=APR[1])
+    assert len(slack.received) == 2  # March once, April once: March not re-sent
+    assert [r["status"] for r in outbox_rows(config)] == ["unknown", "sent"]
+    assert "may not have arrived" in slack.texts()[1]
+    Outbox(engine).release_stale()  # idempotent: nothing left to release

@@ -50,11 +50,21 @@ class Alert:
     def from_dict(cls, data: dict[str, Any]) -> Alert:
         return cls(data["text"], data["blocks"], data["payload"], data["fingerprint"])
 
+    def with_note(self, note: str) -> Alert:
+        """The same alert with one more line (text, a context block, the JSON payload)."""
+        block = {"type": "context", "elements": [{"type": "mrkdwn", "text": escape(note)}]}
+        payload = {**self.payload, "notes": [*self.payload.get("notes", []), note]}
+        return Alert(f"{self.text}\n{note}", [*self.blocks, block], payload, self.fingerprint)
+
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
+    """How one delivery ended. ``unknown``: the request went out but no answer came (a read
+    timeout): the receiver may or may not have the alert, so it must not be re-sent blindly."""
+
     ok: bool
     detail: str
+    unknown: bool = False
 
 
 class Sender(Protocol):
@@ -222,6 +232,8 @@ class SlackSender:
     def send(self, alert: Alert) -> Delivery:
         try:
             response = self._client.send(text=alert.text, blocks=alert.blocks)
+        except TimeoutError:  # sent, no answer in time: Slack may well have it
+            return Delivery(False, "no answer in time: delivery unknown", unknown=True)
         except Exception as err:  # connection errors after retries: report, keep in the outbox
             return Delivery(False, f"{type(err).__name__}")
         # WebhookClient does not raise on 4xx/5xx: check the answer ourselves.
@@ -278,6 +290,8 @@ class WebhookSender:
                 if response.status_code not in (408, 429) and response.status_code < 500:
                     return Delivery(False, detail)
                 delay = float(response.headers.get("retry-after", self.backoff * 2**attempt))
+            except httpx.ReadTimeout:  # sent, no answer in time: the receiver may have it
+                return Delivery(False, "no answer in time: delivery unknown", unknown=True)
             except httpx.HTTPError as err:
                 detail, delay = type(err).__name__, self.backoff * 2**attempt
             if attempt < self.retries:

@@ -20,7 +20,11 @@ import sqlalchemy as sa
 from driftloop.actions.notify import Alert, Sender
 from driftloop.pipeline.records import now
 
-__all__ = ["OUTBOX", "DrainResult", "Outbox"]
+__all__ = ["OUTBOX", "STALE", "DrainResult", "Outbox"]
+
+# A row still 'sending' after this long was left by a process that ended mid-delivery (a send
+# takes at most retries x timeout, about a minute with the defaults).
+STALE = dt.timedelta(minutes=5)
 
 _META = sa.MetaData()
 OUTBOX = sa.Table(
@@ -32,7 +36,8 @@ OUTBOX = sa.Table(
     sa.Column("channel", sa.String(40), nullable=False),
     sa.Column("fingerprint", sa.Text, nullable=False),
     sa.Column("alert", sa.Text, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),  # pending, sending, sent, suppressed
+    # pending, sending, sent, suppressed, unknown (sent, no answer: never re-sent)
+    sa.Column("status", sa.String(20), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, default=0),
     sa.Column("last_error", sa.Text),
     sa.Column("created_at", sa.DateTime, nullable=False),
@@ -102,7 +107,12 @@ class Outbox:
         return statuses
 
     def drain(self, pipeline: str, senders: Sequence[Sender]) -> DrainResult:
-        """Try every pending alert of ``pipeline``, oldest first; mark each delivered one sent."""
+        """Try every pending alert of ``pipeline``, oldest first; mark each delivered one sent.
+
+        Rows a dead process left ``sending`` become ``unknown`` first; an alert whose delivery
+        is unknown is never re-sent, and the next alert delivered on its channel says so.
+        """
+        self.release_stale(pipeline)
         by_channel = {s.channel: s for s in senders}
         with self.engine.begin() as conn:
             rows = conn.execute(
@@ -115,11 +125,16 @@ class Outbox:
             sender = by_channel.get(channel)
             if sender is None or not self._claim(row_id):
                 continue  # another drainer (a run, the timer) is sending this one
-            delivery = sender.send(Alert.from_dict(json.loads(payload)))
+            alert, unconfirmed = self._with_unconfirmed(pipeline, channel, row_id, payload)
+            delivery = sender.send(alert)
             values: dict[str, Any] = {"attempts": OUTBOX.c.attempts + 1}
             if delivery.ok:
                 values |= {"status": "sent", "sent_at": now(), "last_error": None}
+                self._mark_reported(unconfirmed)
                 sent += 1
+            elif delivery.unknown:
+                values |= {"status": "unknown", "last_error": delivery.detail}
+                failed += 1
             else:
                 values |= {"status": "pending", "sent_at": None, "last_error": delivery.detail}
                 failed += 1
@@ -141,15 +156,51 @@ class Outbox:
             ).rowcount
         return bool(claimed)
 
-    def release_stale(self, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
-        """Rows left 'sending' by a process that died mid-delivery go back to pending."""
+    def release_stale(self, pipeline: str | None = None, older_than: dt.timedelta = STALE) -> int:
+        """Rows left 'sending' by a process that died mid-delivery become 'unknown': the
+        receiver may have the alert (no idempotency key to ask Slack), so it is not re-sent."""
+        query = OUTBOX.update().where(
+            OUTBOX.c.status == "sending", OUTBOX.c.sent_at < now() - older_than
+        )
+        if pipeline is not None:
+            query = query.where(OUTBOX.c.pipeline == pipeline)
+        detail = "the process sending it ended before the answer: delivery unknown"
         with self.engine.begin() as conn:
-            return int(
-                conn.execute(
-                    OUTBOX.update()
-                    .where(OUTBOX.c.status == "sending", OUTBOX.c.sent_at < now() - older_than)
-                    .values(status="pending", sent_at=None)
-                ).rowcount
+            return int(conn.execute(query.values(status="unknown", last_error=detail)).rowcount)
+
+    def _with_unconfirmed(
+        self, pipeline: str, channel: str, row_id: int, payload: str
+    ) -> tuple[Alert, list[int]]:
+        """The alert, with a note naming earlier alerts on its channel whose delivery is unknown
+        and not yet reported."""
+        alert = Alert.from_dict(json.loads(payload))
+        with self.engine.begin() as conn:
+            rows = conn.execute(
+                sa.select(OUTBOX.c.id, OUTBOX.c.run_id).where(
+                    OUTBOX.c.pipeline == pipeline,
+                    OUTBOX.c.channel == channel,
+                    OUTBOX.c.status == "unknown",
+                    OUTBOX.c.id != row_id,
+                    sa.or_(OUTBOX.c.last_error.is_(None), ~OUTBOX.c.last_error.like("reported%")),
+                )
+            ).all()
+        if not rows:
+            return alert, []
+        runs = ", ".join(r.run_id for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
+        note = (
+            f"Note: {len(rows)} earlier alert(s) may not have arrived — no answer came "
+            f"(runs {runs}). Check this channel; driftloop does not re-send them."
+        )
+        return alert.with_note(note), [r.id for r in rows]
+
+    def _mark_reported(self, row_ids: list[int]) -> None:
+        if not row_ids:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                OUTBOX.update()
+                .where(OUTBOX.c.id.in_(row_ids))
+                .values(last_error="reported as unconfirmed in a later alert")
             )
 
     def pending_count(self, pipeline: str) -> int:

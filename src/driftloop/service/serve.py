@@ -35,7 +35,6 @@ def _drain_outboxes(configs: dict[str, PipelineConfig], coordinator: Coordinator
         engine = sa.create_engine(config.stores.warehouse.get_secret_value())
         try:
             outbox = Outbox(engine)
-            outbox.release_stale()
             result = outbox.drain(name, senders_for(config, lambda text: log.info("%s", text)))
             coordinator.metrics.pending_alerts.labels(name).set(result.pending)
         except Exception:  # the timer must survive a database hiccup; it tries again later
