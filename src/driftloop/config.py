@@ -245,6 +245,20 @@ class WebhookTriggerConfig(_Model):
     )
 
 
+class ReportsConfig(_Model):
+    base_url: str | None = Field(
+        None,
+        description="public URL of the reports folder (dashboard, S3 website): alerts link there",
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base(cls, value: str | None) -> str | None:
+        if value is not None:
+            _check_url(value, schemes=("http", "https"))
+        return value
+
+
 class StoresConfig(_Model):
     @field_validator("s3_endpoint_url")
     @classmethod
@@ -279,6 +293,7 @@ class PipelineConfig(_Model):
     schedule: ScheduleConfig | None = None
     webhook: WebhookTriggerConfig | None = None
     stores: StoresConfig = Field(default_factory=StoresConfig)
+    reports: ReportsConfig = Field(default_factory=ReportsConfig)
 
     @field_validator("pipeline")
     @classmethod

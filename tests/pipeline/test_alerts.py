@@ -226,3 +226,26 @@ def test_a_row_left_sending_by_a_dead_process_is_not_resent(make_pipeline, slack
     assert [r["status"] for r in outbox_rows(config)] == ["unknown", "sent"]
     assert "may not have arrived" in slack.texts()[1]
     Outbox(engine).release_stale()  # idempotent: nothing left to release
+
+
+def test_the_alert_says_a_promoted_model_was_not_published(make_pipeline, slack, tmp_path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the publish folder should be")
+    stores = make_pipeline().stores  # seeds the reference
+    config = make_pipeline(
+        seed=False,
+        alerts={"console": False, "slack": {"webhook_url": slack.url, "retries": 1}},
+        stores={
+            **json.loads(stores.model_dump_json()),
+            "warehouse": stores.warehouse.get_secret_value(),
+            "mlflow": stores.mlflow.get_secret_value(),
+            "artifacts": str(blocker / "published"),  # publishing fails: a file is in the way
+        },
+        reports={"base_url": "https://reports.example.com/driftloop"},
+    )
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "failed" and outcome.error.startswith("publish: ")
+    text = slack.texts()[0]
+    assert "v1 promoted in MLflow but NOT published" in text
+    assert f"resume with: driftloop run --resume {outcome.run_id}" in text
+    assert "https://reports.example.com/driftloop/bike-sharing/2011-03-01_2011-03-31_" in text

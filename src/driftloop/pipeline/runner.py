@@ -198,8 +198,8 @@ class Runner:
             if end.status == "failed":
                 failure = f"{name}: {end.error}"
                 self._finish_step(ctx, name, end, None)
-                if name == "retrain":
-                    ctx.results["retrain"] = {"error": end.error}
+                if name in ("retrain", "publish"):  # the alert says what happened to the model
+                    ctx.results[name] = {"error": end.error}
                 self._tell(on_step, name, "failed", end.result)
                 status = "failed"
                 continue
@@ -211,7 +211,7 @@ class Runner:
             ctx.run_id,
             status,
             verdict=verdict,
-            model_outcome=model_outcome(ctx.results) or None,
+            model_outcome=model_outcome(ctx.results, ctx.run_id) or None,
             report_path=verdict.get("report_html") if verdict else None,
             error=failure,
         )

@@ -377,7 +377,8 @@ def publisher_for(cfg: PipelineConfig) -> Any:
     return LocalPublisher(target)
 
 
-def model_outcome(results: dict[str, dict[str, Any]]) -> str:
+def model_outcome(results: dict[str, dict[str, Any]], run_id: str | None = None) -> str:
+    """What happened to the model, in one line for the alert and the run record."""
     trained = results.get("retrain")
     if not trained or "skipped" in trained:
         return ""
@@ -388,7 +389,25 @@ def model_outcome(results: dict[str, dict[str, Any]]) -> str:
     published = results.get("publish") or {}
     if published.get("files"):
         text += f"; published {len(published['files'])} files"
+    elif published.get("error") and trained["promoted"]:
+        text = (
+            f"v{trained['version']} promoted in MLflow but NOT published: {published['error']}"
+            + (f" — resume with: driftloop run --resume {run_id}" if run_id else "")
+        )
     return text
+
+
+def report_link(cfg: PipelineConfig, path: str) -> str:
+    """Where people open a report: ``reports.base_url`` + its path under the reports folder
+    (a dashboard or an S3 website), or the runner's local path when no base URL is set."""
+    base = cfg.reports.base_url
+    if not base:
+        return path
+    try:
+        relative = Path(path).resolve().relative_to(Path(cfg.stores.reports).resolve())
+    except ValueError:
+        relative = Path(Path(path).name)
+    return base.rstrip("/") + "/" + relative.as_posix()
 
 
 def senders_for(cfg: PipelineConfig, printer: Callable[[str], None] = print) -> list[Any]:
@@ -439,8 +458,8 @@ def alert(ctx: RunContext) -> dict[str, Any]:
                 ctx.run_id,
                 ctx.window,
                 full,
-                report_location=report["report_html"],
-                model_outcome=model_outcome(ctx.results),
+                report_location=report_link(cfg, report["report_html"]),
+                model_outcome=model_outcome(ctx.results, ctx.run_id),
                 top=cfg.alerts.top_features,
                 concept=json.loads(concept_file.read_text()) if concept_file.exists() else None,
             )
