@@ -193,3 +193,20 @@ def test_progress_reports_every_column_once_in_order(rows: int) -> None:
     calls: list[tuple[int, int]] = []
     driftloop.detect(ref, cur, progress=lambda done, total: calls.append((done, total)))
     assert calls == [(i, 7) for i in range(1, 8)]
+
+
+def test_values_near_the_float_limit_do_not_overflow_into_wrong_verdicts() -> None:
+    import warnings
+
+    rng = np.random.default_rng(4)
+    ref = pl.DataFrame({"x": rng.normal(size=3000) * 1e307})
+    shifted = pl.DataFrame({"x": rng.normal(3.0, size=3000) * 1e307})
+    same = pl.DataFrame({"x": rng.normal(size=3000) * 1e307})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # no overflow anywhere
+        moved, quiet = driftloop.detect(ref, shifted), driftloop.detect(ref, same)
+    assert moved.column("x").drifted and moved.column("x").statistic == pytest.approx(3.0, rel=0.1)
+    assert not quiet.column("x").drifted
+    assert "variance_collapse" not in {a.kind for a in quiet.degradation}
+    small = driftloop.detect(ref / 1e307, shifted / 1e307)  # the same data in small units
+    assert moved.column("x").statistic == pytest.approx(small.column("x").statistic, rel=1e-9)

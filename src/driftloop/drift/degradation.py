@@ -133,19 +133,21 @@ def _constant(
 def _variance(
     name: str, ref: NumericSample, cur: NumericSample, s: DegradationSettings
 ) -> list[DegradationAlert]:
-    ref_var = ref.variance()
-    if ref_var <= 0 or cur.n_valid < 2:
+    scale = max(ref.scale, cur.scale)  # spreads in units of the largest value: no overflow
+    ref_std, cur_std = ref.std(scale), cur.std(scale)
+    if not ref_std > 0 or cur.n_valid < 2:
         return []
-    cur_var = cur.variance()
-    if cur_var >= s.variance_ratio * ref_var:
+    ratio = (cur_std / ref_std) ** 2
+    if ratio >= s.variance_ratio:
         return []
+    ref_var, cur_var = ref.variance(), cur.variance()
     return [
         DegradationAlert(
             name,
             "variance_collapse",
             cur_var,
             ref_var,
-            f"Variance of '{name}' collapsed to {cur_var / ref_var:.1%} of the reference's "
+            f"Variance of '{name}' collapsed to {ratio:.1%} of the reference's "
             f"({cur_var:.4g} vs {ref_var:.4g}). The feature may be nearly constant.",
         )
     ]

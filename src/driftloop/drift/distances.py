@@ -61,6 +61,14 @@ def wasserstein(reference: NumericSample, current: NumericSample) -> float:
     True
     """
     a, b = reference.values, current.values
+    scale = max(reference.scale, current.scale)
+    if scale > 1e150:  # differences of values near 1e308 overflow: compute in units of scale
+        a, b = a / scale, b / scale
+        return scale * _wasserstein_sorted(a, b)
+    return _wasserstein_sorted(a, b)
+
+
+def _wasserstein_sorted(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) -> float:
     if a.size == b.size:
         return float(np.mean(np.abs(a - b)))
     if a.size * b.size >= _MAX_GRID:  # pragma: no cover - beyond int64; never met in practice
@@ -73,6 +81,10 @@ def wasserstein(reference: NumericSample, current: NumericSample) -> float:
 
 def wasserstein_normed(reference: NumericSample, current: NumericSample) -> float:
     """Wasserstein distance in units of the reference's standard deviation."""
+    scale = max(reference.scale, current.scale)
+    if scale > 1e150:  # both in units of the common scale: it cancels, nothing overflows
+        a, b = reference.values / scale, current.values / scale
+        return _wasserstein_sorted(a, b) / max(float(np.std(a)), _STD_FLOOR / scale)
     norm = max(float(np.std(reference.values)), _STD_FLOOR)
     return wasserstein(reference, current) / norm
 
