@@ -175,3 +175,48 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
     return buffer.getvalue()
+
+
+def test_a_trickling_server_hits_the_overall_read_deadline(monkeypatch) -> None:
+    import threading
+    import time as _time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from driftloop.data.sources import read_table
+    from driftloop.errors import SourceError
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "100000")
+            self.end_headers()
+            try:
+                for _ in range(100):  # a byte every 0.1 s: never idle long enough to time out
+                    self.wfile.write(b"1")
+                    self.wfile.flush()
+                    _time.sleep(0.1)
+            except OSError:
+                pass  # the client gave up
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    monkeypatch.setenv("DRIFTLOOP_READ_DEADLINE", "1")
+    started = _time.monotonic()
+    try:
+        with pytest.raises(
+            SourceError, match=r"took longer than 1 s \(the server is sending too slowly\)"
+        ):
+            read_table(f"http://127.0.0.1:{server.server_address[1]}/slow.csv?token=t0k")
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert _time.monotonic() - started < 5
+    monkeypatch.setenv("DRIFTLOOP_READ_DEADLINE", "soon")
+    with pytest.raises(
+        Exception,
+        match=r"DRIFTLOOP_READ_DEADLINE must be a number of seconds above 0\. Got 'soon'\.",
+    ):
+        read_table("http://127.0.0.1:9/x.csv")

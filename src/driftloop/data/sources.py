@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import re
+import time
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
@@ -21,7 +24,24 @@ __all__ = ["FORMATS", "filter_window", "no_rows", "read_table", "safe_uri"]
 
 FORMATS = ("csv", "parquet")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
-HTTP_TIMEOUT = 30.0
+HTTP_TIMEOUT = 30.0  # per connect/read: a silent server fails after this
+READ_DEADLINE = 600.0  # the whole download, however slowly the bytes trickle in
+
+
+def read_deadline() -> float:
+    """Seconds a download may take in all: ``DRIFTLOOP_READ_DEADLINE``, else 600."""
+    text = os.environ.get("DRIFTLOOP_READ_DEADLINE")
+    if text is None:
+        return READ_DEADLINE
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value > 0:
+        raise ConfigError(
+            f"DRIFTLOOP_READ_DEADLINE must be a number of seconds above 0. Got {text!r}."
+        )
+    return value
 
 
 def safe_uri(uri: str) -> str:
@@ -125,23 +145,40 @@ def _fetch(url: str) -> bytes:
     import httpx  # deferred: only URL sources need it
 
     shown = safe_uri(url)
+    deadline = read_deadline()
     try:
-        response = httpx.get(url, timeout=HTTP_TIMEOUT, follow_redirects=True)
+        with httpx.stream("GET", url, timeout=HTTP_TIMEOUT, follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise SourceError(
+                    f"Fetching '{shown}' answered HTTP {response.status_code}; expected 200 with "
+                    "a data file. Check the URL and its access rights."
+                )
+            content_type = response.headers.get("content-type", "")
+            content = _read_before(response, deadline, shown)
     except httpx.HTTPError as err:
         raise SourceError(f"Cannot fetch '{shown}': {type(err).__name__}. Check the URL.") from None
-    if response.status_code != 200:
-        raise SourceError(
-            f"Fetching '{shown}' answered HTTP {response.status_code}; expected 200 with a data "
-            "file. Check the URL and its access rights."
-        )
-    content_type = response.headers.get("content-type", "")
-    head = response.content[:512].lstrip().lower()
+    head = content[:512].lstrip().lower()
     if "html" in content_type or head.startswith((b"<!doctype html", b"<html")):
         raise SourceError(
             f"'{shown}' answered with an HTML page, not a data file. Use the file's direct "
             "download URL."
         )
-    return response.content
+    return content
+
+
+def _read_before(response: Any, deadline: float, shown: str) -> bytes:
+    """The whole body, or a SourceError once ``deadline`` seconds have passed: a server that
+    trickles a byte at a time never trips the per-read timeout, only this overall one."""
+    give_up = time.monotonic() + deadline
+    chunks = []
+    for chunk in response.iter_bytes():
+        chunks.append(chunk)
+        if time.monotonic() > give_up:
+            raise SourceError(
+                f"Reading '{shown}' took longer than {deadline:.0f} s (the server is sending "
+                "too slowly). Check the server, or raise DRIFTLOOP_READ_DEADLINE."
+            )
+    return b"".join(chunks)
 
 
 def _fetch_s3(uri: str) -> bytes:
