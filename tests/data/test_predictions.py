@@ -132,3 +132,40 @@ def test_cli_loads_prediction_and_outcome_files(make_pipeline, tmp_path) -> None
         and "Column 'id' is not in" in bad.output
         and "--...-column option" in bad.output
     )
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        (
+            [{"id": "a", "prediction": 1.0}, {"id": "b", "prediction": "n/a"}],
+            r"^Prediction row 1 \(id 'b'\): 'prediction' must be a finite number\. Got 'n/a'\. Fix the value or drop the row\.$",
+        ),
+        (
+            [{"id": "a", "prediction": 1.0, "ts": "yesterday"}],
+            r"^Prediction row 0 \(id 'a'\): 'ts' must be a date or date-time like 2012-06-01 or 2012-06-01T11:00:00\. Got 'yesterday'\.$",
+        ),
+        (
+            [{"id": "a", "prediction": float("inf")}],
+            r"^Prediction row 0 \(id 'a'\): 'prediction' must be a finite number\. Got inf\.",
+        ),
+    ],
+    ids=["text-prediction", "text-timestamp", "infinite"],
+)
+def test_bad_values_are_one_line_and_nothing_is_written(url: str, rows, message) -> None:
+    store = PredictionStore(url)
+    with pytest.raises(DataError, match=message):
+        store.log_predictions("p", rows)
+    with pytest.raises(
+        DataError,
+        match=r"^Outcome row 0 \(id 'a'\): 'actual' must be a finite number\. Got 'high'\.",
+    ):
+        store.log_outcomes("p", [{"id": "a", "actual": "high"}])
+    assert store.pairs("p").height == 0
+
+
+def test_iso_timestamps_are_stored_as_times(url: str) -> None:
+    store = PredictionStore(url)
+    store.log_predictions("p", [{"id": "a", "prediction": 1.0, "ts": "2012-06-01T11:30:00+02:00"}])
+    store.log_outcomes("p", [{"id": "a", "actual": 2.0}])
+    assert store.pairs("p")["ts"].to_list() == [dt.datetime(2012, 6, 1, 9, 30)]

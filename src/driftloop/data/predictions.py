@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import threading
 from collections.abc import Iterable, Mapping
 from types import TracebackType
@@ -67,6 +68,41 @@ CONCEPT_WINDOWS = sa.Table(
 _CHUNK = 1000
 
 
+def _number(value: Any, field: str, row: str) -> float:
+    """A finite number, or a DataError naming the row, the field and the value."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not math.isfinite(number):
+        raise DataError(
+            f"{row}: '{field}' must be a finite number. Got {value!r}. Fix the value or drop "
+            "the row."
+        )
+    return number
+
+
+def _timestamp(value: Any, row: str) -> dt.datetime:
+    """A naive UTC datetime from a datetime, a date or an ISO 8601 string (now when missing)."""
+    if value is None or value == "":
+        return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    if isinstance(value, dt.datetime):
+        parsed = value
+    elif isinstance(value, dt.date):
+        parsed = dt.datetime.combine(value, dt.time())
+    else:
+        try:
+            parsed = dt.datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise DataError(
+                f"{row}: 'ts' must be a date or date-time like 2012-06-01 or "
+                f"2012-06-01T11:00:00. Got {value!r}."
+            ) from None
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(dt.UTC).replace(tzinfo=None)
+    return parsed
+
+
 class PredictionStore(TableStore):
     """Predictions and outcomes of one warehouse database."""
 
@@ -100,9 +136,7 @@ class PredictionStore(TableStore):
                 raise DataError(
                     f"Prediction row {i} needs an 'id' and a 'prediction'. Got {sorted(r)}."
                 )
-            ts = r.get("ts") or dt.datetime.now(dt.UTC).replace(tzinfo=None)
-            if isinstance(ts, dt.date) and not isinstance(ts, dt.datetime):
-                ts = dt.datetime.combine(ts, dt.time())
+            ts = _timestamp(r.get("ts"), f"Prediction row {i} (id {r['id']!r})")
             features = r.get("features")
             clean.append(
                 {
@@ -111,7 +145,9 @@ class PredictionStore(TableStore):
                     "model_version": None
                     if r.get("model_version") is None
                     else str(r["model_version"]),
-                    "prediction": float(r["prediction"]),
+                    "prediction": _number(
+                        r["prediction"], "prediction", f"Prediction row {i} (id {r['id']!r})"
+                    ),
                     "features": json.dumps(features, default=str) if features is not None else None,
                 }
             )
@@ -127,7 +163,7 @@ class PredictionStore(TableStore):
             clean.append(
                 {
                     "id": str(r["id"]),
-                    "actual": float(r["actual"]),
+                    "actual": _number(r["actual"], "actual", f"Outcome row {i} (id {r['id']!r})"),
                     "observed_at": r.get("observed_at"),
                 }
             )
