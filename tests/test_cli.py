@@ -170,6 +170,17 @@ def test_warehouse_seed_and_append(pg_url: str, tmp_path: Path) -> None:
         bad.exit_code == 2
         and "--start must be a date like 2011-02-01. Got '2011-02-30'." in bad.output
     )
+    whole = runner.invoke(app, [*argv[:-2]])  # no --date-column: 731 rows under one window?
+    assert whole.exit_code == 2 and whole.output.strip() == (
+        "error: Pass --date-column so only the window's rows are stored, or --whole-file to "
+        "store every row of the file under this window."
+    )
+    assert Warehouse(pg_url).count("current") == 28  # nothing written
+    period = ["--date-column", "dteday", "--start", "2011-01-01", "--end", "2011-01-31"]
+    jan = runner.invoke(
+        app, ["warehouse", "seed", str(data), "--url", pg_url, "--table", "jan", *period]
+    )
+    assert jan.exit_code == 0 and "seeded 31 rows into table 'jan'" in jan.output
 
 
 def test_model_reads_never_create_a_registry(tmp_path, monkeypatch) -> None:

@@ -247,3 +247,48 @@ def test_copy_failure_names_the_row_and_rolls_back(pg_url: str) -> None:
     ):
         wh.append(frame.drop("driftloop_pipeline"), pipeline="p", window_start=D1, window_end=D2)
     assert wh.count("current") == 0 and wh.appends() == []
+
+
+def test_an_empty_append_records_nothing_so_the_real_one_still_loads(url: str) -> None:
+    wh = Warehouse(url)
+    with pytest.raises(EmptyDataError, match=r"^No rows to append for 2024-01-01\.\.2024-01-31"):
+        wh.append(window(0), pipeline="p", window_start=D1, window_end=D2)
+    result = wh.append(window(), pipeline="p", window_start=D1, window_end=D2, on_conflict="skip")
+    assert result.action == "inserted" and wh.count("current") == 1000
+
+
+def test_rows_outside_the_window_are_refused(url: str) -> None:
+    from driftloop.errors import DataError
+
+    wh = Warehouse(url)
+    late = window(50, start=dt.date(2024, 1, 20))  # days 20..47: some in February
+    with pytest.raises(
+        DataError,
+        match=r"^26 of 50 rows to append have 'day' outside 2024-01-01\.\.2024-01-31 \(first: 2024-02-01\)\. Keep only",
+    ):
+        wh.append(late, pipeline="p", window_start=D1, window_end=D2, date_column="day")
+    assert wh.appends("p") == []  # nothing written
+
+
+def test_overlapping_windows_are_refused_not_stored_twice(url: str) -> None:
+    from driftloop.errors import DataError
+
+    wh = Warehouse(url)
+    wh.append(window(100), pipeline="p", window_start=D1, window_end=dt.date(2024, 1, 15))
+    later = dt.date(2024, 1, 10)
+    with pytest.raises(
+        DataError,
+        match=r"^Window 2024-01-10\.\.2024-01-31 overlaps the window 2024-01-01\.\.2024-01-15 already appended for pipeline 'p' in 'current'",
+    ):
+        wh.append(window(100, seed=1), pipeline="p", window_start=later, window_end=D2)
+    assert wh.count("current") == 100
+    wh.append(window(100, seed=2), pipeline="p", window_start=D1, window_end=dt.date(2024, 1, 15))
+    assert wh.count("current") == 100  # the same window again replaces
+    wh.append(window(100), pipeline="other", window_start=later, window_end=D2)  # other pipeline
+
+
+def test_seed_replace_forgets_the_replaced_tables_windows(url: str) -> None:
+    wh = Warehouse(url)
+    wh.append(window(10), pipeline="p", window_start=D1, window_end=D2, table="mixed")
+    wh.seed(window(5), table="mixed", if_exists="replace")
+    assert [a for a in wh.appends("p") if a["table_name"] == "mixed"] == []

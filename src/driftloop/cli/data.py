@@ -37,8 +37,13 @@ def warehouse_seed(
     if_exists: Annotated[
         str, typer.Option(help="When the table exists: fail, replace or append.")
     ] = "fail",
+    date_column: Annotated[
+        str | None, typer.Option(help="Keep only rows from --start to --end on this column.")
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="Last day, YYYY-MM-DD (inclusive).")] = None,
 ) -> None:
-    """Create the reference table from a file, in one transaction."""
+    """Create the reference table from a file (optionally one period of it), in one transaction."""
     from driftloop.data.sources import read_table
     from driftloop.data.sql import redact_url
     from driftloop.data.warehouse import Warehouse
@@ -46,7 +51,12 @@ def warehouse_seed(
     with user_errors():
         if if_exists not in ("fail", "replace", "append"):
             raise ConfigError(f"--if-exists must be fail, replace or append. Got {if_exists!r}.")
-        rows = Warehouse(url).seed(read_table(source), table=table, if_exists=if_exists)  # type: ignore[arg-type]
+        if (start is not None or end is not None) and date_column is None:
+            raise ConfigError("--start and --end need the --date-column they apply to.")
+        first = parse_date(start, "--start") if start else None
+        last = parse_date(end, "--end") if end else None
+        frame = read_table(source, date_column=date_column, start=first, end=last)
+        rows = Warehouse(url).seed(frame, table=table, if_exists=if_exists)  # type: ignore[arg-type]
     out.print(f"seeded {rows:,} rows into table '{table}' at {redact_url(url)}")
 
 
@@ -64,6 +74,9 @@ def warehouse_append(
     on_conflict: Annotated[
         str, typer.Option(help="When the window was loaded before: replace or skip.")
     ] = "replace",
+    whole_file: Annotated[
+        bool, typer.Option("--whole-file", help="Store every row of SOURCE under the window.")
+    ] = False,
 ) -> None:
     """Append one window of rows exactly once (re-running replaces or skips, never duplicates)."""
     from driftloop.data.sources import read_table
@@ -71,6 +84,11 @@ def warehouse_append(
 
     with user_errors():
         first, last = parse_date(start, "--start"), parse_date(end, "--end")
+        if date_column is None and not whole_file:
+            raise ConfigError(
+                "Pass --date-column so only the window's rows are stored, or --whole-file to "
+                "store every row of the file under this window."
+            )
         frame = read_table(source, date_column=date_column, start=first, end=last)
         result = Warehouse(url).append(
             frame,

@@ -26,6 +26,7 @@ from driftloop.data.identifiers import check_column_name, check_table_name
 from driftloop.data.sql import is_postgres, read_sql, redact_url
 from driftloop.errors import (
     ConfigError,
+    DataError,
     EmptyDataError,
     SchemaError,
     SourceError,
@@ -125,14 +126,27 @@ class Warehouse:
         window_end: dt.date,
         table: str = "current",
         on_conflict: OnConflict = "replace",
+        date_column: str | None = None,
     ) -> AppendResult:
-        """Append ``frame`` as the rows of one window, exactly once, in one transaction."""
+        """Append ``frame`` as the rows of one window, exactly once, in one transaction.
+
+        Refused, with nothing written: no rows (a later append of the window must still load it),
+        rows dated outside the window (with ``date_column``), and a window overlapping another
+        appended window of the pipeline (its rows would be stored twice).
+        """
         started = time.perf_counter()
         check_table_name(table)
         if on_conflict not in ("replace", "skip"):
             raise ConfigError(f"on_conflict must be 'replace' or 'skip'. Got {on_conflict!r}.")
         if window_end < window_start:
             raise ConfigError(f"Window end {window_end} is before its start {window_start}.")
+        if frame.height == 0:
+            raise EmptyDataError(
+                f"No rows to append for {window_start}..{window_end} to '{table}': nothing was "
+                "recorded, so a later append of this window still loads it."
+            )
+        if date_column is not None:
+            _check_inside(frame, date_column, window_start, window_end)
         rows = frame.with_columns(
             pl.lit(pipeline).alias(META_COLUMNS[0]),
             pl.lit(window_start).alias(META_COLUMNS[1]),
@@ -146,6 +160,7 @@ class Warehouse:
             done = conn.execute(
                 sa.select(ledger.c.rows).where(*self._key_filter(ledger, key))
             ).scalar_one_or_none()
+            _check_no_overlap(conn, ledger, key)
             if done is not None and on_conflict == "skip":
                 return self._result(
                     table, pipeline, window_start, window_end, "skipped", 0, 0, started
@@ -197,6 +212,9 @@ class Warehouse:
                 )
             if exists and if_exists == "replace":
                 sa.Table(table, sa.MetaData(), schema=self.schema, autoload_with=conn).drop(conn)
+                # the table's windows are gone with it: forget them, or a later append would skip
+                ledger = self._ledger(conn)
+                conn.execute(ledger.delete().where(ledger.c.table_name == table))
             target = self._ensure_table(conn, table, frame, bookkeeping=False)
             self._insert(conn, target, _conform(frame, target, f"seeding table '{table}'"))
         return frame.height
@@ -437,3 +455,38 @@ def _lost_connection(low: str) -> bool:
             "the connection is lost",
         )
     )
+
+
+def _check_inside(frame: pl.DataFrame, column: str, start: dt.date, end: dt.date) -> None:
+    if column not in frame.columns:
+        raise SchemaError(f"Column '{column}' is not in the rows to append. Check date_column.")
+    dates = frame[column]
+    if dates.dtype == pl.String:
+        dates = dates.str.to_date(strict=False)
+    dates = dates.cast(pl.Date, strict=False)
+    outside = frame.filter((dates < start) | (dates > end) | dates.is_null())
+    if outside.height:
+        raise DataError(
+            f"{outside.height} of {frame.height} rows to append have '{column}' outside "
+            f"{start}..{end} (first: {outside[column][0]}). Keep only the window's rows "
+            "(--date-column) or widen the window."
+        )
+
+
+def _check_no_overlap(conn: sa.Connection, ledger: sa.Table, key: dict[str, Any]) -> None:
+    clash = conn.execute(
+        sa.select(ledger.c.window_start, ledger.c.window_end).where(
+            ledger.c.pipeline == key["pipeline"],
+            ledger.c.table_name == key["table_name"],
+            ledger.c.window_start <= key["end"],
+            ledger.c.window_end >= key["start"],
+            sa.not_((ledger.c.window_start == key["start"]) & (ledger.c.window_end == key["end"])),
+        )
+    ).first()
+    if clash is not None:
+        raise DataError(
+            f"Window {key['start']}..{key['end']} overlaps the window {clash.window_start}.."
+            f"{clash.window_end} already appended for pipeline '{key['pipeline']}' in "
+            f"'{key['table_name']}': its rows would be stored twice. Append windows that do not "
+            "overlap, or re-run that same window to replace it."
+        )

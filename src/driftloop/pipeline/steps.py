@@ -233,6 +233,7 @@ def append(ctx: RunContext) -> dict[str, Any]:
             window_end=ctx.end,
             table=cfg.append.table,
             on_conflict=cfg.append.on_conflict,
+            date_column=cfg.current.date_column,
         )
     finally:
         warehouse.close()
