@@ -189,6 +189,11 @@ class ConceptConfig(_Model):
 class ModelConfig(_Model):
     name: str
     experiment: str | None = None
+    trusted_types: list[str] = Field(
+        default_factory=list,
+        description="your own estimator classes skops may load (module.Class); sklearn, numpy "
+        "and scipy types are trusted already",
+    )
 
     @field_validator("name")
     @classmethod

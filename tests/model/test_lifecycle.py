@@ -269,3 +269,62 @@ def test_the_catalog_reads_what_mlflow_reads(registry: Registry, data: pl.DataFr
         with pytest.raises(RegistryError, match=message):
             registry.show(ref)
     assert open_catalog("http://127.0.0.1:5000") is None  # a server store: MLflow reads it
+
+
+def _trainer_module(tmp_path: Path) -> str:
+    trainer = tmp_path / "wrapped.py"
+    trainer.write_text(
+        "from sklearn.linear_model import Ridge\n\n"
+        "class Wrapped:\n"
+        "    def __init__(self, model=None):\n"
+        "        self.model = model\n"
+        "    def predict(self, X):\n"
+        "        return self.model.predict(X.select_dtypes('number'))\n\n"
+        "def train(X, y, params):\n"
+        "    return Wrapped(Ridge().fit(X.select_dtypes('number'), y))\n"
+    )
+    return f"{trainer}:train"
+
+
+def test_loading_production_trusts_driftloop_not_the_artifact(
+    registry: Registry, data: pl.DataFrame, tmp_path: Path
+) -> None:
+    spec = TrainingSpec(
+        target="cnt",
+        entry_point=_trainer_module(tmp_path),
+        time_column="dteday",
+        exclude=("instant", "casual", "registered", "dteday"),
+    )
+    year = data.filter(pl.col("yr") == 0)
+    first = retrain(year, spec, registry, name="guarded-load")
+    assert first.promoted
+    # the team's own class is refused until the config trusts it
+    with pytest.raises(
+        driftloop.ConfigError,
+        match=r"contains types driftloop does not trust: driftloop_user_wrapped\.Wrapped\. If they are your team's own",
+    ):
+        registry.load("guarded-load")
+    assert registry.load("guarded-load", trusted=("driftloop_user_wrapped.Wrapped",)).predict
+    second = retrain(
+        data, spec, registry, name="guarded-load", trusted_types=("driftloop_user_wrapped.Wrapped",)
+    )
+    assert second.version == 2
+    # an artifact rewritten to load with cloudpickle is refused: no code runs
+    (mlmodel,) = [
+        p for p in Path(registry.artifact_root).rglob("MLmodel") if _is_version(p, first.run_id)
+    ]
+    mlmodel.write_text(
+        mlmodel.read_text().replace(
+            "serialization_format: skops", "serialization_format: cloudpickle"
+        )
+    )
+    registry.promote("guarded-load", 1, "test")
+    with pytest.raises(
+        driftloop.ConfigError,
+        match=r"asks to be loaded with serialization 'cloudpickle'; driftloop loads only skops",
+    ):
+        registry.load("guarded-load", trusted=("driftloop_user_wrapped.Wrapped",))
+
+
+def _is_version(mlmodel: Path, run_id: str) -> bool:
+    return f"run_id: {run_id}" in mlmodel.read_text()

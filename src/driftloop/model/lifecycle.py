@@ -72,13 +72,16 @@ def retrain(
     intended_use: str = "",
     report_path: Path | None = None,
     run_id: str | None = None,
+    trusted_types: tuple[str, ...] = (),
 ) -> RetrainResult:
     """Train on ``frame``, register the version, promote it only if it beats production."""
     started = time.perf_counter()
     trained = fit(frame, spec)
     estimator = getattr(trained.estimator, "best_estimator_", trained.estimator)
     metric = get_metric(spec.metric)
-    champion_version, champion_score, champion_note = _score_champion(registry, name, trained)
+    champion_version, champion_score, champion_note = _score_champion(
+        registry, name, trained, trusted_types
+    )
     floor = trained.baseline_score
     if floor is not None and metric.better(floor, trained.score):  # the trivial model wins
         promote = False
@@ -153,12 +156,12 @@ def retrain(
 
 
 def _score_champion(
-    registry: Registry, name: str, trained: TrainedModel
+    registry: Registry, name: str, trained: TrainedModel, trusted: tuple[str, ...] = ()
 ) -> tuple[int | None, float | None, str]:
     version = registry.production_version(name)
     if version is None:
         return None, None, ""
-    champion = registry.load(name)
+    champion = registry.load(name, trusted=trusted)
     try:
         predictions = champion.predict(trained.X_holdout)
     except Exception as err:  # the champion cannot read today's features: it cannot serve them

@@ -13,6 +13,7 @@ import os
 import tempfile
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -388,18 +389,21 @@ class Registry:
             aliases = [a for a, v in model.aliases.items() if int(v) == version]
             return self._info(mv, aliases)
 
-    def load(self, name: str, alias: str = PRODUCTION) -> Any:
-        """Load ``models:/name@alias`` as the original estimator."""
-        mlflow = self._mlflow
+    def load(self, name: str, alias: str = PRODUCTION, trusted: Sequence[str] = ()) -> Any:
+        """Load ``models:/name@alias`` as the original estimator, with driftloop's own trust
+        rules (:mod:`driftloop.model.loading`), never the artifact's."""
+        from driftloop.model.loading import load_model_folder
+
         with self._errors(f"loading '{name}@{alias}'"):
             model = self._get_model(name)
             if alias not in model.aliases:
                 raise RegistryError(
                     f"Model '{name}' has no '{alias}' version yet. Promote one first."
                 )
-            mlflow.set_registry_uri(self.tracking_uri)
-            mlflow.set_tracking_uri(self.tracking_uri)
-            return mlflow.sklearn.load_model(f"models:/{name}@{alias}")
+            version = int(model.aliases[alias])
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = self.download(name, version, Path(tmp) / "model")
+            return load_model_folder(folder, trusted=trusted, what=f"model {name} v{version}")
 
     def download(self, name: str, version: int, into: Path) -> Path:
         """Download version ``version``'s model folder; returns its path."""

@@ -327,6 +327,7 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
         intended_use=t.intended_use,
         report_path=Path(detected["report_html"]),
         run_id=ctx.run_id,
+        trusted_types=tuple(cfg.model.trusted_types),
     )
     return result.to_dict()
 
