@@ -88,3 +88,11 @@ def test_cli_calibrate_replays_and_writes(make_pipeline, tmp_path) -> None:
     assert (tmp_path / "reports" / "bike-sharing" / "calibration.html").read_text().count(
         "<tr>"
     ) > 12
+    # small windows with the default settings: discrete p-values, a column with one value in the
+    # January reference and three later (was: a pydantic traceback, then a ztest that broke)
+    fresh = write_config(config, tmp_path / "fresh.yaml")
+    small = CliRunner().invoke(
+        app, ["calibrate", "--config", str(fresh), "--simulations", "60", "--window-rows", "10"]
+    )
+    assert small.exit_code == 0, small.output
+    assert "Traceback" not in small.output and "now DRIFT" in small.output

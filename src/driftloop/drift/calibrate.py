@@ -22,7 +22,7 @@ import numpy as np
 import polars as pl
 
 from driftloop.drift.detection import detect
-from driftloop.drift.methods import Family
+from driftloop.drift.methods import Family, get_method
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import DataError
 
@@ -74,10 +74,11 @@ class Calibration:
 
 
 def _stable(column: Any, pool: pl.DataFrame) -> Any:
-    """A z-test picked on a window with two values breaks on windows with three: use chi-square."""
+    """A z-test picked on a window with two values breaks on a later window with three (a
+    one-season January reference, then spring): pin chi-square, which any count of values fits."""
     from dataclasses import replace
 
-    if column.method == "ztest" and pool[column.name].drop_nulls().n_unique() > 2:
+    if column.method == "ztest":
         return replace(column, method="chisquare")
     return column
 
@@ -145,14 +146,20 @@ def calibrate(
     per_column = target_rate / max(len(names), 1)
     calibrated, alarms_now, alarms_new = [], [], []
     for c in tested:
-        v = values[c.name]
-        v = v[np.isfinite(v)]
-        if c.family == Family.P_VALUE:
-            proposed = float(max(np.quantile(v, per_column), 1e-12))
-            now, new = v < c.threshold, v < proposed
-        else:
-            proposed = float(np.nextafter(np.quantile(v, 1 - per_column), np.inf))
-            now, new = v >= c.threshold, v >= proposed
+        raw = values[c.name]
+        v = raw[np.isfinite(raw)]
+        if v.size == 0:  # never testable in a window this size: left alone, not calibrated
+            continue
+        ceiling = get_method(c.method).threshold_max
+        with np.errstate(invalid="ignore"):  # NaN (untestable window) never alarms
+            if c.family == Family.P_VALUE:
+                # a discrete p-value may be 1.0 in every window: stay inside (0, 1)
+                proposed = float(min(max(np.quantile(v, per_column), 1e-12), 0.999999))
+                now, new = raw < c.threshold, raw < proposed
+            else:
+                quantile = np.quantile(v, 1 - per_column)
+                proposed = float(min(np.nextafter(quantile, np.inf), ceiling))
+                now, new = raw >= c.threshold, raw >= proposed
         alarms_now.append(now)
         alarms_new.append(new)
         calibrated.append(
