@@ -286,3 +286,12 @@ def test_config_check_verifies_the_trainer_entry_point(tmp_path, entry_point, me
     assert result.exit_code == 2
     assert message.replace("{folder}", str(folder)) in result.output
     assert len(result.output.strip().splitlines()) == 1
+
+
+def test_schema_shows_the_real_defaults_of_the_stores() -> None:
+    from driftloop.config import config_schema
+
+    stores = config_schema()["$defs"]["StoresConfig"]["properties"]
+    assert stores["warehouse"]["default"] == "sqlite:///.driftloop/warehouse.db"
+    assert stores["mlflow"]["default"] == "sqlite:///.driftloop/mlflow.db"
+    assert "**" not in json.dumps(config_schema())

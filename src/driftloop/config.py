@@ -272,8 +272,15 @@ class StoresConfig(_Model):
             _check_url(value, schemes=("http", "https"))
         return value
 
-    warehouse: SecretStr = SecretStr("sqlite:///.driftloop/warehouse.db")
-    mlflow: SecretStr = SecretStr("sqlite:///.driftloop/mlflow.db")
+    # defaults are shown in `config schema` (not secrets); values given in a config are hidden
+    warehouse: SecretStr = Field(
+        SecretStr("sqlite:///.driftloop/warehouse.db"),
+        json_schema_extra={"default": "sqlite:///.driftloop/warehouse.db"},
+    )
+    mlflow: SecretStr = Field(
+        SecretStr("sqlite:///.driftloop/mlflow.db"),
+        json_schema_extra={"default": "sqlite:///.driftloop/mlflow.db"},
+    )
     mlflow_artifacts: str = ".driftloop/mlartifacts"
     artifacts: str = Field(".driftloop/artifacts", description="folder or s3://bucket/prefix")
     s3_endpoint_url: str | None = None

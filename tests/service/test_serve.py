@@ -161,6 +161,11 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
         )
         cron = [r for r in runs(warehouse) if r["trigger"] == "cron"]
         assert len(cron) == 1 and cron[0]["status"] == "empty"
+        health = httpx.get(f"{server.url}/healthz", timeout=10).json()["pipelines"]
+        upcoming = dt.datetime.fromisoformat(health["bike-sharing"]["next_run"])
+        assert upcoming > dt.datetime.now(
+            dt.UTC
+        )  # the next scheduled run, after the one that fired
 
         # a run held in its retrain step; 50 concurrent triggers make exactly one follow-up
         served["flag"].write_text("1")

@@ -20,6 +20,7 @@ import json
 import math
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -149,8 +150,13 @@ _MAX_LIMIT = 1000
 RETRY_AFTER_SECONDS = 60
 
 
-def create_app(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> Starlette:
-    """The Starlette app for ``configs``; runs go through ``coordinator``."""
+def create_app(
+    configs: dict[str, PipelineConfig],
+    coordinator: Coordinator,
+    next_runs: Callable[[], dict[str, str | None]] | None = None,
+) -> Starlette:
+    """The Starlette app for ``configs``; runs go through ``coordinator``; ``next_runs`` tells
+    each pipeline's next scheduled run (ISO time, or None without a schedule)."""
     metrics = coordinator.metrics
     stores = {name: RunStore(c.stores.warehouse.get_secret_value()) for name, c in configs.items()}
     guards = {
@@ -224,9 +230,9 @@ def create_app(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> 
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse(
-            {"status": "ok", "pipelines": {n: coordinator.status(n) for n in configs}}
-        )
+        upcoming = next_runs() if next_runs is not None else {}
+        pipelines = {n: {**coordinator.status(n), "next_run": upcoming.get(n)} for n in configs}
+        return JSONResponse({"status": "ok", "pipelines": pipelines})
 
     return Starlette(
         routes=[

@@ -75,7 +75,15 @@ def serve(
         jobstore="memory",
         replace_existing=True,
     )
-    app = create_app(by_name, coordinator)
+
+    def next_runs() -> dict[str, str | None]:
+        jobs = {name: scheduler.get_job(f"driftloop:{name}") for name in by_name}
+        return {
+            name: job.next_run_time.isoformat() if job and job.next_run_time else None
+            for name, job in jobs.items()
+        }
+
+    app = create_app(by_name, coordinator, next_runs)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
