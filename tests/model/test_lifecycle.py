@@ -145,11 +145,16 @@ def test_promote_and_rollback_round_trip(registry: Registry, data: pl.DataFrame)
 
 
 @pytest.mark.postgres
-def test_mlflow_on_postgres(pg_url: str, data: pl.DataFrame, tmp_path: Path) -> None:
+def test_mlflow_on_postgres(pg_url: str, data: pl.DataFrame, tmp_path: Path, capfd) -> None:
     registry = Registry(pg_url, str(tmp_path / "artifacts"))
     result = retrain(data.filter(pl.col("yr") == 0), SPEC, registry, name="pg_model")
     assert result.promoted and registry.production_version("pg_model") == 1
+    second = retrain(data, SPEC, registry, name="pg_model")  # metrics logged over a champion
+    assert second.version == 2
     assert load_production("pg_model", tracking_uri=pg_url) is not None
+    # psycopg's "error ignored terminating <Pipeline>: pipeline aborted" (MLflow handles the
+    # duplicate row behind it) no longer reaches stderr
+    assert "pipeline aborted" not in capfd.readouterr().err
 
 
 def test_registry_store_unavailable_is_a_clear_error(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ challengers are tagged ``driftloop.status=rejected`` with the reason.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 import threading
@@ -85,13 +86,34 @@ def parse_model_ref(ref: str) -> tuple[str, str | None, int | None]:
 def _quiet_mlflow() -> Any:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    import logging
-
     import mlflow
 
     for name in ("mlflow", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    psycopg_log = logging.getLogger("psycopg")
+    if not any(isinstance(f, _HandledPipelineAbort) for f in psycopg_log.filters):
+        psycopg_log.addFilter(_HandledPipelineAbort())
     return mlflow
+
+
+class _HandledPipelineAbort:
+    """Drop psycopg's "error ignored terminating <Pipeline>: pipeline aborted" warning.
+
+    Cause: MLflow's SQL store logs a batch of metrics; when a row already exists (MLflow logs
+    some metrics itself while logging the model) the insert fails with IntegrityError inside
+    psycopg's executemany pipeline. MLflow catches that error and merges the rows, so nothing
+    is lost; psycopg still warns that it closed the aborted pipeline, on stderr, with no context
+    a person could act on. The record is replaced by a DEBUG line saying so.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "error ignored terminating" in message and "pipeline aborted" in message:
+            logging.getLogger("driftloop.model.registry").debug(
+                "MLflow retried a metrics batch after a duplicate row (handled; nothing lost)"
+            )
+            return False
+        return True
 
 
 _OPEN: dict[tuple[str, str | None], Registry] = {}
