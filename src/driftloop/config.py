@@ -248,6 +248,9 @@ class WebhookTriggerConfig(_Model):
     tolerance_seconds: float = Field(
         300, gt=0, le=3600, description="signed requests older or newer than this get 401"
     )
+    body_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="a body still arriving after this gets 408"
+    )
 
 
 class ReportsConfig(_Model):

@@ -83,6 +83,27 @@ class Server:
         return self.proc.wait(60)
 
 
+def _raw_post(url: str) -> socket.socket:
+    host, port = url.removeprefix("http://").split(":")
+    conn = socket.create_connection((host, int(port)), timeout=10)
+    conn.sendall(
+        b"POST /hooks/bike-sharing HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 100\r\n\r\n{"
+    )
+    return conn
+
+
+def _slow_body(url: str) -> int:
+    with _raw_post(url) as conn:
+        answer = conn.recv(200).decode()  # nothing more is sent: the server gives up first
+    return int(answer.split()[1])
+
+
+def _hang_up(url: str) -> None:
+    _raw_post(url).close()
+    time.sleep(0.5)
+
+
 def wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -98,7 +119,12 @@ def served(make_pipeline, pg_databases, tmp_path: Path):
     config = make_pipeline(
         warehouse=warehouse,
         training__entry_point=entry_point,
-        webhook={"token": TOKEN, "hmac_secret": SECRET, "max_body_bytes": 2048},
+        webhook={
+            "token": TOKEN,
+            "hmac_secret": SECRET,
+            "max_body_bytes": 2048,
+            "body_timeout_seconds": 1,
+        },
         schedule={
             "cron": f"{fire_at.second} {fire_at.minute} * * * *",
             "timezone": "Etc/UTC",
@@ -150,6 +176,10 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
         assert missing.status_code == 404 and missing.json()["pipelines"] == ["bike-sharing"]
         resolved = server.hook({"status": "resolved", "alerts": [{"status": "resolved"}]})
         assert resolved.status_code == 200 and resolved.json()["action"] == "ignored"
+        # a body that trickles in is cut off; a client that hangs up leaves no traceback
+        assert _slow_body(server.url) == 408
+        _hang_up(server.url)
+        assert "Traceback" not in served["log"].read_text()
 
         # the cron job fired once (its window, the last 7 days, has no rows: an empty run)
         wait_for(

@@ -12,6 +12,7 @@ answer says which run the trigger joined.
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import datetime as dt
 import hashlib
@@ -26,7 +27,7 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -116,16 +117,26 @@ def _check_signature(secret: str, request: Request, body: bytes, guard: ReplayGu
     return None
 
 
-async def _read_limited(request: Request, limit: int) -> bytes | None:
+class _SlowBody(Exception):
+    pass
+
+
+async def _read_limited(request: Request, limit: int, deadline: float) -> bytes | None:
+    """The body, None when over ``limit`` bytes; _SlowBody after ``deadline`` seconds (a
+    trickling client would otherwise hold a worker forever)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         return None
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            return None
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(deadline):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    return None
+                chunks.append(chunk)
+    except TimeoutError:
+        raise _SlowBody from None
     return b"".join(chunks)
 
 
@@ -172,7 +183,16 @@ def create_app(
                 {"error": f"unknown pipeline '{name}'", "pipelines": sorted(configs)}, 404
             )
         limit = config.webhook.max_body_bytes if config.webhook else 1_048_576
-        body = await _read_limited(request, limit)
+        deadline = config.webhook.body_timeout_seconds if config.webhook else 10.0
+        try:
+            body = await _read_limited(request, limit, deadline)
+        except _SlowBody:
+            metrics.webhooks.labels(name, "too_slow").inc()
+            error = f"the body took longer than {deadline:g} s to arrive"
+            return JSONResponse({"error": error}, 408)
+        except ClientDisconnect:  # the client went away: nothing to answer, nothing to log
+            metrics.webhooks.labels(name, "disconnected").inc()
+            return Response(status_code=400)
         if body is None:
             metrics.webhooks.labels(name, "too_large").inc()
             return JSONResponse({"error": f"body larger than {limit} bytes"}, 413)
