@@ -11,7 +11,10 @@ publish. The statistics engine is importable alone::
 import importlib
 from typing import TYPE_CHECKING
 
+from driftloop import redaction
 from driftloop.errors import ConfigError, DataError, DriftloopError, SourceError
+
+redaction.install()  # secrets never reach a log line, from driftloop or any library it drives
 
 __version__ = "0.1.0"
 

@@ -3,7 +3,7 @@
 Passwords in URLs (``scheme://user:password@host``), secret-looking query parameters
 (``?token=``, ``api_key=``, ``X-Amz-Signature=``...), Slack webhook paths and bearer tokens are
 replaced by ``***`` in every record any logger creates — driftloop's, uvicorn's, httpx's, MLflow's —
-including formatted tracebacks. :func:`install` is idempotent; the command line calls it first.
+including formatted tracebacks. :func:`install` is idempotent; ``import driftloop`` calls it.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ _PATTERNS = (
         ),
         r"\1***",
     ),
-    # Slack incoming-webhook URLs carry their secret in the path
+    # Slack incoming-webhook URLs carry their secret in the path (any host: proxies, tests)
     (re.compile(r"(hooks\.slack\.com/(?:services|workflows|triggers)/)[^\s\"'<>]+"), r"\1***"),
+    (re.compile(r"(/services/T[A-Z0-9]+/B[A-Z0-9]+/)[^\s\"'<>/]+"), r"\1***"),
     (re.compile(r"(\bBearer\s+)[A-Za-z0-9._~+/=\-]+", re.IGNORECASE), r"\1***"),
 )
 
