@@ -287,6 +287,16 @@ class StoresConfig(_Model):
     mlflow_artifacts: str = ".driftloop/mlartifacts"
     artifacts: str = Field(".driftloop/artifacts", description="folder or s3://bucket/prefix")
     s3_endpoint_url: str | None = None
+    s3_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="S3 connect/read timeout per attempt"
+    )
+    s3_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="attempts per S3 request: a frozen S3 fails a publish "
+        "after about attempts x timeout per file",
+    )
     reports: str = ".driftloop/reports"
     runs: str = ".driftloop/runs"
 

@@ -249,3 +249,42 @@ def test_the_alert_says_a_promoted_model_was_not_published(make_pipeline, slack,
     assert "v1 promoted in MLflow but NOT published" in text
     assert f"resume with: driftloop run --resume {outcome.run_id}" in text
     assert "https://reports.example.com/driftloop/bike-sharing/2011-03-01_2011-03-31_" in text
+
+
+def test_a_frozen_s3_fails_a_publish_within_its_configured_time(
+    make_pipeline, tmp_path, monkeypatch
+) -> None:
+    import socket
+    import threading
+    import time
+
+    from driftloop.errors import SourceError
+    from driftloop.pipeline.steps import publisher_for
+
+    frozen = socket.socket()  # accepts connections, never answers
+    frozen.bind(("127.0.0.1", 0))
+    frozen.listen(8)
+    held: list[socket.socket] = []
+    threading.Thread(
+        target=lambda: [held.append(frozen.accept()[0]) for _ in range(8)], daemon=True
+    ).start()
+    stores = json.loads(make_pipeline().stores.model_dump_json())
+    config = make_pipeline(
+        seed=False,
+        stores={
+            **stores,
+            "artifacts": "s3://models/published",
+            "s3_endpoint_url": f"http://127.0.0.1:{frozen.getsockname()[1]}",
+            "s3_timeout_seconds": 1,
+            "s3_attempts": 2,
+        },
+    )
+    model = tmp_path / "model.skops"
+    model.write_bytes(b"model")
+    started = time.monotonic()
+    with pytest.raises(
+        SourceError, match=r"^Publishing 's3://models/published/bikes/1/model\.skops' failed"
+    ):
+        publisher_for(config).publish("bikes", 1, [(model, "model.skops")])
+    assert time.monotonic() - started < 10  # 2 attempts x 1 s, not minutes
+    frozen.close()

@@ -117,6 +117,7 @@ class S3Publisher:
         endpoint_url: str | None = None,
         max_attempts: int = 4,
         connect_timeout: float = 5.0,
+        read_timeout: float = 30.0,
     ) -> None:
         import boto3
         from botocore.config import Config
@@ -125,7 +126,7 @@ class S3Publisher:
         config = Config(
             retries={"max_attempts": max_attempts, "mode": "standard"},
             connect_timeout=connect_timeout,
-            read_timeout=30,
+            read_timeout=read_timeout,
         )
         self.client = boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
         self.max_attempts = max_attempts

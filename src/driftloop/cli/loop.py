@@ -178,13 +178,27 @@ def step(
     payload = {"run_id": run, "step": name, **result}
     print(_json.dumps(payload, default=str))
     if any(key.startswith("KESTRA_") for key in os.environ):
-        outputs = {
-            "run_id": run,
-            **{k: v for k, v in result.items() if isinstance(v, bool | int | float | str)},
-        }
+        outputs = kestra_outputs(run, result)
         print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
     if result.get("status") == "failed":
         raise typer.Exit(EXIT_ERROR)
+
+
+def kestra_outputs(run_id: str, result: dict[str, Any]) -> dict[str, Any]:
+    """A step's scalar results for Kestra; its own ``run_id`` (retrain's is MLflow's) becomes
+    ``mlflow_run_id`` so that ``run_id`` is always driftloop's.
+
+    Examples
+    --------
+    >>> kestra_outputs("r1", {"run_id": "abc", "promoted": True, "files": []})
+    {'mlflow_run_id': 'abc', 'promoted': True, 'run_id': 'r1'}
+    """
+    scalars = {
+        ("mlflow_run_id" if key == "run_id" else key): value
+        for key, value in result.items()
+        if isinstance(value, bool | int | float | str)
+    }
+    return {**scalars, "run_id": run_id}
 
 
 def calibrate(

@@ -375,7 +375,15 @@ def publisher_for(cfg: PipelineConfig) -> Any:
     target = cfg.stores.artifacts
     if target.startswith("s3://"):
         bucket, _, prefix = target.removeprefix("s3://").partition("/")
-        return S3Publisher(bucket, prefix, endpoint_url=cfg.stores.s3_endpoint_url)
+        stores = cfg.stores
+        return S3Publisher(
+            bucket,
+            prefix,
+            endpoint_url=stores.s3_endpoint_url,
+            max_attempts=stores.s3_attempts,
+            connect_timeout=stores.s3_timeout_seconds,
+            read_timeout=stores.s3_timeout_seconds,
+        )
     return LocalPublisher(target)
 
 
