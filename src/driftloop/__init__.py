@@ -8,11 +8,11 @@ publish. The statistics engine is importable alone::
     True
 """
 
-import importlib
 from typing import TYPE_CHECKING
 
 from driftloop import redaction
 from driftloop.errors import ConfigError, DataError, DriftloopError, SourceError
+from driftloop.lazy import exports
 
 redaction.install()  # secrets never reach a log line, from driftloop or any library it drives
 
@@ -49,12 +49,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import the engine on first use (PEP 562), so ``import driftloop`` and the command line
-    start without scipy or Polars."""
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = exports(globals(), _LAZY)

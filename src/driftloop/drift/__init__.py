@@ -4,8 +4,9 @@ Names are imported on first use (PEP 562): reading settings or column kinds does
 scipy and Polars.
 """
 
-import importlib
 from typing import TYPE_CHECKING
+
+from driftloop.lazy import exports
 
 if TYPE_CHECKING:
     from driftloop.drift.columns import ColumnKind
@@ -55,12 +56,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> object:
-    """Import the engine on first use (PEP 562), so ``import driftloop`` and the command line
-    start without scipy or Polars."""
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = exports(globals(), _LAZY)
