@@ -333,3 +333,25 @@ def test_loading_production_trusts_driftloop_not_the_artifact(
 
 def _is_version(mlmodel: Path, run_id: str) -> bool:
     return f"run_id: {run_id}" in mlmodel.read_text()
+
+
+def test_mlflow_artifacts_on_an_s3_compatible_store(
+    data: pl.DataFrame, tmp_path: Path, s3_env, monkeypatch
+) -> None:
+    import os
+
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)  # only the registry's setting
+    monkeypatch.delenv("MLFLOW_S3_ENDPOINT_URL", raising=False)
+    registry = Registry(
+        f"sqlite:///{tmp_path / 'mlflow.db'}",
+        f"s3://{s3_env.bucket}/mlartifacts",
+        s3_endpoint_url=s3_env.endpoint,
+    )
+    first = retrain(data.filter(pl.col("yr") == 0), SPEC, registry, name="on-s3")
+    second = retrain(data, SPEC, registry, name="on-s3", margin=-10)  # loads v1 from S3
+    assert first.promoted and second.promoted
+    listed = s3_env.client().list_objects_v2(Bucket=s3_env.bucket, Prefix="mlartifacts/")
+    keys = [o["Key"] for o in listed.get("Contents", [])]
+    assert any(k.endswith("model.skops") for k in keys) and any(k.endswith("MLmodel") for k in keys)
+    assert registry.load("on-s3").predict is not None
+    assert "MLFLOW_S3_ENDPOINT_URL" not in os.environ  # set around MLflow's calls only

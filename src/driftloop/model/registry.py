@@ -116,7 +116,7 @@ class _HandledPipelineAbort:
         return True
 
 
-_OPEN: dict[tuple[str, str | None], Registry] = {}
+_OPEN: dict[tuple[str, str | None, str | None], Registry] = {}
 _OPEN_LOCK = threading.Lock()
 
 
@@ -131,8 +131,14 @@ class Registry:
         Where new experiments keep artifacts (a folder, or ``s3://bucket/prefix``).
     """
 
-    def __init__(self, tracking_uri: str | None = None, artifact_root: str | None = None) -> None:
+    def __init__(
+        self,
+        tracking_uri: str | None = None,
+        artifact_root: str | None = None,
+        s3_endpoint_url: str | None = None,
+    ) -> None:
         self.tracking_uri = tracking_uri or DEFAULT_TRACKING_URI
+        self.s3_endpoint_url = s3_endpoint_url  # for s3:// artifacts on S3-compatible stores
         if self.tracking_uri.startswith("sqlite:///"):
             Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
                 parents=True, exist_ok=True
@@ -148,17 +154,22 @@ class Registry:
             )
 
     @classmethod
-    def open(cls, tracking_uri: str | None = None, artifact_root: str | None = None) -> Registry:
+    def open(
+        cls,
+        tracking_uri: str | None = None,
+        artifact_root: str | None = None,
+        s3_endpoint_url: str | None = None,
+    ) -> Registry:
         """The process's registry for this store, opened once and reused.
 
         Opening one costs a second or two (MLflow's import, its store's engine and schema
         check); the loop's retrain and publish steps, the demo and ``serve`` share it.
         """
-        key = (tracking_uri or DEFAULT_TRACKING_URI, artifact_root)
+        key = (tracking_uri or DEFAULT_TRACKING_URI, artifact_root, s3_endpoint_url)
         with _OPEN_LOCK:
             registry = _OPEN.get(key)
             if registry is None:
-                registry = _OPEN[key] = cls(tracking_uri, artifact_root)
+                registry = _OPEN[key] = cls(tracking_uri, artifact_root, s3_endpoint_url)
             return registry
 
     def __repr__(self) -> str:
@@ -492,14 +503,32 @@ class Registry:
         return _RegistryErrors(self, doing)
 
 
+_ENDPOINT_LOCK = threading.RLock()  # MLflow reads its S3 endpoint from the process environment
+_ENDPOINT_VARIABLE = "MLFLOW_S3_ENDPOINT_URL"
+
+
 class _RegistryErrors:
+    """Around every MLflow call: errors become one line, and ``MLFLOW_S3_ENDPOINT_URL`` is set to
+    the registry's S3 endpoint for the call only (MLflow ignores boto3 settings passed any other
+    way; other code in the process never sees the variable)."""
+
     def __init__(self, registry: Registry, doing: str) -> None:
         self.registry, self.doing = registry, doing
+        self.previous: str | None = None
 
     def __enter__(self) -> None:
-        return None
+        if self.registry.s3_endpoint_url:
+            _ENDPOINT_LOCK.acquire()
+            self.previous = os.environ.get(_ENDPOINT_VARIABLE)
+            os.environ[_ENDPOINT_VARIABLE] = self.registry.s3_endpoint_url
 
     def __exit__(self, kind: Any, value: Any, tb: Any) -> None:
+        if self.registry.s3_endpoint_url:
+            if self.previous is None:
+                os.environ.pop(_ENDPOINT_VARIABLE, None)
+            else:
+                os.environ[_ENDPOINT_VARIABLE] = self.previous
+            _ENDPOINT_LOCK.release()
         if value is None or isinstance(value, DriftloopError):
             return
         from mlflow.exceptions import MlflowException

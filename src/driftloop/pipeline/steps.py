@@ -304,7 +304,11 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
         params=dict(t.params),
         slice_columns=tuple(t.slice_columns),
     )
-    registry = Registry.open(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
+    registry = Registry.open(
+        cfg.stores.mlflow.get_secret_value(),
+        cfg.stores.mlflow_artifacts,
+        cfg.stores.s3_endpoint_url,
+    )
     earlier = registry.decided_version_of_run(cfg.model.name, ctx.run_id)
     if earlier is not None:  # a resumed run: the version this run registered is already decided
         return earlier
@@ -364,7 +368,11 @@ def publish(ctx: RunContext) -> dict[str, Any]:
     if not trained["promoted"]:
         raise Skip(f"version {trained['version']} was not promoted")
     cfg = ctx.config
-    registry = Registry.open(cfg.stores.mlflow.get_secret_value(), cfg.stores.mlflow_artifacts)
+    registry = Registry.open(
+        cfg.stores.mlflow.get_secret_value(),
+        cfg.stores.mlflow_artifacts,
+        cfg.stores.s3_endpoint_url,
+    )
     published = publish_version(registry, publisher_for(cfg), trained["name"], trained["version"])
     return {"version": trained["version"], "files": [p.to_dict() for p in published]}
 
