@@ -355,3 +355,27 @@ def test_mlflow_artifacts_on_an_s3_compatible_store(
     assert any(k.endswith("model.skops") for k in keys) and any(k.endswith("MLmodel") for k in keys)
     assert registry.load("on-s3").predict is not None
     assert "MLFLOW_S3_ENDPOINT_URL" not in os.environ  # set around MLflow's calls only
+
+
+def test_a_version_registered_by_a_dead_process_is_finished_not_registered_again(
+    data: pl.DataFrame, tmp_path: Path
+) -> None:
+    class Killed(BaseException):
+        pass
+
+    class DiesAfterRegistering(Registry):
+        def finish_version(self, name: str, version: int, run_id: str, card: str) -> None:
+            raise Killed  # the process ends right after MLflow registered the version
+
+    uri, artifacts = f"sqlite:///{tmp_path / 'mlflow.db'}", str(tmp_path / "artifacts")
+    year = data.filter(pl.col("yr") == 0)
+    with pytest.raises(Killed):
+        retrain(year, SPEC, DiesAfterRegistering(uri, artifacts), name="once", run_id="run-7")
+    registry = Registry(uri, artifacts)
+    assert [v.status for v in registry.versions("once")] == ["candidate"]
+    resumed = retrain(year, SPEC, registry, name="once", run_id="run-7")
+    assert resumed.version == 1 and resumed.promoted
+    assert [(v.version, v.status) for v in registry.versions("once")] == [(1, "production")]
+    assert registry.production_version("once") == 1
+    again = retrain(year, SPEC, registry, name="once", run_id="run-8")  # a new run trains anew
+    assert again.version == 2

@@ -74,8 +74,15 @@ def retrain(
     run_id: str | None = None,
     trusted_types: tuple[str, ...] = (),
 ) -> RetrainResult:
-    """Train on ``frame``, register the version, promote it only if it beats production."""
+    """Train on ``frame``, register the version, promote it only if it beats production.
+
+    Exactly once per pipeline run: a version this run registered but never decided (its process
+    died in between) is finished with the decision it was registered with, not trained again.
+    """
     started = time.perf_counter()
+    pending = registry.undecided_version_of_run(name, run_id) if run_id else None
+    if pending is not None:
+        return _finish_pending(registry, publisher, name, pending, started)
     trained = fit(frame, spec)
     estimator = getattr(trained.estimator, "best_estimator_", trained.estimator)
     metric = get_metric(spec.metric)
@@ -124,7 +131,13 @@ def retrain(
         input_example=trained.X_holdout.head(5),
         params=_params(spec, trained, frame),
         metrics=metrics,
-        tags={"driftloop.trigger": trigger[:500], "driftloop.metric": spec.metric}
+        tags={
+            "driftloop.trigger": trigger[:500],
+            "driftloop.metric": spec.metric,
+            # the decision travels with the version: a resumed run finishes it, never retrains
+            "driftloop.decision": "promote" if promote else "reject",
+            "driftloop.reason": reason[:500],
+        }
         | ({"driftloop.run_id": run_id} if run_id else {}),
         dicts=dicts,
         texts={},
@@ -150,6 +163,37 @@ def retrain(
         champion_version=champion_version,
         champion_score=champion_score,
         run_id=run_id,
+        published=published,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _finish_pending(
+    registry: Registry,
+    publisher: Publisher | None,
+    name: str,
+    pending: dict[str, Any],
+    started: float,
+) -> RetrainResult:
+    version, reason = pending["version"], pending["reason"]
+    registry.finish_version(name, version, pending["run_id"], pending["description"])
+    published: tuple[PublishedFile, ...] = ()
+    if pending["promote"]:
+        registry.promote(name, version, reason)
+        if publisher is not None:
+            published = _publish(registry, publisher, name, version, pending["description"])
+    else:
+        registry.set_status(name, version, "rejected", reason)
+    return RetrainResult(
+        name=name,
+        version=version,
+        promoted=pending["promote"],
+        reason=reason,
+        metric=pending["metric"],
+        score=pending["score"],
+        champion_version=None,
+        champion_score=pending["champion_score"],
+        run_id=pending["run_id"],
         published=published,
         seconds=time.perf_counter() - started,
     )

@@ -380,6 +380,35 @@ class Registry:
             }
         return None
 
+    def undecided_version_of_run(self, name: str, run_id: str) -> dict[str, Any] | None:
+        """A version pipeline run ``run_id`` registered but never promoted or rejected (its
+        process died in between), with the decision it was registered with."""
+        from mlflow.exceptions import MlflowException
+
+        try:
+            found = self.client.search_model_versions(f"name = '{name}'")
+        except MlflowException:
+            return None
+        for mv in found:
+            tags = mv.tags
+            if tags.get("driftloop.run_id") != run_id or "driftloop.status" in tags:
+                continue
+            if tags.get("driftloop.decision") not in ("promote", "reject"):
+                continue
+            metric = tags.get("driftloop.metric", "")
+            metrics = self.client.get_run(mv.run_id).data.metrics if mv.run_id else {}
+            return {
+                "version": int(mv.version),
+                "promote": tags["driftloop.decision"] == "promote",
+                "reason": tags.get("driftloop.reason", ""),
+                "metric": metric,
+                "score": metrics.get(metric, float("nan")),
+                "champion_score": metrics.get(f"{metric}_production"),
+                "run_id": mv.run_id or "",
+                "description": mv.description or "",
+            }
+        return None
+
     def production_version(self, name: str) -> int | None:
         from mlflow.exceptions import MlflowException
 
