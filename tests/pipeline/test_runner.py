@@ -281,3 +281,20 @@ def test_rerunning_an_old_window_trains_on_data_up_to_it_only(make_pipeline) -> 
     later = RunContext(config, "rerun-may", *month(2011, 5))
     fetch_reference(later)
     assert training_frame(later).height == 31 + 31 + 30 + 31
+
+
+def test_a_newer_finished_run_supersedes_older_unfinished_runs_of_its_window(
+    make_pipeline, tmp_path
+) -> None:
+    trainer = tmp_path / "broken_trainer.py"
+    trainer.write_text("def train(X, y, params):\n    raise RuntimeError('broken')\n")
+    broken = make_pipeline(training__entry_point=f"{trainer}:train")
+    failed = Runner(broken).run(start=MAR[0], end=MAR[1])
+    assert failed.status == "failed"
+    fixed = make_pipeline(seed=False)
+    again = Runner(fixed).run(start=MAR[0], end=MAR[1])
+    assert again.status == "succeeded"
+    store = RunStore(fixed.stores.warehouse.get_secret_value())
+    assert store.run(failed.run_id)["status"] == "superseded"
+    with pytest.raises(ConfigError, match=r"already superseded; nothing to resume"):
+        Runner(fixed).run(resume=failed.run_id)

@@ -187,6 +187,30 @@ class RunStore(TableStore):
                 )
         return orphans
 
+    def supersede(self, pipeline: str, start: Any, end: Any, keep: str) -> list[str]:
+        """Older unfinished runs (interrupted or failed) of the window a newer run has just
+        finished become ``superseded``: nothing resumes them and repeats what is done."""
+        with self._begin() as conn:
+            older = [
+                r.run_id
+                for r in conn.execute(
+                    sa.select(RUNS.c.run_id).where(
+                        RUNS.c.pipeline == pipeline,
+                        RUNS.c.window_start == start,
+                        RUNS.c.window_end == end,
+                        RUNS.c.status.in_(("interrupted", "failed")),
+                        RUNS.c.run_id != keep,
+                    )
+                )
+            ]
+            if older:
+                conn.execute(
+                    RUNS.update()
+                    .where(RUNS.c.run_id.in_(older))
+                    .values(status="superseded", error=f"superseded by run {keep}")
+                )
+        return older
+
     def reopen_run(self, run_id: str) -> None:
         self._exec(
             RUNS.update()

@@ -206,6 +206,9 @@ class Runner:
             ctx.results[name] = end.result
             self._finish_step(ctx, name, end, end.result)
             self._tell(on_step, name, "done", end.result)
+        if status == "succeeded" and ctx.start is not None:
+            for older in self.store.supersede(self.config.pipeline, ctx.start, ctx.end, ctx.run_id):
+                self.printer(f"run {older} of the same window is superseded by this one")
         verdict = ctx.results.get("detect")
         self.store.finish_run(
             ctx.run_id,
