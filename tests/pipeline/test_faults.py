@@ -178,3 +178,29 @@ def test_mlflow_unavailable_keeps_the_data_steps(make_pipeline, pg_databases) ->
     assert Warehouse(warehouse).count("current") == 31
     assert len(alerts) == 1  # the alert is not sent twice
     assert Registry(mlflow).production_version("bike-demand") == 1
+
+
+def test_random_sigkills_then_recovery_lose_and_double_nothing() -> None:
+    """The short form of benchmarks/bench_faults.py: 3 kills at random points of 2 windows."""
+    import importlib.util
+
+    path = Path(__file__).parents[2] / "benchmarks" / "bench_faults.py"
+    spec = importlib.util.spec_from_file_location("bench_faults", path)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.main(kills=3, seed=7, months=2)
+    broken = {k: v for k, v in result.items() if k in BROKEN and v}
+    assert broken == {}, result
+    assert result["actions"]["killed"] >= 1 and result["versions"] >= 1
+
+
+BROKEN = (
+    "duplicate_rows",
+    "missing_rows",
+    "duplicate_versions",
+    "undecided_versions",
+    "duplicate_alerts",
+    "lost_alerts",
+    "runs_left_running",
+)

@@ -83,6 +83,28 @@ def parse_model_ref(ref: str) -> tuple[str, str | None, int | None]:
     return ref, None, None
 
 
+def _create_sqlite_store(path: Path) -> None:
+    """Create and migrate a new SQLite MLflow store beside ``path``, then move it into place.
+
+    MLflow's first start runs ~50 schema migrations; a process killed among them leaves a store
+    no later start can open ("duplicate column name"). Built aside, the store appears whole or
+    not at all (found by benchmarks/bench_faults.py).
+    """
+    _quiet_mlflow()
+    from mlflow import MlflowClient
+
+    partial = path.with_name(f".{path.name}.{os.getpid()}.creating")
+    partial.unlink(missing_ok=True)
+    uri = f"sqlite:///{partial}"
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    client.search_experiments(max_results=1)  # runs the tracking store's migrations
+    client.search_registered_models(max_results=1)  # and the registry's
+    if path.exists():  # another process finished first: keep its store
+        partial.unlink(missing_ok=True)
+    else:
+        os.replace(partial, path)
+
+
 def _quiet_mlflow() -> Any:
     os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -140,9 +162,10 @@ class Registry:
         self.tracking_uri = tracking_uri or DEFAULT_TRACKING_URI
         self.s3_endpoint_url = s3_endpoint_url  # for s3:// artifacts on S3-compatible stores
         if self.tracking_uri.startswith("sqlite:///"):
-            Path(self.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
-                parents=True, exist_ok=True
-            )
+            path = Path(self.tracking_uri.removeprefix("sqlite:///"))
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                _create_sqlite_store(path)
         self.artifact_root = artifact_root or str(Path(".driftloop/mlartifacts").resolve())
         self._probe_store()
         self._mlflow = _quiet_mlflow()
