@@ -82,6 +82,7 @@ def test_same_drift_within_the_cooldown_is_recorded_not_paged(make_pipeline, sla
     no_cooldown = slack_pipeline(make_pipeline, slack, cooldown_hours=0)
     Runner(no_cooldown).run(start=MAR[0], end=MAR[1])
     assert len(slack.received) == 2
+    assert "1 similar alert(s) suppressed by the cooldown since" in slack.texts()[1]
 
 
 def test_cooldown_never_hides_news(make_pipeline, slack) -> None:

@@ -298,3 +298,22 @@ def test_a_newer_finished_run_supersedes_older_unfinished_runs_of_its_window(
     assert store.run(failed.run_id)["status"] == "superseded"
     with pytest.raises(ConfigError, match=r"already superseded; nothing to resume"):
         Runner(fixed).run(resume=failed.run_id)
+
+
+def test_model_promote_and_rollback_move_the_published_pointer(make_pipeline, tmp_path) -> None:
+    from tests.pipeline.conftest import write_config
+
+    config = make_pipeline()
+    for _ in range(2):  # v1 promoted and published; v2 (same data) rejected
+        Runner(config).run(start=MAR[0], end=MAR[1])
+    path = write_config(config, tmp_path / "driftloop.yaml")
+    pointer = Path(config.stores.artifacts) / "bike-demand" / "production.json"
+    assert json.loads(pointer.read_text())["version"] == 1
+    runner = CliRunner()
+    promoted = runner.invoke(app, ["model", "promote", "bike-demand", "2", "--config", str(path)])
+    assert promoted.exit_code == 0, promoted.output
+    assert json.loads(pointer.read_text())["version"] == 2
+    assert (Path(config.stores.artifacts) / "bike-demand" / "2" / "model.skops").is_file()
+    back = runner.invoke(app, ["model", "rollback", "bike-demand", "--config", str(path)])
+    assert back.exit_code == 0, back.output
+    assert json.loads(pointer.read_text())["version"] == 1

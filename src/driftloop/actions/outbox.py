@@ -171,27 +171,35 @@ class Outbox:
     def _with_unconfirmed(
         self, pipeline: str, channel: str, row_id: int, payload: str
     ) -> tuple[Alert, list[int]]:
-        """The alert, with a note naming earlier alerts on its channel whose delivery is unknown
-        and not yet reported."""
+        """The alert, with notes naming what its channel has not been told yet: earlier alerts
+        whose delivery is unknown, and alerts the cooldown suppressed since the last one sent."""
         alert = Alert.from_dict(json.loads(payload))
         with self.engine.begin() as conn:
             rows = conn.execute(
-                sa.select(OUTBOX.c.id, OUTBOX.c.run_id).where(
+                sa.select(OUTBOX.c.id, OUTBOX.c.run_id, OUTBOX.c.status, OUTBOX.c.created_at)
+                .where(
                     OUTBOX.c.pipeline == pipeline,
                     OUTBOX.c.channel == channel,
-                    OUTBOX.c.status == "unknown",
+                    OUTBOX.c.status.in_(("unknown", "suppressed")),
                     OUTBOX.c.id != row_id,
                     sa.or_(OUTBOX.c.last_error.is_(None), ~OUTBOX.c.last_error.like("reported%")),
                 )
+                .order_by(OUTBOX.c.id)
             ).all()
-        if not rows:
-            return alert, []
-        runs = ", ".join(r.run_id for r in rows[:5]) + (" ..." if len(rows) > 5 else "")
-        note = (
-            f"Note: {len(rows)} earlier alert(s) may not have arrived — no answer came "
-            f"(runs {runs}). Check this channel; driftloop does not re-send them."
-        )
-        return alert.with_note(note), [r.id for r in rows]
+        unknown = [r for r in rows if r.status == "unknown"]
+        suppressed = [r for r in rows if r.status == "suppressed"]
+        if unknown:
+            runs = ", ".join(r.run_id for r in unknown[:5]) + (" ..." if len(unknown) > 5 else "")
+            alert = alert.with_note(
+                f"Note: {len(unknown)} earlier alert(s) may not have arrived — no answer came "
+                f"(runs {runs}). Check this channel; driftloop does not re-send them."
+            )
+        if suppressed:
+            since = min(r.created_at for r in suppressed).strftime("%Y-%m-%d %H:%M UTC")
+            alert = alert.with_note(
+                f"{len(suppressed)} similar alert(s) suppressed by the cooldown since {since}."
+            )
+        return alert, [r.id for r in rows]
 
     def _mark_reported(self, row_ids: list[int]) -> None:
         if not row_ids:
@@ -200,7 +208,7 @@ class Outbox:
             conn.execute(
                 OUTBOX.update()
                 .where(OUTBOX.c.id.in_(row_ids))
-                .values(last_error="reported as unconfirmed in a later alert")
+                .values(last_error="reported in a later alert")
             )
 
     def pending_count(self, pipeline: str) -> int:

@@ -61,6 +61,17 @@ def _uri(registry: str | None, config: Path | None, *, read: bool) -> tuple[str,
     return uri, root
 
 
+def _republish(opened: Any, config: Path | None, name: str, version: int) -> str:
+    """Publish ``version`` (its files, then ``production.json``) where the pipeline publishes."""
+    if config is None:
+        return "production.json not updated (pass --config to publish it)"
+    from driftloop.model.lifecycle import publish_version
+    from driftloop.pipeline.steps import publisher_for
+
+    published = publish_version(opened, publisher_for(load_pipeline(config)), name, version)
+    return f"published, pointer at {published[-1].uri}"
+
+
 def _open(registry: str | None, config: Path | None, *, read: bool) -> Any:
     """The MLflow-backed registry named by --registry or a pipeline config."""
     from driftloop.model.registry import Registry
@@ -103,8 +114,10 @@ def model_promote(
 ) -> None:
     """Point NAME's production alias at VERSION."""
     with user_errors():
-        previous = _open(registry, config, read=True).promote(name, version, "promoted by hand")
-    out.print(f"{name}: production is now version {version} (was {previous or 'none'})")
+        opened = _open(registry, config, read=True)
+        previous = opened.promote(name, version, "promoted by hand")
+        pointer = _republish(opened, config, name, version)
+    out.print(f"{name}: production is now version {version} (was {previous or 'none'}); {pointer}")
 
 
 @model_app.command("rollback")
@@ -113,5 +126,7 @@ def model_rollback(
 ) -> None:
     """Return NAME's production alias to the previous production version."""
     with user_errors():
-        current, target = _open(registry, config, read=True).rollback(name)
-    out.print(f"{name}: production rolled back from version {current} to {target}")
+        opened = _open(registry, config, read=True)
+        current, target = opened.rollback(name)
+        pointer = _republish(opened, config, name, target)
+    out.print(f"{name}: production rolled back from version {current} to {target}; {pointer}")
