@@ -13,10 +13,11 @@ from pathlib import Path
 def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "driftloop", "demo", "--out", str(tmp_path / "demo")],
+        [sys.executable, "-m", "driftloop", "demo", "--out", "demo"],  # relative, as by default
         capture_output=True,
         text=True,
         timeout=120,
+        cwd=tmp_path,
         env={**os.environ, "COLUMNS": "200"},
     )
     elapsed = time.perf_counter() - started
@@ -27,6 +28,17 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     # every drifting month is its own window: cooldown suppresses re-runs, never a new month
     assert "alert console: suppressed" not in out
     assert "concept drift caught in 7 of 7 months; data drift alone in 0" in out
+    # the commands the demo prints work from any directory: the config's paths are its own
+    config = tmp_path / "demo" / "driftloop.yaml"
+    for args in (
+        ["runs", "--config", str(config)],
+        ["model", "list", "bike-demand", "--config", str(config)],
+    ):
+        listed = subprocess.run(
+            [sys.executable, "-m", "driftloop", *args], capture_output=True, text=True, cwd="/"
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert "succeeded" in listed.stdout or "production" in listed.stdout
     assert elapsed < 60
     reports = list((tmp_path / "demo" / "reports").rglob("*.html"))
     assert len(reports) >= 11 + 7

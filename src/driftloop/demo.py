@@ -274,6 +274,9 @@ def _act_two(root: Path, console: Console) -> list[RunOutcome]:
 
 
 def _write_yaml(root: Path) -> None:
+    """The demo's config as a file, its paths relative to the file's own folder (as every
+    config's are read), so ``driftloop runs --config .driftloop/demo/driftloop.yaml`` works from
+    anywhere."""
     import yaml
 
-    (root / "driftloop.yaml").write_text(yaml.safe_dump(demo_config(root), sort_keys=False))
+    (root / "driftloop.yaml").write_text(yaml.safe_dump(demo_config(Path(".")), sort_keys=False))
