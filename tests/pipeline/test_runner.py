@@ -317,3 +317,37 @@ def test_model_promote_and_rollback_move_the_published_pointer(make_pipeline, tm
     back = runner.invoke(app, ["model", "rollback", "bike-demand", "--config", str(path)])
     assert back.exit_code == 0, back.output
     assert json.loads(pointer.read_text())["version"] == 1
+
+
+def test_every_kestra_task_of_an_empty_window_succeeds_as_empty(make_pipeline, tmp_path) -> None:
+    from tests.pipeline.conftest import write_config
+
+    path = write_config(make_pipeline(), tmp_path / "driftloop.yaml")
+    env = {**os.environ, "KESTRA_EXECUTION_ID": "exec-empty"}
+    window = ["--start", "2030-01-01", "--end", "2030-01-31"]
+    for name in (
+        "fetch_reference",
+        "fetch_current",
+        "detect",
+        "append",
+        "retrain",
+        "publish",
+        "alert",
+    ):
+        proc = subprocess.run(
+            [sys.executable, "-m", "driftloop", "step", name, "--config", str(path),
+             "--run-id", "exec-empty", *window],
+            capture_output=True, text=True, env=env,
+        )  # fmt: skip
+        assert proc.returncode == 0, (name, proc.stderr)  # no retries, no failed execution
+        lines = proc.stdout.strip().splitlines()
+        status = json.loads(lines[0])["status"]
+        outputs = json.loads(lines[-1][2:-2])["outputs"]
+        if name != "fetch_reference":
+            assert status == "empty" and outputs["fires"] is False, (name, lines)
+    assert (
+        RunStore(make_pipeline(seed=False).stores.warehouse.get_secret_value()).run("exec-empty")[
+            "status"
+        ]
+        == "empty"
+    )

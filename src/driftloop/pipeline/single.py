@@ -15,6 +15,9 @@ from driftloop.pipeline.steps import STEPS, RunContext
 
 __all__ = ["run_step"]
 
+# An empty run's answer to every step: nothing fires, so an orchestrator's outputs resolve.
+_EMPTY = {"status": "empty", "fires": False, "dataset_drift": False}
+
 
 def run_step(
     config: PipelineConfig,
@@ -40,6 +43,8 @@ def run_step(
         run_id = store.create_run(config.pipeline, "step", start, end, list(STEPS), run_id=run_id)
     record = store.run(run_id)
     assert record is not None
+    if record["status"] == "empty":  # a later task of an empty run (Kestra runs them all)
+        return run_id, {**_EMPTY, "message": record.get("error") or "the window has no rows"}
     done = {
         s["step"]: s["result"] or {} for s in record["steps"] if s["status"] in ("done", "skipped")
     }
@@ -53,7 +58,7 @@ def run_step(
     if ended.status == "empty":
         store.finish_step(run_id, name, "empty", ended.seconds, error=ended.error)
         store.finish_run(run_id, "empty", error=ended.error)
-        return run_id, {"status": "empty", "message": ended.error}
+        return run_id, {**_EMPTY, "message": ended.error}
     if ended.status == "failed":
         store.finish_step(run_id, name, "failed", ended.seconds, error=ended.error)
         store.finish_run(run_id, "failed", error=f"{name}: {ended.error}")
