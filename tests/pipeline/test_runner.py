@@ -325,15 +325,9 @@ def test_every_kestra_task_of_an_empty_window_succeeds_as_empty(make_pipeline, t
     path = write_config(make_pipeline(), tmp_path / "driftloop.yaml")
     env = {**os.environ, "KESTRA_EXECUTION_ID": "exec-empty"}
     window = ["--start", "2030-01-01", "--end", "2030-01-31"]
-    for name in (
-        "fetch_reference",
-        "fetch_current",
-        "detect",
-        "append",
-        "retrain",
-        "publish",
-        "alert",
-    ):
+    from driftloop.pipeline.steps import STEPS
+
+    for name in [step for step in STEPS if step != "concept"]:  # concept is not configured
         proc = subprocess.run(
             [sys.executable, "-m", "driftloop", "step", name, "--config", str(path),
              "--run-id", "exec-empty", *window],

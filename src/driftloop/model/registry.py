@@ -373,18 +373,21 @@ class Registry:
 
     # -- reading -------------------------------------------------------------------------------
 
-    def decided_version_of_run(self, name: str, run_id: str) -> dict[str, Any] | None:
-        """The retrain result of the version that pipeline run ``run_id`` registered and decided."""
+    def _versions_of_run(self, name: str, run_id: str) -> list[Any]:
+        """The versions of ``name`` that pipeline run ``run_id`` registered (its run tag)."""
         from mlflow.exceptions import MlflowException
 
         try:
             found = self.client.search_model_versions(f"name = '{name}'")
         except MlflowException:
-            return None
-        for mv in found:
+            return []
+        return [mv for mv in found if mv.tags.get("driftloop.run_id") == run_id]
+
+    def decided_version_of_run(self, name: str, run_id: str) -> dict[str, Any] | None:
+        """The retrain result of the version that pipeline run ``run_id`` registered and decided."""
+        for mv in self._versions_of_run(name, run_id):
             status = mv.tags.get("driftloop.status")
-            decided = status in ("production", "archived", "rejected")
-            if mv.tags.get("driftloop.run_id") != run_id or not decided:
+            if status not in ("production", "archived", "rejected"):
                 continue
             metric = mv.tags.get("driftloop.metric", "")
             metrics = self.client.get_run(mv.run_id).data.metrics if mv.run_id else {}
@@ -406,17 +409,12 @@ class Registry:
     def undecided_version_of_run(self, name: str, run_id: str) -> dict[str, Any] | None:
         """A version pipeline run ``run_id`` registered but never promoted or rejected (its
         process died in between), with the decision it was registered with."""
-        from mlflow.exceptions import MlflowException
-
-        try:
-            found = self.client.search_model_versions(f"name = '{name}'")
-        except MlflowException:
-            return None
-        for mv in found:
+        for mv in self._versions_of_run(name, run_id):
             tags = mv.tags
-            if tags.get("driftloop.run_id") != run_id or "driftloop.status" in tags:
-                continue
-            if tags.get("driftloop.decision") not in ("promote", "reject"):
+            if "driftloop.status" in tags or tags.get("driftloop.decision") not in (
+                "promote",
+                "reject",
+            ):
                 continue
             metric = tags.get("driftloop.metric", "")
             metrics = self.client.get_run(mv.run_id).data.metrics if mv.run_id else {}
