@@ -47,8 +47,34 @@ def frames(n: int = 400, shift: dict[str, float] | None = None, seed: int = 0):
     ],
     ids=lambda v: str(v),
 )
-def test_auto_choice_table(kind: ColumnKind, n_ref: int, n_unique: int, expected: str) -> None:
-    assert choose_method(kind, n_ref, n_unique) == expected
+def test_evidently_choice_table(kind: ColumnKind, n_ref: int, n_unique: int, expected: str) -> None:
+    assert choose_method(kind, n_ref, n_unique, 7, table="evidently") == expected
+
+
+@pytest.mark.parametrize(
+    ("kind", "n_ref", "n_cur", "n_unique", "expected"),
+    [
+        # a small window gets a test however large the reference
+        (ColumnKind.NUMERICAL, 5000, 7, 40, "ks"),
+        (ColumnKind.NUMERICAL, 100_000, 100, 40, "ks"),
+        (ColumnKind.CATEGORICAL, 5000, 30, 50, "chisquare"),
+        (ColumnKind.BINARY, 5000, 30, 2, "ztest"),
+        # Evidently's rule would use distances at 1,001 a side: not yet quiet enough
+        (ColumnKind.NUMERICAL, 1001, 1001, 6, "ks"),
+        # large on both sides: distances
+        (ColumnKind.NUMERICAL, 2000, 2000, 6, "wasserstein"),
+        (ColumnKind.NUMERICAL, 5000, 5000, 5, "jensenshannon"),
+        (ColumnKind.BINARY, 5000, 5000, 2, "jensenshannon"),
+        # many categories keep JS noisy: the chi-square test until the samples are larger
+        (ColumnKind.CATEGORICAL, 2500, 2500, 200, "chisquare"),
+        (ColumnKind.CATEGORICAL, 50_000, 50_000, 200, "jensenshannon"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_auto_choice_is_size_aware(
+    kind: ColumnKind, n_ref: int, n_cur: int, n_unique: int, expected: str
+) -> None:
+    assert choose_method(kind, n_ref, n_unique, n_cur) == expected
 
 
 def test_auto_choice_end_to_end_small_and_large() -> None:

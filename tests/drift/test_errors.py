@@ -67,7 +67,7 @@ def test_mixed_types_in_a_column() -> None:
 def test_unknown_method_lists_valid_ones() -> None:
     with pytest.raises(
         UnknownMethodError,
-        match=r"^Unknown drift method 'kolmogorov' for detection\.method\. Valid methods: auto, chisquare, jensenshannon, ks, psi, wasserstein, ztest\.$",
+        match=r"^Unknown drift method 'kolmogorov' for detection\.method\. Valid methods: auto, evidently, chisquare, jensenshannon, ks, psi, wasserstein, ztest\.$",
     ):
         driftloop.detect(REF, REF, config={"method": "kolmogorov"})
 

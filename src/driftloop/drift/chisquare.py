@@ -4,6 +4,10 @@ This is the two-sample test (:func:`scipy.stats.chi2_contingency`, with Yates' c
 the table is 2 x 2, as scipy does). Comparing current counts against reference proportions taken
 as exact — the one-sample ``chisquare`` some tools use — ignores the reference's own sampling
 noise and raises false alarms far above the stated rate.
+
+When the table is sparse (Cochran's rule fails: an expected count below 1, or more than 20% of
+them below 5 — many categories, a short window), the chi-square distribution is a poor guide and
+the p-value is a conditional Monte Carlo one (:func:`driftloop.drift.resampling.chisquare_p_value`).
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import numpy as np
 
 from driftloop.drift.samples import Sample, category_counts
 
-__all__ = ["chisquare_test"]
+__all__ = ["chisquare_test", "sparse"]
 
 
 def chisquare_test(reference: Sample, current: Sample) -> tuple[float, float]:
@@ -34,5 +38,15 @@ def chisquare_test(reference: Sample, current: Sample) -> tuple[float, float]:
         return 0.0, 1.0  # one category on both sides: nothing can have shifted
     from scipy import stats  # deferred: importing scipy.stats costs ~0.5 s
 
-    result = stats.chi2_contingency(np.vstack([ref_counts, cur_counts]))
+    table = np.vstack([ref_counts, cur_counts])
+    result = stats.chi2_contingency(table)
+    if sparse(result.expected_freq):
+        from driftloop.drift import resampling
+
+        return float(result.statistic), resampling.chisquare_p_value(ref_counts, cur_counts)
     return float(result.statistic), float(result.pvalue)
+
+
+def sparse(expected: np.ndarray) -> bool:
+    """Cochran's rule fails: an expected count below 1, or over 20% of them below 5."""
+    return bool(expected.min() < 1 or np.mean(expected < 5) > 0.2)

@@ -18,7 +18,7 @@ from driftloop.drift.binning import binned_counts, equal_width_edges
 from driftloop.drift.choose import NUMERIC_MIN_UNIQUE, choose_method
 from driftloop.drift.columns import ColumnKind, DtypeFamily, dtype_family, infer_kind
 from driftloop.drift.frames import as_polars, to_sample
-from driftloop.drift.methods import Family, Method, MethodOptions, get_method
+from driftloop.drift.methods import AUTOMATIC, Family, Method, MethodOptions, get_method
 from driftloop.drift.results import (
     ColumnDrift,
     DegradationAlert,
@@ -211,7 +211,7 @@ def _test(
     name: str, kind: ColumnKind, ref: Sample, cur: Sample, settings: DetectionSettings
 ) -> ColumnDrift:
     n_unique = _union_unique(ref, cur)
-    method = _method_for(name, kind, ref.n_valid, n_unique, settings)
+    method = _method_for(name, kind, (ref.n_valid, cur.n_valid), n_unique, settings)
     threshold = settings.threshold_for(method.name, name)
     result = ColumnDrift(
         name=name,
@@ -228,7 +228,8 @@ def _test(
     if cur.n_valid == 0:
         return replace(result, skipped="no valid values in the current data")
     numeric = kind is ColumnKind.NUMERICAL and n_unique >= NUMERIC_MIN_UNIQUE
-    options = MethodOptions(name, numeric, settings.psi_bins, settings.js_bins)
+    evidently = settings.method == "evidently"
+    options = MethodOptions(name, numeric, settings.psi_bins, settings.js_bins, evidently)
     statistic, p_value = method.compute(ref, cur, options)
     return replace(
         result,
@@ -240,15 +241,20 @@ def _test(
 
 
 def _method_for(
-    name: str, kind: ColumnKind, n_reference: int, n_unique: int, settings: DetectionSettings
+    name: str,
+    kind: ColumnKind,
+    sizes: tuple[int, int],
+    n_unique: int,
+    settings: DetectionSettings,
 ) -> Method:
-    auto = get_method(choose_method(kind, n_reference, n_unique))
+    table = "evidently" if settings.method == "evidently" else "auto"
+    auto = get_method(choose_method(kind, sizes[0], n_unique, sizes[1], table=table))
     override = settings.columns.get(name)
-    if override and override.method not in (None, "auto"):
+    if override and override.method not in (None, "auto", "evidently"):
         method = get_method(override.method)
         _check_applies(method, name, kind, n_unique)
         return method
-    if settings.method == "auto":
+    if settings.method in AUTOMATIC:
         return auto
     # A global method applies where it can; other columns keep the automatic choice.
     method = get_method(settings.method)

@@ -3,11 +3,20 @@
 A distance has no p-value: it says how far apart the samples are, not how sure we are that they
 differ. Both follow the definitions migrating teams know from Evidently:
 
-- ``wasserstein``: :func:`scipy.stats.wasserstein_distance` divided by the reference's standard
-  deviation (floored at 0.001), so 0.1 reads as "a tenth of a standard deviation of mass moved";
+- ``wasserstein``: :func:`scipy.stats.wasserstein_distance` divided by the reference's spread, so
+  0.1 reads as "a tenth of a standard deviation of mass moved". The spread is robust: the
+  interquartile range / 1.349 (equal to the standard deviation for normal data), so one outlier of
+  1e6 in the reference cannot make the distance blind; the standard deviation when the IQR is 0
+  (a column mostly one value); 0.1% of the value's magnitude (or 0.001) for a constant
+  reference. Values beyond the reference's 0.1% and 99.9% quantiles count as at those quantiles
+  (winsorised), so one outlier on either side moves the distance by at most its share of rows
+  times the reference's range, not by its own magnitude, while a shifted bulk still shows in
+  full and a change of units saturates far above any threshold. With Evidently's definitions
+  (``method: evidently``): the standard deviation, floored at 0.001, on the raw values.
 - ``jensenshannon``: :func:`scipy.spatial.distance.jensenshannon` (natural log) of the two
-  proportion vectors, over the union of categories, or over ``n_bins`` equal-width bins spanning
-  both samples for numeric columns; empty bins count as 0.0001.
+  proportion vectors, over the union of categories, or for numeric columns over ``n_bins`` bins
+  cut at the reference's quantiles (so a change of scale in skewed data shows), or equal-width
+  bins spanning both samples with Evidently's definitions; empty bins count as 0.0001.
 """
 
 from __future__ import annotations
@@ -23,6 +32,8 @@ from driftloop.drift.samples import NumericSample, Sample, category_counts
 __all__ = ["jensenshannon", "wasserstein", "wasserstein_normed"]
 
 _STD_FLOOR = 0.001
+_IQR_PER_SD = 1.349  # interquartile range of the standard normal
+_TAIL = 0.001  # robust Wasserstein: values beyond these reference quantiles are winsorised
 _EMPTY_BIN = 0.0001
 _MAX_GRID = 2**62
 
@@ -79,17 +90,50 @@ def _wasserstein_sorted(a: npt.NDArray[np.float64], b: npt.NDArray[np.float64]) 
     return float(np.dot(widths, np.abs(a[index_a] - b[index_b])))
 
 
-def wasserstein_normed(reference: NumericSample, current: NumericSample) -> float:
-    """Wasserstein distance in units of the reference's standard deviation."""
+def wasserstein_normed(
+    reference: NumericSample, current: NumericSample, *, robust: bool = True
+) -> float:
+    """Wasserstein distance in units of the reference's spread (see the module docstring).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> ref = rng.normal(size=10_000)
+    >>> cur = NumericSample.from_values(ref + 0.5)
+    >>> with_outlier = NumericSample.from_values(np.append(ref, 1e6))
+    >>> round(wasserstein_normed(with_outlier, cur), 1)
+    0.5
+    >>> wasserstein_normed(with_outlier, cur, robust=False) < 0.1  # the std is ~10,000: blind
+    True
+    """
     scale = max(reference.scale, current.scale)
+    a, b = reference.values, current.values
     if scale > 1e150:  # both in units of the common scale: it cancels, nothing overflows
-        a, b = reference.values / scale, current.values / scale
-        return _wasserstein_sorted(a, b) / max(float(np.std(a)), _STD_FLOOR / scale)
-    norm = max(float(np.std(reference.values)), _STD_FLOOR)
-    return wasserstein(reference, current) / norm
+        a, b = a / scale, b / scale
+    floor = _STD_FLOOR / scale if scale > 1e150 else _STD_FLOOR
+    if robust:
+        n = a.size
+        low, high = a[int(n * _TAIL)], a[min(n - 1, int(n * (1 - _TAIL)))]
+        a, b = np.clip(a, low, high), np.clip(b, low, high)
+    return _wasserstein_sorted(a, b) / _spread(a, robust, floor)
 
 
-def jensenshannon(reference: Sample, current: Sample, *, numeric: bool, n_bins: int = 30) -> float:
+def _spread(values: npt.NDArray[np.float64], robust: bool, floor: float = _STD_FLOOR) -> float:
+    if not robust:
+        return max(float(np.std(values)), floor)
+    n = values.size
+    iqr = float(values[(3 * (n - 1)) // 4] - values[(n - 1) // 4]) / _IQR_PER_SD
+    if iqr > 0:
+        return iqr
+    std = float(np.std(values))
+    if std > 0:
+        return std
+    return abs(float(values[0])) * 1e-3 or floor
+
+
+def jensenshannon(
+    reference: Sample, current: Sample, *, numeric: bool, n_bins: int = 30, bins: str = "quantile"
+) -> float:
     """Jensen-Shannon distance (natural log) between the two samples' proportions.
 
     Examples
@@ -99,7 +143,7 @@ def jensenshannon(reference: Sample, current: Sample, *, numeric: bool, n_bins: 
     >>> jensenshannon(r, r, numeric=False)
     0.0
     """
-    ref_pct, cur_pct = proportions(reference, current, numeric=numeric, n_bins=n_bins)
+    ref_pct, cur_pct = proportions(reference, current, numeric=numeric, n_bins=n_bins, bins=bins)
     np.place(ref_pct, ref_pct == 0, _EMPTY_BIN)
     np.place(cur_pct, cur_pct == 0, _EMPTY_BIN)
     return _js_distance(ref_pct, cur_pct)
@@ -123,20 +167,33 @@ def _js_distance(p: npt.NDArray[np.float64], q: npt.NDArray[np.float64]) -> floa
 
 
 def proportions(
-    reference: Sample, current: Sample, *, numeric: bool, n_bins: int
+    reference: Sample, current: Sample, *, numeric: bool, n_bins: int, bins: str = "equal_width"
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Aligned proportion vectors: equal-width bins over both samples, or the category union."""
-    edges = None
+    """Aligned proportion vectors over bins (reference quantiles or equal-width over both
+    samples) or the category union."""
     if numeric and isinstance(reference, NumericSample) and isinstance(current, NumericSample):
-        low = min(reference.values[0], current.values[0])
-        high = max(reference.values[-1], current.values[-1])
-        try:
-            edges = equal_width_edges(low, high, n_bins)
-        except ValueError:  # a range too narrow for n finite bins: the values are few anyway
-            edges = None
-    if edges is not None:
-        ref_counts = binned_counts(reference.values, edges)  # type: ignore[union-attr]
-        cur_counts = binned_counts(current.values, edges)  # type: ignore[union-attr]
-    else:
-        _, ref_counts, cur_counts = category_counts(reference, current)
+        edges = _numeric_edges(reference.values, current.values, n_bins, bins)
+        if edges is not None:
+            ref_counts = binned_counts(reference.values, edges)
+            cur_counts = binned_counts(current.values, edges)
+            return ref_counts / reference.n_valid, cur_counts / current.n_valid
+    _, ref_counts, cur_counts = category_counts(reference, current)
     return ref_counts / reference.n_valid, cur_counts / current.n_valid
+
+
+def _numeric_edges(
+    ref: npt.NDArray[np.float64], cur: npt.NDArray[np.float64], n_bins: int, bins: str
+) -> npt.NDArray[np.float64] | None:
+    if bins == "quantile":
+        return _quantile_edges(ref, n_bins)
+    try:
+        return equal_width_edges(min(ref[0], cur[0]), max(ref[-1], cur[-1]), n_bins)
+    except ValueError:  # a range too narrow for n finite bins: the values are few anyway
+        return None
+
+
+def _quantile_edges(values: npt.NDArray[np.float64], n_bins: int) -> npt.NDArray[np.float64]:
+    """Bin edges at the reference's quantiles (distinct ones), the outer bins open-ended."""
+    n = values.size
+    cuts = np.unique(values[(np.arange(1, n_bins) * (n - 1)) // n_bins])
+    return np.concatenate(([-np.inf], cuts, [np.inf]))

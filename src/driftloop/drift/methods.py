@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # The method modules (and scipy) are imported when a method first computes, so reading the
 # method table (config validation, the command line's help) stays light.
-__all__ = ["METHODS", "Family", "Method", "MethodOptions", "get_method"]
+__all__ = ["AUTOMATIC", "METHODS", "Family", "Method", "MethodOptions", "get_method"]
 
 
 class Family(StrEnum):
@@ -42,6 +42,7 @@ class MethodOptions:
     numeric: bool = True
     psi_bins: int = 10
     js_bins: int = 30
+    evidently: bool = False  # Evidently's definitions: std-normed Wasserstein, equal-width JS bins
 
 
 Compute = Callable[["Sample", "Sample", MethodOptions], tuple[float, float | None]]
@@ -98,7 +99,7 @@ def _wasserstein(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float |
     from driftloop.drift import distances
 
     ref, cur = _numeric(r, "wasserstein", o.column), _numeric(c, "wasserstein", o.column)
-    return distances.wasserstein_normed(ref, cur), None
+    return distances.wasserstein_normed(ref, cur, robust=not o.evidently), None
 
 
 def _psi(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
@@ -110,7 +111,8 @@ def _psi(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
 def _jensenshannon(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
     from driftloop.drift import distances
 
-    return distances.jensenshannon(r, c, numeric=o.numeric, n_bins=o.js_bins), None
+    bins = "equal_width" if o.evidently else "quantile"
+    return distances.jensenshannon(r, c, numeric=o.numeric, n_bins=o.js_bins, bins=bins), None
 
 
 def _chisquare(r: Sample, c: Sample, o: MethodOptions) -> tuple[float, float | None]:
@@ -136,7 +138,8 @@ METHODS: dict[str, Method] = {
         Method("jensenshannon", Family.DISTANCE, 0.1, 1.0, False, _jensenshannon),
     )
 }
-METHOD_NAMES = ("auto", *sorted(METHODS))
+AUTOMATIC = ("auto", "evidently")  # choice tables: driftloop's size-aware one, Evidently's
+METHOD_NAMES = (*AUTOMATIC, *sorted(METHODS))
 
 
 def get_method(name: str, where: str = "") -> Method:

@@ -12,7 +12,7 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from driftloop.drift.columns import ColumnKind
-from driftloop.drift.methods import get_method
+from driftloop.drift.methods import AUTOMATIC, get_method
 from driftloop.errors import ConfigError
 
 __all__ = ["ColumnSettings", "DegradationSettings", "DetectionSettings", "load_settings"]
@@ -71,21 +71,21 @@ class DetectionSettings(_Strict):
 
     @model_validator(mode="after")
     def _check_methods(self) -> Self:
-        if self.method != "auto":
+        if self.method not in AUTOMATIC:
             get_method(self.method, "detection.method")
             if self.threshold is not None:
                 get_method(self.method).check_threshold(self.threshold, "detection.threshold")
         elif self.threshold is not None:
             raise ConfigError(
                 f"detection.threshold = {self.threshold!r} needs an explicit method; with method "
-                "'auto' set it per method instead, e.g. thresholds: {ks: 0.01}."
+                f"'{self.method}' set it per method instead, e.g. thresholds: {{ks: 0.01}}."
             )
         for name, value in self.thresholds.items():
             get_method(name, "detection.thresholds").check_threshold(
                 value, f"detection.thresholds.{name}"
             )
         for column, override in self.columns.items():
-            if override.method not in (None, "auto"):
+            if override.method not in (None, *AUTOMATIC):
                 method = get_method(override.method, f"column '{column}'")
                 if override.threshold is not None:
                     method.check_threshold(override.threshold, f"column '{column}'")
