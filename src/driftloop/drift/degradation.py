@@ -2,35 +2,47 @@
 
 An upstream job that starts writing nulls, a column stuck at its default value, a join that
 drops a category: the model still answers, and its answers are garbage. Each check compares the
-current window against what the reference makes likely *for a window of that size*, so a small
-window is not flagged just for being small.
+current window against what the reference makes likely *for a window of that size, given a
+reference of its size*: a check fires only when the window is both past a practical floor (the
+share columns below) and improbable under no drift (its tail probability is below
+``degradation.alpha``, default 0.005 per check). So a 7-row window is not flagged for holding one
+null where the reference had 2%, nor one value beyond a 31-row reference's range.
 
 ============================ ==============================================================
 kind                         raised when (defaults in :class:`DegradationSettings`)
 ============================ ==============================================================
 missing_feature              a reference column is absent from the current data
 dtype_change                 the column's dtype family changed (e.g. numbers became text)
-null_rate                    current null share > 5% and > 3x the reference's
-non_finite                   current inf share > 5% and > 3x the reference's
-constant                     a single value, though the reference makes that < 1% likely
-variance_collapse            current variance < 10% of the reference's
+null_rate                    current null share > 5% and > 3x the reference's, and that many
+                             nulls improbable (beta-binomial tail given the reference's rate)
+non_finite                   the same for infinite values
+constant                     a single value, though the reference makes that < 0.1% likely
+variance_collapse            current variance < 10% of the reference's, and the one-sided
+                             Brown-Forsythe test of equal spread rejects at alpha (only when
+                             the reference has > 10 distinct values: fewer, and the constant
+                             and cardinality checks apply)
 cardinality_collapse         distinct values < 30% of those a sample of this size would show
                              (only when the reference has > 10 distinct values)
-new_categories               > 5% of current rows carry categories unseen in the reference
-out_of_range                 > 10% of current values outside the reference [min, max]
+new_categories               > 5% of current rows carry categories unseen in the reference, and
+                             that many improbable (beta-binomial tail around the Good-Turing
+                             chance of an unseen category, singletons / reference size)
+out_of_range                 > 10% of current values outside the reference [min, max], and that
+                             many improbable (the exact no-drift distribution of the count of
+                             window values beyond the extremes of n exchangeable values)
 ============================ ==============================================================
 """
 
 from __future__ import annotations
 
 import numpy as np
+import numpy.typing as npt
 
 from driftloop.drift.columns import ColumnKind
 from driftloop.drift.results import DegradationAlert
 from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DegradationSettings
 
-__all__ = ["check_column", "dtype_change", "missing_feature"]
+__all__ = ["check_column", "dtype_change", "missing_feature", "outside_tail", "share_tail"]
 
 
 def missing_feature(name: str) -> DegradationAlert:
@@ -91,7 +103,9 @@ def _missing_values(
         ("non_finite", ref.n_inf, cur.n_inf, "Infinite-value"),
     ):
         ref_rate, cur_rate = ref_n / ref.n_rows, cur_n / cur.n_rows
-        if cur_rate > s.null_rate and cur_rate > s.null_rate_ratio * ref_rate:
+        if cur_rate <= s.null_rate or cur_rate <= s.null_rate_ratio * ref_rate:
+            continue
+        if share_tail(cur_n, cur.n_rows, ref_n, ref.n_rows) < s.alpha:
             alerts.append(
                 DegradationAlert(
                     name,
@@ -103,6 +117,50 @@ def _missing_values(
                 )
             )
     return alerts
+
+
+def share_tail(count: int, n: int, base_count: float, base_n: int) -> float:
+    """P(at least ``count`` of ``n`` window rows) when the share is only known from ``base_count``
+    of ``base_n`` reference rows: the beta-binomial predictive tail (Jeffreys prior).
+
+    Examples
+    --------
+    >>> round(share_tail(1, 7, 2, 100), 3)  # one null in 7 rows, the reference had 2%
+    0.157
+    >>> share_tail(4, 7, 2, 100) < 0.001
+    True
+    """
+    from scipy import stats  # deferred: importing scipy.stats costs ~0.5 s
+
+    a, b = base_count + 0.5, base_n - base_count + 0.5
+    return float(stats.betabinom.sf(count - 1, n, a, b))
+
+
+def outside_tail(count: int, n_window: int, n_reference: int) -> float:
+    """P(at least ``count`` of ``n_window`` values fall outside the range of ``n_reference``
+    values) when all are exchangeable (no drift, continuous data; ties only lower it).
+
+    The count K has P(K = k) = (k + 1) C(N - k - 2, n - 2) / C(N, n), N = n + m.
+
+    Examples
+    --------
+    >>> round(outside_tail(1, 7, 31), 3)  # one of 7 beyond a 31-row reference's extremes
+    0.339
+    >>> outside_tail(7, 7, 31) < 1e-6
+    True
+    """
+    n, m = n_reference, n_window
+    if count <= 0 or n < 2:
+        return 1.0
+    k = np.arange(count, m + 1, dtype=np.float64)
+    log_p = np.log(k + 1) + _log_comb(n + m - k - 2, n - 2) - _log_comb(np.float64(n + m), n)
+    return float(min(1.0, np.exp(log_p).sum()))
+
+
+def _log_comb(a: npt.NDArray[np.float64] | np.float64, b: int) -> npt.NDArray[np.float64]:
+    from scipy.special import gammaln
+
+    return np.asarray(gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1), dtype=np.float64)
 
 
 def _frequencies(sample: Sample) -> np.ndarray:
@@ -138,7 +196,9 @@ def _variance(
     if not ref_std > 0 or cur.n_valid < 2:
         return []
     ratio = (cur_std / ref_std) ** 2
-    if ratio >= s.variance_ratio:
+    if ratio >= s.variance_ratio or ref.n_unique <= s.cardinality_min_unique:
+        return []
+    if _spread_p_value(ref, cur) >= s.alpha:
         return []
     ref_var, cur_var = ref.variance(), cur.variance()
     return [
@@ -153,6 +213,17 @@ def _variance(
     ]
 
 
+def _spread_p_value(ref: NumericSample, cur: NumericSample) -> float:
+    """One-sided p-value of the Brown-Forsythe test that the current spread is smaller."""
+    if cur.n_valid < 3:
+        return 1.0
+    from scipy import stats
+
+    with np.errstate(all="ignore"):
+        p = stats.levene(ref.values, cur.values, center="median").pvalue
+    return float(p) / 2 if np.isfinite(p) else 1.0
+
+
 def _range(
     name: str, ref: NumericSample, cur: NumericSample, s: DegradationSettings
 ) -> list[DegradationAlert]:
@@ -163,6 +234,8 @@ def _range(
     # Under no drift a new value falls outside n reference values with probability 2/(n+1).
     expected = 2 / (ref.n_valid + 1)
     if share <= max(s.out_of_range_share, 2 * expected):
+        return []
+    if outside_tail(below + above, cur.n_valid, ref.n_valid) >= s.alpha:
         return []
     return [
         DegradationAlert(
@@ -181,8 +254,12 @@ def _new_categories(
 ) -> list[DegradationAlert]:
     labels, ref_counts, cur_counts = category_counts(ref, cur)
     unseen = (ref_counts == 0) & (cur_counts > 0)
-    share = float(cur_counts[unseen].sum() / cur.n_valid)
+    n_unseen = int(cur_counts[unseen].sum())
+    share = n_unseen / cur.n_valid
     if share <= s.new_category_share:
+        return []
+    singletons = int(np.count_nonzero(ref_counts == 1))  # Good-Turing: P(unseen) ~ f1 / n
+    if share_tail(n_unseen, cur.n_valid, singletons, ref.n_valid) >= s.alpha:
         return []
     examples = ", ".join(repr(label_text(x)) for x in labels[unseen][:5])
     return [

@@ -34,6 +34,9 @@ class DegradationSettings(_Strict):
     """When a feature counts as broken rather than shifted (defaults from long practice)."""
 
     enabled: bool = True
+    alpha: float = Field(
+        0.005, gt=0, lt=1, description="a check fires only when its no-drift tail is below this"
+    )
     null_rate: float = Field(0.05, ge=0, le=1, description="alert above this current null share")
     null_rate_ratio: float = Field(3.0, ge=1, description="... and above this x the reference's")
     variance_ratio: float = Field(0.1, gt=0, le=1, description="alert below this x ref variance")
@@ -42,7 +45,7 @@ class DegradationSettings(_Strict):
     new_category_share: float = Field(0.05, ge=0, le=1, description="unseen categories share")
     out_of_range_share: float = Field(0.1, ge=0, le=1, description="share outside ref [min, max]")
     constant_probability: float = Field(
-        0.01, gt=0, lt=1, description="alert on a constant column if it is this unlikely"
+        0.001, gt=0, lt=1, description="alert on a constant column if it is this unlikely"
     )
 
 
