@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 
 import numpy as np
@@ -129,7 +130,8 @@ def test_method_and_threshold_globally_and_per_column() -> None:
     )
     assert report.column("a").method == "psi" and report.column("a").threshold == 0.05
     assert report.column("b").method == "wasserstein" and report.column("b").threshold == 0.5
-    assert report.column("b").p_value is None
+    # a distance at 400 rows a side: judged by its threshold, its resampled p-value shown beside
+    assert 0 < report.column("b").p_value <= 1  # type: ignore[operator]
 
 
 def test_global_method_falls_back_to_auto_where_it_does_not_apply() -> None:
@@ -184,7 +186,7 @@ def test_json_shape_is_stable() -> None:
     data = json.loads(driftloop.detect(ref, cur).to_json())
     assert {"schema_version", "dataset_drift", "drift_share", "share_drifted", "columns",
             "degradation"} <= set(data)  # fmt: skip
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     for column in data["columns"]:
         assert {"name", "kind", "method", "statistic", "p_value", "threshold", "drifted"} <= set(
             column
@@ -236,3 +238,22 @@ def test_values_near_the_float_limit_do_not_overflow_into_wrong_verdicts() -> No
     assert "variance_collapse" not in {a.kind for a in quiet.degradation}
     small = driftloop.detect(ref / 1e307, shifted / 1e307)  # the same data in small units
     assert moved.column("x").statistic == pytest.approx(small.column("x").statistic, rel=1e-9)
+
+
+def test_a_distance_forced_on_a_small_window_says_how_noisy_it_is() -> None:
+    rng = np.random.default_rng(21)
+    ref = pl.DataFrame({"x": rng.normal(size=5000)})
+    cur = pl.DataFrame({"x": rng.normal(size=30)})
+    report = driftloop.detect(ref, cur, config={"method": "wasserstein"})
+    column = report.column("x")
+    assert column.p_value is not None and column.p_value > 0.01  # no drift
+    assert (
+        column.warning is not None and "of no-drift windows at 30 vs 5,000 rows" in column.warning
+    )
+    assert "⚠" in report.to_markdown()
+    assert html.escape(column.warning, quote=False) in report.to_html().replace("&#39;", "'")
+    # large on both sides: the threshold is out of noise's reach, no resampling, no warning
+    big = driftloop.detect(
+        ref, pl.DataFrame({"x": rng.normal(size=5000)}), config={"method": "wasserstein"}
+    )
+    assert big.column("x").p_value is None and big.column("x").warning is None

@@ -15,7 +15,12 @@ import polars as pl
 
 from driftloop.drift import degradation
 from driftloop.drift.binning import binned_counts, equal_width_edges
-from driftloop.drift.choose import NUMERIC_MIN_UNIQUE, choose_method
+from driftloop.drift.choose import (
+    DISTANCE_MIN_EFFECTIVE,
+    NUMERIC_MIN_UNIQUE,
+    choose_method,
+    effective_size,
+)
 from driftloop.drift.columns import ColumnKind, DtypeFamily, dtype_family, infer_kind
 from driftloop.drift.frames import as_polars, to_sample
 from driftloop.drift.methods import AUTOMATIC, Family, Method, MethodOptions, get_method
@@ -35,6 +40,7 @@ __all__ = ["detect"]
 _PARALLEL_MIN_ROWS = 50_000
 _HISTOGRAM_BINS = 20
 _HISTOGRAM_LABELS = 20
+_NOISY_RATE = 0.10
 
 
 def detect(
@@ -231,12 +237,37 @@ def _test(
     evidently = settings.method == "evidently"
     options = MethodOptions(name, numeric, settings.psi_bins, settings.js_bins, evidently)
     statistic, p_value = method.compute(ref, cur, options)
+    warning = None
+    if method.family is Family.DISTANCE and effective_size(ref.n_valid, cur.n_valid) < (
+        DISTANCE_MIN_EFFECTIVE
+    ):
+        p_value, warning = _distance_noise(method, ref, cur, options, threshold)
     return replace(
         result,
         statistic=statistic,
         p_value=p_value,
         drifted=method.drifted(statistic, p_value, threshold),
+        warning=warning,
         histogram=_histogram(ref, cur, numeric=kind is ColumnKind.NUMERICAL),
+    )
+
+
+def _distance_noise(
+    method: Method, ref: Sample, cur: Sample, options: MethodOptions, threshold: float
+) -> tuple[float, str | None]:
+    """A distance at sizes where noise alone can pass its threshold: its resampled p-value, and
+    a warning when the fixed threshold flags over 10% of no-drift windows of this size."""
+    from driftloop.drift import resampling
+
+    p_value, rate = resampling.distance_noise(
+        ref, cur, lambda r, c: method.compute(r, c, options)[0], threshold
+    )
+    if rate <= _NOISY_RATE:
+        return p_value, None
+    return p_value, (
+        f"{method.name} >= {threshold:g} flags about {rate:.0%} of no-drift windows at "
+        f"{cur.n_valid:,} vs {ref.n_valid:,} rows; judge it by its p-value ({p_value:.3g}) or "
+        "use method 'auto' for windows this small."
     )
 
 

@@ -14,14 +14,19 @@ The draws use a fixed seed, so a report is reproducible: the same data give the 
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DRAWS", "chisquare_p_value", "ks_p_value", "null_counts"]
+if TYPE_CHECKING:
+    from driftloop.drift.samples import Sample
+
+__all__ = ["DRAWS", "chisquare_p_value", "distance_noise", "ks_p_value", "null_counts"]
 
 DRAWS = 1999
+DISTANCE_DRAWS = 199  # each draw recomputes a distance: fewer, enough to tell 5% from 50%
 _SEED = 20_111_001
 _RELATIVE_TOLERANCE = 1e-9  # a simulated statistic equal to the observed one counts as >=
 
@@ -49,13 +54,15 @@ def _row_total(counts: IntArray) -> int:
     return int(counts.reshape(-1, counts.shape[-1])[0].sum())
 
 
-def _split(ref_counts: IntArray, cur_counts: IntArray) -> tuple[IntArray, IntArray]:
+def _split(
+    ref_counts: IntArray, cur_counts: IntArray, draws: int = DRAWS
+) -> tuple[IntArray, IntArray]:
     """Simulated (reference, current) count tables under no drift, drawing the smaller side."""
     pooled = ref_counts + cur_counts
     if cur_counts.sum() <= ref_counts.sum():
-        cur = null_counts(pooled, int(cur_counts.sum()))
+        cur = null_counts(pooled, int(cur_counts.sum()), draws)
         return pooled - cur, cur
-    ref = null_counts(pooled, int(ref_counts.sum()))
+    ref = null_counts(pooled, int(ref_counts.sum()), draws)
     return ref, pooled - ref
 
 
@@ -113,3 +120,35 @@ def chisquare_p_value(ref_counts: IntArray, cur_counts: IntArray) -> float:
     observed = float(_chisquare_statistics(ref_counts, cur_counts, pooled))
     sim_ref, sim_cur = _split(ref_counts, cur_counts)
     return _p_value(observed, _chisquare_statistics(sim_ref, sim_cur, pooled))
+
+
+def distance_noise(
+    reference: Sample,
+    current: Sample,
+    statistic: Callable[[Sample, Sample], float],
+    threshold: float,
+    draws: int = DISTANCE_DRAWS,
+) -> tuple[float, float]:
+    """A distance's behaviour under no drift at these sizes: ``(p_value, no_drift_rate)``.
+
+    ``p_value`` is the share of random splits of the pooled data at least as far apart as the
+    observed samples; ``no_drift_rate`` the share of them at or past ``threshold``: how often
+    a fixed threshold flags windows of this size that did not drift.
+    """
+    from driftloop.drift.samples import CategoricalSample, NumericSample, category_counts
+
+    labels, ref_counts, cur_counts = category_counts(reference, current)
+    sim_ref, sim_cur = _split(ref_counts, cur_counts, draws)
+
+    def rebuild(counts: IntArray) -> Sample:
+        n = int(counts.sum())
+        if isinstance(reference, NumericSample):
+            return NumericSample(np.repeat(labels.astype(np.float64), counts), n, 0, 0)
+        keep = counts > 0
+        return CategoricalSample(labels[keep].astype(str), counts[keep], n, 0)
+
+    observed = statistic(reference, current)
+    simulated = np.array(
+        [statistic(rebuild(r), rebuild(c)) for r, c in zip(sim_ref, sim_cur, strict=True)]
+    )
+    return _p_value(observed, simulated), float(np.mean(simulated >= threshold))

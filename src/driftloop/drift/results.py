@@ -22,7 +22,7 @@ __all__ = [
     "Histogram",
 ]
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: columns[].warning; a distance's p_value at small sizes
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +51,7 @@ class ColumnDrift:
     n_current: int
     p_adjusted: float | None = None
     skipped: str | None = None
+    warning: str | None = None
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def render_markdown(report: DriftReport, *, top: int = 5) -> str:
         lines.append(f"• `{c.name}` ({c.kind}): {c.method} = {fmt_number(c.statistic)}{p}")
     if len(ranked) > top:
         lines.append(f"• … and {len(ranked) - top} more")
+    lines += [f"⚠ `{c.name}`: {c.warning}" for c in report.columns if c.warning][:top]
     if report.degradation:
         lines.append(f"*{len(report.degradation)} degradation alert(s)*:")
         lines += [f"• `{a.feature}` {a.kind}: {a.message}" for a in report.degradation[:top]]
