@@ -182,6 +182,12 @@ class ConceptConfig(_Model):
     max_correlation_drop: float = Field(0.1, gt=0, le=2)
     max_score_drop: float = Field(0.05, gt=0, le=1)
     min_pairs: int = Field(20, ge=3)
+    pool_days: int = Field(
+        28,
+        ge=0,
+        description="a window with fewer than min_pairs pairs is judged on the pairs of the last "
+        "N days up to its end (0: never pool)",
+    )
     confidence: float = Field(0.95, gt=0.5, lt=1)
     detectors: list[Literal["adwin", "page_hinkley", "ddm"]] = Field(default_factory=list)
 

@@ -90,3 +90,38 @@ def test_too_few_pairs_is_a_skip_not_a_failure(concept_pipeline) -> None:
     assert outcome.results["concept"] == {
         "skipped": "only 0 prediction-outcome pairs in the window (min_pairs 20)"
     }
+
+
+def test_a_weekly_window_of_daily_pairs_is_pooled_not_skipped(concept_pipeline) -> None:
+    # Before: 7 pairs < min_pairs 20, and every weekly run skipped the concept check.
+    outcome = Runner(concept_pipeline).run(start=dt.date(2012, 5, 25), end=dt.date(2012, 5, 31))
+    concept = outcome.results["concept"]
+    assert concept["pooled_from"] == "2012-05-04"  # the last 28 days up to the window's end
+    assert concept["pairs"] == 28 and concept["concept_drift"] is False
+
+
+def test_the_baseline_comes_from_the_model_version_that_served_the_window(
+    concept_pipeline,
+) -> None:
+    store = PredictionStore(concept_pipeline.stores.warehouse.get_secret_value())
+    days = [dt.date(2012, 5, d) for d in range(1, 32)]
+    ids = [f"v2-{d}" for d in days]
+    store.log_predictions(  # a second model version served May too, much worse
+        concept_pipeline.pipeline,
+        pl.DataFrame(
+            {
+                "id": ids,
+                "prediction": [0.0] * 31,
+                "ts": [dt.datetime.combine(d, dt.time(12)) for d in days],
+                "model_version": ["2"] * 31,
+            }
+        ),
+    )
+    store.log_outcomes(
+        concept_pipeline.pipeline, pl.DataFrame({"id": ids, "actual": [5000.0] * 31})
+    )
+    # May's window names version 2 (the other pairs carry no version): version 2's baseline
+    # pairs are its baseline, so its large errors are no news and nothing alerts.
+    outcome = Runner(concept_pipeline).run(start=dt.date(2012, 5, 1), end=dt.date(2012, 5, 31))
+    concept = outcome.results["concept"]
+    assert concept["baseline_model_version"] == "2" and concept["concept_drift"] is False

@@ -8,8 +8,16 @@ model was known to be good, e.g. its holdout or its first weeks in production):
   (``rmse``, ``mae`` or ``rmsle``); classification: accuracy, macro F1, and ROC-AUC when scores
   are probabilities;
 - each window metric gets a bootstrap confidence interval (pairs resampled, seeded);
-- a metric alerts when it degrades by more than its tolerance *and* its interval excludes the
-  baseline value — a noisy small window does not page anyone;
+- a metric alerts when it degrades by more than its tolerance *and* the degradation is
+  significant, at one-sided level ``1 - confidence``, against the noise of *both* samples. A
+  baseline is a sample too: treating it as exact made 12-15% of no-change windows alert with a
+  one-month baseline. Metrics that are means of a per-pair loss (``rmse``, ``mae``, ``rmsle``
+  through the squared or absolute errors, ``accuracy`` through correctness) use a permutation
+  test of the two loss means, exact at any size; the others (F1, ROC-AUC) resample baseline and
+  window independently and need the bootstrap bound of the change on the degraded side;
+- for regression, the correlations are informational (``decides`` is false): a correlation
+  depends on the spread of the features in the window, so a window of mild days shows a lower
+  correlation with an unchanged model. The error metric decides;
 - optionally, streaming detectors from ``river`` (ADWIN, Page-Hinkley; DDM for classification)
   run over the error stream in time order and report where they detect a change.
 """
@@ -43,6 +51,7 @@ class MetricChange:
     tolerance: float
     higher_is_better: bool
     alerted: bool
+    decides: bool = True
 
     @property
     def change(self) -> float:
@@ -215,33 +224,86 @@ def concept_drift(
     else:
         raise ConfigError(f"Unknown task '{task}'. Valid tasks: regression, classification.")
     rng = np.random.default_rng(seed)
-    samples = rng.integers(0, cp.size, size=(n_boot, cp.size))
-    alpha = (1 - confidence) / 2
+    window_rows = rng.integers(0, cp.size, size=(n_boot, cp.size))
+    baseline_rows = rng.integers(0, bp.size, size=(n_boot, bp.size))
     metrics = []
     for name, fn, higher, tolerance, relative in specs:
         base, cur = fn(by, bp), fn(cy, cp)
-        rows = _VECTORIZED.get(name)
-        boot = (
-            rows(cy[samples], cp[samples])
-            if rows
-            else np.array([fn(cy[i], cp[i]) for i in samples])
-        )
-        boot = boot[np.isfinite(boot)]
-        low, high = (
-            (float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha)))
-            if boot.size
-            else (cur, cur)
-        )
+        boot_cur = _bootstrap(name, fn, cy, cp, window_rows)
+        boot_base = _bootstrap(name, fn, by, bp, baseline_rows)
+        low, high = _interval(boot_cur, (1 - confidence) / 2, cur)
+        losses = _LOSSES.get(name)
+        if losses is not None:
+            sure = _permutation_p(losses(by, bp), losses(cy, cp), higher, rng) < 1 - confidence
+        else:
+            sure = _significant(boot_base, boot_cur, higher, relative, 1 - confidence)
         if higher:
-            alerted = cur < base - tolerance and high < base
+            alerted = cur < base - tolerance and sure
         else:
             limit = base * (1 + tolerance) if relative else base + tolerance
-            alerted = cur > limit and low > base
-        metrics.append(MetricChange(name, base, cur, low, high, tolerance, higher, bool(alerted)))
+            alerted = cur > limit and sure
+        decides = not (task == "regression" and name in _INFORMATIONAL)
+        metrics.append(
+            MetricChange(
+                name, base, cur, low, high, tolerance, higher, bool(alerted and decides), decides
+            )
+        )
     alarms = _stream_alarms(
         np.concatenate([by - bp, cy - cp]), task, detectors, by, bp, cy, cp, offset=bp.size
     )
     return ConceptReport(task, int(bp.size), int(cp.size), tuple(metrics), alarms)
+
+
+_INFORMATIONAL = ("pearson", "spearman")
+_PERMUTATIONS = 999
+_LOSSES: dict[str, Callable[[Array, Array], Array]] = {
+    "rmse": lambda y, p: (y - p) ** 2,
+    "mae": lambda y, p: np.abs(y - p),
+    "rmsle": lambda y, p: (np.log1p(np.clip(p, 0, None)) - np.log1p(np.clip(y, 0, None))) ** 2,
+    "accuracy": lambda y, p: (y == ((p >= 0.5) if _is_score(p) else p)).astype(np.float64),
+}
+
+
+def _permutation_p(base: Array, cur: Array, higher: bool, rng: np.random.Generator) -> float:
+    """One-sided permutation p-value that the window's mean per-pair value is worse (a larger
+    loss, or a smaller ``higher``-is-better score) than the baseline's."""
+    pooled = np.concatenate([base, cur])
+    sign = -1.0 if higher else 1.0
+    observed = sign * (cur.mean() - base.mean())
+    shuffled = rng.permuted(np.broadcast_to(pooled, (_PERMUTATIONS, pooled.size)), axis=1)
+    simulated = sign * (
+        shuffled[:, base.size :].mean(axis=1) - shuffled[:, : base.size].mean(axis=1)
+    )
+    return float((1 + np.count_nonzero(simulated >= observed - 1e-12)) / (_PERMUTATIONS + 1))
+
+
+def _bootstrap(
+    name: str, fn: Callable[[Array, Array], float], y: Array, p: Array, rows: npt.NDArray[np.int64]
+) -> Array:
+    vectorized = _VECTORIZED.get(name)
+    if vectorized:
+        return vectorized(y[rows], p[rows])
+    return np.array([fn(y[i], p[i]) for i in rows])
+
+
+def _interval(boot: Array, alpha: float, fallback: float) -> tuple[float, float]:
+    boot = boot[np.isfinite(boot)]
+    if not boot.size:
+        return fallback, fallback
+    return float(np.quantile(boot, alpha)), float(np.quantile(boot, 1 - alpha))
+
+
+def _significant(base: Array, cur: Array, higher: bool, relative: bool, alpha: float) -> bool:
+    """Whether the window's metric is worse than the baseline's beyond both samples' noise:
+    the one-sided ``alpha`` bound of the bootstrap change lies on the degraded side."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        change = np.log(cur / base) if relative else cur - base
+    change = change[np.isfinite(change)]
+    if not change.size:
+        return False
+    if higher:
+        return bool(np.quantile(change, 1 - alpha) < 0)
+    return bool(np.quantile(change, alpha) > 0)
 
 
 def _stream_alarms(

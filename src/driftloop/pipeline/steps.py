@@ -153,6 +153,40 @@ def detect(ctx: RunContext) -> dict[str, Any]:
     }
 
 
+def _window_pairs(store: Any, ctx: RunContext, c: Any) -> tuple[Any, dt.date | None]:
+    """The window's pairs; too few, and those of the last ``pool_days`` up to its end."""
+    current = store.pairs(ctx.config.pipeline, ctx.start, ctx.end)
+    pooled_from = None
+    if current.height < c.min_pairs and c.pool_days and ctx.end is not None:
+        start = ctx.end - dt.timedelta(days=c.pool_days - 1)
+        if ctx.start is None or start < ctx.start:
+            current, pooled_from = store.pairs(ctx.config.pipeline, start, ctx.end), start
+    if current.height < c.min_pairs:
+        span = f" (pooled over {c.pool_days} days)" if pooled_from else ""
+        raise Skip(
+            f"only {current.height} prediction-outcome pairs in the window{span} "
+            f"(min_pairs {c.min_pairs})"
+        )
+    return current, pooled_from
+
+
+def _baseline_pairs(store: Any, pipeline: str, current: Any, c: Any) -> tuple[Any, str | None]:
+    """The baseline period's pairs, from the model version that served the window when it has
+    enough of them there (errors of another model are another baseline)."""
+    versions = current["model_version"].drop_nulls().unique().to_list()
+    if len(versions) == 1:
+        same = store.pairs(pipeline, c.baseline.start, c.baseline.end, model_version=versions[0])
+        if same.height >= c.min_pairs:
+            return same, str(versions[0])
+    baseline = store.pairs(pipeline, c.baseline.start, c.baseline.end)
+    if baseline.height < c.min_pairs:
+        raise Skip(
+            f"only {baseline.height} prediction-outcome pairs in the baseline "
+            f"{c.baseline.start}..{c.baseline.end} (min_pairs {c.min_pairs})"
+        )
+    return baseline, None
+
+
 def concept(ctx: RunContext) -> dict[str, Any]:
     """Judge the window's prediction-outcome pairs against the baseline period's."""
     from driftloop.data.predictions import PredictionStore, concept_series, record_window
@@ -164,18 +198,8 @@ def concept(ctx: RunContext) -> dict[str, Any]:
     if c is None or not c.enabled:
         raise Skip("concept monitoring is not configured")
     store = PredictionStore(cfg.stores.warehouse.get_secret_value())
-    current = store.pairs(cfg.pipeline, ctx.start, ctx.end)
-    if current.height < c.min_pairs:
-        raise Skip(
-            f"only {current.height} prediction-outcome pairs in the window "
-            f"(min_pairs {c.min_pairs})"
-        )
-    baseline = store.pairs(cfg.pipeline, c.baseline.start, c.baseline.end)
-    if baseline.height < c.min_pairs:
-        raise Skip(
-            f"only {baseline.height} prediction-outcome pairs in the baseline "
-            f"{c.baseline.start}..{c.baseline.end} (min_pairs {c.min_pairs})"
-        )
+    current, pooled_from = _window_pairs(store, ctx, c)
+    baseline, version = _baseline_pairs(store, cfg.pipeline, current, c)
     report = concept_drift(
         baseline["prediction"].to_numpy(),
         baseline["actual"].to_numpy(),
@@ -203,11 +227,14 @@ def concept(ctx: RunContext) -> dict[str, Any]:
     )
     metrics = {m["name"]: round(m["current"], 6) for m in report["metrics"]}
     alerted = [m["name"] for m in report["metrics"] if m["alerted"]]
+    pooling = {"pooled_from": str(pooled_from)} if pooled_from else {}
     return {
         "concept_drift": report["concept_drift"],
         "alerted": alerted,
         "metrics": metrics,
         "pairs": current.height,
+        **pooling,
+        "baseline_model_version": version,
         "fires": fires,
         "report_html": str(html),
     }
