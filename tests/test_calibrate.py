@@ -96,3 +96,47 @@ def test_cli_calibrate_replays_and_writes(make_pipeline, tmp_path) -> None:
     )
     assert small.exit_code == 0, small.output
     assert "Traceback" not in small.output and "now DRIFT" in small.output
+
+
+def test_p_value_thresholds_are_exact_and_constant_columns_are_left_alone() -> None:
+    data = bike_sharing()
+    january = data.filter((pl.col("mnth") == 1) & (pl.col("yr") == 0)).drop("instant", "dteday")
+    c = calibrate(january, window_rows=7, reference_rows=24, simulations=60, target_rate=0.1)
+    by_name = {col.name: col for col in c.columns}
+    # season, yr and mnth hold one value in January: reported, not calibrated, not written
+    for name in ("season", "yr", "mnth"):
+        assert by_name[name].note.startswith("constant in the pool")
+        assert name not in c.thresholds()
+    tested = [col for col in c.columns if col.calibrated]
+    share = 0.1 / len(tested)
+    for col in tested:
+        if col.family == "p_value":
+            assert col.proposed_threshold == pytest.approx(share)
+
+
+def test_write_keeps_the_files_comments_and_layout(tmp_path) -> None:
+    from driftloop.pipeline.calibration import write_thresholds
+
+    path = tmp_path / "driftloop.yaml"
+    path.write_text(
+        "# the team's pipeline\n"
+        "pipeline: bikes  # weekly\n"
+        "detection:\n"
+        "  drift_share: 0.5  # half the features\n"
+        "  columns:\n"
+        "    temp: {kind: numerical}\n"
+    )
+    c = calibrate(
+        bike_sharing().drop("instant", "dteday"),
+        window_rows=30,
+        reference_rows=200,
+        columns=["temp", "hum"],
+        simulations=20,
+    )
+    write_thresholds(path, c)
+    text = path.read_text()
+    assert text.startswith("# the team's pipeline\npipeline: bikes  # weekly\n")
+    assert "drift_share: 0.5  # half the features" in text
+    written = yaml.safe_load(text)["detection"]["columns"]
+    assert written["temp"]["kind"] == "numerical" and "threshold" in written["temp"]
+    assert set(written) == {"temp", "hum"}

@@ -11,7 +11,6 @@ from typing import Any
 
 import polars as pl
 import sqlalchemy as sa
-import yaml
 
 from driftloop.config import PipelineConfig
 from driftloop.data.warehouse import META_COLUMNS
@@ -134,13 +133,26 @@ def _proposed_settings(config: PipelineConfig, calibration: Calibration) -> Any:
 
 
 def write_thresholds(path: Path, calibration: Calibration) -> Path:
-    """Merge the proposed thresholds into the config file's detection.columns (backup kept)."""
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    detection = raw.setdefault("detection", {})
-    columns = detection.setdefault("columns", {})
+    """Merge the proposed thresholds into the config file's detection.columns (backup kept).
+
+    The file is edited round-trip (ruamel.yaml): its comments, key order and layout stay."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.comments import CommentedMap
+
+    editor = YAML()  # round-trip mode
+    editor.preserve_quotes = True
+    raw = editor.load(path.read_text(encoding="utf-8")) or CommentedMap()
+    detection = raw.setdefault("detection", CommentedMap())
+    if detection.get("columns") is None:
+        detection["columns"] = CommentedMap()
+    columns = detection["columns"]
     for name, override in calibration.thresholds().items():
-        columns[name] = {**(columns.get(name) or {}), **override}
+        entry = columns.get(name)
+        if entry is None:
+            entry = columns[name] = CommentedMap()
+        entry.update(override)
     backup = path.with_suffix(path.suffix + ".bak")
     shutil.copyfile(path, backup)
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    with path.open("w", encoding="utf-8") as out:
+        editor.dump(raw, out)
     return backup
