@@ -244,12 +244,13 @@ def calibrate(
             col.method,
             f"{col.current_threshold:.4g}",
             f"{col.current_rate:.1%}",
-            f"{col.proposed_threshold:.4g}",
+            f"{col.proposed_threshold:.4g}" if col.calibrated else col.note,
             f"{col.proposed_rate:.1%}",
         )
     out.print(table)
     out.print(
-        f"per window of {c.window_rows} rows: any-feature false alarms "
+        f"per window of {c.window_rows} rows, measured on held-out simulations: any-feature "
+        "false alarms "
         f"{c.any_rate_current:.1%} now, "
         f"{c.any_rate_proposed:.1%} proposed (target {c.target_rate:.1%}); dataset drift "
         f"{c.dataset_rate_current:.1%} now, {c.dataset_rate_proposed:.1%} proposed"
