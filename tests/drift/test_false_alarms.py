@@ -36,3 +36,32 @@ def test_false_alarm_rate_is_at_most_alpha(name: str, n: int) -> None:
         alarms += method.drifted(stat, p, ALPHA)
     rate = alarms / TRIALS
     assert rate <= ALPHA + 0.01, f"{name} at n={n}: false-alarm rate {rate:.3f}"
+
+
+ZIPF = 1 / np.arange(1, 51)
+ZIPF /= ZIPF.sum()
+SHAPES = {
+    "continuous": lambda rng, n: rng.normal(size=n),
+    "poisson": lambda rng, n: rng.poisson(3, n).astype(float),
+    "zipf50": lambda rng, n: rng.choice(50, size=n, p=ZIPF).astype(float),
+    "binary3": lambda rng, n: rng.binomial(1, 0.03, n).astype(float),
+}
+
+
+@pytest.mark.parametrize("window", [7, 30])
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+def test_auto_on_a_small_window_against_a_large_reference(shape: str, window: int) -> None:
+    # Before: 'auto' chose by the reference's size alone and gave a 7-row window a fixed-threshold
+    # distance: 100% of no-drift windows flagged (Wasserstein/JS), 70-99% at 30 rows.
+    import polars as pl
+
+    import driftloop
+
+    rng = np.random.default_rng(window)
+    draw, alarms, trials = SHAPES[shape], 0, 300
+    config = {"degradation": {"enabled": False}}
+    for _ in range(trials):
+        ref = pl.DataFrame({"x": draw(rng, 5000)})
+        cur = pl.DataFrame({"x": draw(rng, window)})
+        alarms += driftloop.detect(ref, cur, config=config).columns[0].drifted
+    assert alarms / trials <= 0.06 + 0.02  # target 6%, with room for 300 trials' error (1.4 pp)
