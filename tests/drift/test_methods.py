@@ -292,3 +292,32 @@ def test_psi_equals_seed_formula(a: list[float], b: list[float]) -> None:
 def test_distances_have_no_p_value(name: str) -> None:
     ref, cur = numeric_pair(0.3)
     assert run(name, ref, cur)[1] is None
+
+
+def test_a_registered_method_works_from_config_and_is_validated() -> None:
+    import polars as pl
+
+    import driftloop
+    from driftloop.drift.methods import METHODS as TABLE
+    from driftloop.drift.methods import register_method
+    from driftloop.errors import ConfigError
+
+    def mean_gap(ref: NumericSample, cur: NumericSample, options: MethodOptions):  # type: ignore[no-untyped-def]
+        return abs(float(cur.values.mean() - ref.values.mean())), None
+
+    register_method("mean_gap", mean_gap, family="distance", default_threshold=0.5)
+    try:
+        rng = np.random.default_rng(1)
+        ref = pl.DataFrame({"x": rng.normal(size=3000), "c": rng.choice(["a", "b"], 3000)})
+        cur = pl.DataFrame({"x": rng.normal(1, size=3000), "c": rng.choice(["a", "b"], 3000)})
+        report = driftloop.detect(ref, cur, config={"method": "mean_gap"})
+        assert report.column("x").method == "mean_gap" and report.column("x").drifted
+        assert report.column("c").method != "mean_gap"  # numeric only: auto for labels
+        with pytest.raises(ConfigError, match=r"threshold.*mean_gap"):
+            driftloop.detect(ref, cur, config={"thresholds": {"mean_gap": -1}})
+        with pytest.raises(ConfigError, match="already registered"):
+            register_method("mean_gap", lambda r, c, o: (0.0, None), family="distance")
+        with pytest.raises(ConfigError, match="must be a word"):
+            register_method("auto", mean_gap)
+    finally:
+        TABLE.pop("mean_gap", None)

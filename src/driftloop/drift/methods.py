@@ -26,7 +26,16 @@ if TYPE_CHECKING:
 
 # The method modules (and scipy) are imported when a method first computes, so reading the
 # method table (config validation, the command line's help) stays light.
-__all__ = ["AUTOMATIC", "METHODS", "Family", "Method", "MethodOptions", "get_method"]
+__all__ = [
+    "AUTOMATIC",
+    "METHODS",
+    "Family",
+    "Method",
+    "MethodOptions",
+    "get_method",
+    "method_names",
+    "register_method",
+]
 
 
 class Family(StrEnum):
@@ -139,7 +148,68 @@ METHODS: dict[str, Method] = {
     )
 }
 AUTOMATIC = ("auto", "evidently")  # choice tables: driftloop's size-aware one, Evidently's
-METHOD_NAMES = (*AUTOMATIC, *sorted(METHODS))
+
+
+def register_method(
+    name: str,
+    compute: Compute,
+    *,
+    family: Family | str = Family.P_VALUE,
+    default_threshold: float = 0.05,
+    threshold_max: float | None = None,
+    numeric_only: bool = True,
+) -> Method:
+    """Add a drift method of your own; it is then valid everywhere a method name is.
+
+    ``compute(reference, current, options)`` receives each side as a
+    :class:`~driftloop.drift.samples.NumericSample` (finite values, sorted, in ``.values``) or,
+    unless ``numeric_only``, a :class:`~driftloop.drift.samples.CategoricalSample`
+    (``.categories``, ``.counts``), and returns ``(statistic, p_value)`` — ``p_value`` ``None``
+    for a distance. A p-value method drifts when ``p < threshold``, a distance when
+    ``statistic >= threshold``. Register before :func:`driftloop.detect` or config loading
+    names it (e.g. in the module your pipeline imports).
+
+    Examples
+    --------
+    >>> from scipy import stats
+    >>> def cramer(ref, cur, options):  # two-sample Cramér-von Mises
+    ...     result = stats.cramervonmises_2samp(ref.values, cur.values)
+    ...     return float(result.statistic), float(result.pvalue)
+    >>> register_method("cramer", cramer)
+    Method(name='cramer', family=<Family.P_VALUE: 'p_value'>, ...)
+    >>> import numpy as np, polars as pl, driftloop
+    >>> rng = np.random.default_rng(0)
+    >>> ref = pl.DataFrame({"x": rng.normal(size=300)})
+    >>> cur = pl.DataFrame({"x": rng.normal(1, size=300)})
+    >>> driftloop.detect(ref, cur, config={"method": "cramer"}).column("x").drifted
+    True
+    >>> _ = METHODS.pop("cramer")  # this example's own clean-up
+    """
+    family = Family(family)
+    if not name.isidentifier() or name in AUTOMATIC:
+        raise ConfigError(
+            f"A drift method's name must be a word (letters, digits, '_') other than "
+            f"{' or '.join(AUTOMATIC)}. Got {name!r}."
+        )
+    if name in METHODS and METHODS[name].compute is not compute:
+        raise ConfigError(
+            f"Drift method '{name}' is already registered. Pick another name for yours."
+        )
+    ceiling = (
+        threshold_max
+        if threshold_max is not None
+        else (1.0 if family is Family.P_VALUE else float("inf"))
+    )
+    method = Method(name, family, default_threshold, ceiling, numeric_only, compute)
+    method.check_threshold(default_threshold, f"register_method('{name}')")
+    METHODS[name] = method
+    return method
+
+
+def method_names() -> tuple[str, ...]:
+    """Every valid value of ``method``: the choice tables, then every method (built-in or
+    registered)."""
+    return (*AUTOMATIC, *sorted(METHODS))
 
 
 def get_method(name: str, where: str = "") -> Method:
@@ -159,5 +229,5 @@ def get_method(name: str, where: str = "") -> Method:
     except KeyError:
         place = f" for {where}" if where else ""
         raise UnknownMethodError(
-            f"Unknown drift method '{name}'{place}. Valid methods: {', '.join(METHOD_NAMES)}."
+            f"Unknown drift method '{name}'{place}. Valid methods: {', '.join(method_names())}."
         ) from None
