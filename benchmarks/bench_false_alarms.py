@@ -55,6 +55,7 @@ METHOD_FOR_SHAPE = {
     "zipf 50 cats": "chisquare",
     "binary p=3%": "ztest",
 }
+CATEGORICAL_SHAPES = ("zipf 50 cats", "binary p=3%")
 SIZES = [(7, 7), (30, 30), (100, 100), (1000, 1000), (100_000, 100_000), (31, 7), (365, 7),
          (5000, 30)]  # fmt: skip
 
@@ -68,7 +69,7 @@ def method_rate(
 ) -> float:
     rng = np.random.default_rng(hash((method, shape, n1, n2)) % 2**32)
     draw, m, alarms = SHAPES[shape], METHODS[method], 0
-    options = MethodOptions(method, numeric=method == "ks")
+    options = MethodOptions(method, numeric=shape not in CATEGORICAL_SHAPES)
     for _ in range(trials):
         ref = NumericSample.from_values(draw(rng, n1))
         cur = NumericSample.from_values(draw(rng, n2) + shift)
