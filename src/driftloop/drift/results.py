@@ -3,6 +3,10 @@
 Every tested column carries its method's ``statistic``, its ``p_value`` (``None`` for distances),
 the ``threshold`` it was judged against and whether it ``drifted``: never one overloaded score.
 ``DriftReport.to_dict()`` has a stable shape, versioned by ``schema_version``.
+
+The engine does not render: ``DriftReport.to_html`` and ``to_markdown`` call the renderer
+registered for the format (:func:`register_renderer`); ``import driftloop`` registers
+:mod:`driftloop.report`'s, which import their templates on first use.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from driftloop.errors import ConfigError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -20,9 +26,34 @@ __all__ = [
     "DriftReport",
     "ExcludedColumn",
     "Histogram",
+    "Renderer",
+    "register_renderer",
 ]
 
 SCHEMA_VERSION = "1.0"
+
+
+class Renderer(Protocol):
+    """Renders a report as text in one format (``title=``, ``top=``... are its options)."""
+
+    def __call__(self, report: DriftReport, /, **options: Any) -> str: ...
+
+
+_RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(fmt: str, render: Renderer) -> None:
+    """Make ``DriftReport.to_<fmt>`` render through ``render`` (``html``, ``markdown``)."""
+    _RENDERERS[fmt] = render
+
+
+def _render(fmt: str, report: DriftReport, **options: Any) -> str:
+    if fmt not in _RENDERERS:
+        raise ConfigError(
+            f"No {fmt} renderer is registered: import driftloop (it registers "
+            f"driftloop.report's) or call register_renderer({fmt!r}, ...)."
+        )
+    return _RENDERERS[fmt](report, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,17 +183,13 @@ class DriftReport:
         return text
 
     def to_html(self, path: str | Path | None = None, *, title: str = "Drift report") -> str:
-        from driftloop.report.html import render_html
-
-        html = render_html(self, title=title)
+        html = _render("html", self, title=title)
         if path is not None:
             Path(path).write_text(html, encoding="utf-8")
         return html
 
     def to_markdown(self, *, top: int = 5) -> str:
-        from driftloop.report.markdown import render_markdown
-
-        return render_markdown(self, top=top)
+        return _render("markdown", self, top=top)
 
 
 def _finite(value: float | None) -> float | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from driftloop.data.store import TableStore
+from driftloop.data.store import TableStore, now
 from driftloop.errors import DriftloopError
 
 __all__ = ["LockedError", "RunStore"]
@@ -69,10 +69,6 @@ LOCKS = sa.Table(
 
 class LockedError(DriftloopError):
     """Another run of the same pipeline holds the lock."""
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def new_run_id() -> str:
