@@ -65,6 +65,24 @@ class Histogram:
     edges: tuple[float, ...] | None = None
     labels: tuple[str, ...] | None = None
 
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": list(self.reference),
+            "current": list(self.current),
+            "edges": None if self.edges is None else list(self.edges),
+            "labels": None if self.labels is None else list(self.labels),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Histogram:
+        edges, labels = data.get("edges"), data.get("labels")
+        return cls(
+            reference=tuple(data["reference"]),
+            current=tuple(data["current"]),
+            edges=None if edges is None else tuple(edges),
+            labels=None if labels is None else tuple(labels),
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ColumnDrift:
@@ -85,11 +103,20 @@ class ColumnDrift:
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "histogram"}
         out["statistic"] = _finite(self.statistic)
         out["p_value"] = _finite(self.p_value)
         out["p_adjusted"] = _finite(self.p_adjusted)
+        out["histogram"] = None if self.histogram is None else self.histogram.to_dict()
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnDrift:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        histogram = fields.pop("histogram", None)
+        return cls(
+            **fields, histogram=None if histogram is None else Histogram.from_dict(histogram)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +132,10 @@ class DegradationAlert:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DegradationAlert:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True, slots=True)
 class ExcludedColumn:
@@ -116,6 +147,10 @@ class ExcludedColumn:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExcludedColumn:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +210,45 @@ class DriftReport:
             "degradation": [d.to_dict() for d in self.degradation],
             "excluded": [e.to_dict() for e in self.excluded],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DriftReport:
+        """The report ``to_dict`` (or ``report.json``) describes; derived keys (``n_drifted``,
+        ``n_tested``, ``degraded``) are recomputed, not read.
+
+        Examples
+        --------
+        >>> import numpy as np, polars as pl, driftloop
+        >>> rng = np.random.default_rng(0)
+        >>> ref = pl.DataFrame({"x": rng.normal(size=300)})
+        >>> report = driftloop.detect(ref, pl.DataFrame({"x": rng.normal(1, size=300)}))
+        >>> DriftReport.from_dict(report.to_dict()).to_dict() == report.to_dict()
+        True
+        """
+        version = str(data.get("schema_version", ""))
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise ConfigError(
+                f"Drift report schema_version {version!r} is not readable by this driftloop "
+                f"(it reads {SCHEMA_VERSION.split('.')[0]}.x). Re-run detection to rebuild it."
+            )
+        return cls(
+            dataset_drift=data["dataset_drift"],
+            drift_share=data["drift_share"],
+            share_drifted=data["share_drifted"],
+            columns=tuple(ColumnDrift.from_dict(c) for c in data["columns"]),
+            degradation=tuple(DegradationAlert.from_dict(a) for a in data["degradation"]),
+            excluded=tuple(ExcludedColumn.from_dict(e) for e in data["excluded"]),
+            reference_rows=data["reference_rows"],
+            current_rows=data["current_rows"],
+            fdr=data["fdr"],
+            seconds=data.get("seconds", 0.0),
+            schema_version=version,
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> DriftReport:
+        """Read a report written by :meth:`to_json`."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)

@@ -286,6 +286,7 @@ def training_frame(ctx: RunContext) -> pl.DataFrame:
 def retrain(ctx: RunContext) -> dict[str, Any]:
     """Train with the team's code, register, and promote only if better than production."""
     _fires(ctx, "retrain")  # before the imports: a skipped retrain costs nothing
+    from driftloop.drift.results import DriftReport
     from driftloop.model.lifecycle import retrain as run_retrain
     from driftloop.model.registry import Registry
     from driftloop.model.train import TrainingSpec
@@ -326,7 +327,7 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
         name=cfg.model.name,
         experiment=cfg.model.experiment or cfg.pipeline,
         trigger=trigger,
-        drift=_load_report(ctx),
+        drift=DriftReport.from_json(ctx.file("report.json")),
         margin=t.margin,
         intended_use=t.intended_use,
         report_path=Path(detected["report_html"]),
@@ -334,26 +335,6 @@ def retrain(ctx: RunContext) -> dict[str, Any]:
         trusted_types=tuple(cfg.model.trusted_types),
     )
     return result.to_dict()
-
-
-def _load_report(ctx: RunContext) -> Any:
-    from driftloop.drift.results import ColumnDrift, DegradationAlert, DriftReport, ExcludedColumn
-
-    data = json.loads(ctx.file("report.json").read_text())
-    columns = tuple(
-        ColumnDrift(**{k: v for k, v in c.items() if k != "histogram"}) for c in data["columns"]
-    )
-    return DriftReport(
-        dataset_drift=data["dataset_drift"],
-        drift_share=data["drift_share"],
-        share_drifted=data["share_drifted"],
-        columns=columns,
-        degradation=tuple(DegradationAlert(**a) for a in data["degradation"]),
-        excluded=tuple(ExcludedColumn(**e) for e in data["excluded"]),
-        reference_rows=data["reference_rows"],
-        current_rows=data["current_rows"],
-        fdr=data["fdr"],
-    )
 
 
 def publish(ctx: RunContext) -> dict[str, Any]:
