@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from driftloop.report.format import fmt_number, fmt_p
+
+if TYPE_CHECKING:
+    from driftloop.config import AlertsConfig
 
 __all__ = [
     "Alert",
@@ -26,6 +30,7 @@ __all__ = [
     "WebhookSender",
     "build_alert",
     "escape",
+    "senders_for",
 ]
 
 
@@ -297,3 +302,24 @@ class WebhookSender:
             if attempt < self.retries:
                 time.sleep(min(delay, 30))
         return Delivery(False, detail)
+
+
+def senders_for(alerts: AlertsConfig, printer: Callable[[str], None] = print) -> list[Sender]:
+    """The channels an ``alerts`` section names: console, Slack, generic webhooks."""
+    senders: list[Sender] = []
+    if alerts.console:
+        senders.append(ConsoleSender(printer))
+    if alerts.slack is not None:
+        s = alerts.slack
+        senders.append(
+            SlackSender(s.webhook_url.get_secret_value(), retries=s.retries, timeout=s.timeout)
+        )
+    for i, hook in enumerate(alerts.webhooks):
+        sender = WebhookSender(
+            hook.url.get_secret_value(),
+            {k: v.get_secret_value() for k, v in hook.headers.items()},
+            retries=hook.retries,
+        )
+        sender.channel = f"webhook{i}"
+        senders.append(sender)
+    return senders

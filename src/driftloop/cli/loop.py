@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
@@ -19,6 +19,10 @@ from driftloop.cli.common import (
     user_errors,
 )
 from driftloop.errors import ConfigError
+from driftloop.pipeline.steps import STEPS
+
+if TYPE_CHECKING:
+    from driftloop.pipeline.steps import StepResult
 
 
 def demo(
@@ -56,8 +60,8 @@ def run(
         "empty": "[yellow]∅[/]",
     }
 
-    def show(name: str, status: str, result: dict[str, Any] | None) -> None:
-        detail = _step_summary(name, status, result or {})
+    def show(name: str, status: str, result: StepResult) -> None:
+        detail = result.summary()
         out.print(f"  {marks.get(status, '?')} {name:<16} {detail}", soft_wrap=True)
 
     with user_errors():
@@ -78,29 +82,6 @@ def run(
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_ERROR)
-
-
-def _step_summary(name: str, status: str, result: dict[str, Any]) -> str:
-    if status in ("failed", "empty"):
-        return str(result.get("error") or result.get("message"))
-    if status == "skipped":
-        return str(result.get("skipped", ""))
-    if name in ("fetch_reference", "fetch_current"):
-        return f"{result.get('rows')} rows"
-    if name == "detect":
-        verdict = "dataset drift" if result.get("dataset_drift") else "no dataset drift"
-        return f"{verdict}; drifted: {', '.join(result.get('drifted', [])) or '-'}"
-    if name == "append":
-        return f"{result.get('rows')} rows {result.get('action')}"
-    if name == "retrain":
-        verdict = "promoted" if result.get("promoted") else "rejected"
-        return f"v{result.get('version')} {verdict}: {result.get('reason')}"
-    if name == "publish":
-        return f"v{result.get('version')}: {len(result.get('files', []))} files"
-    if name == "alert":
-        queued, sent, pending = (result.get(k) for k in ("queued", "sent", "pending"))
-        return f"queued {queued}; sent {sent}, pending {pending}"
-    return ""
 
 
 def runs(
@@ -151,12 +132,7 @@ def runs(
 
 
 def step(
-    name: Annotated[
-        str,
-        typer.Argument(
-            help="fetch_reference, fetch_current, detect, append, retrain, publish, alert"
-        ),
-    ],
+    name: Annotated[str, typer.Argument(help=", ".join(s.name for s in STEPS))],
     config: ConfigOption,
     run_id: Annotated[
         str | None, typer.Option("--run-id", help="The run this step belongs to.")
@@ -174,13 +150,13 @@ def step(
         cfg = load_pipeline(config)
         first = parse_date(start, "--start") if start and start.strip() else None
         last = parse_date(end, "--end") if end and end.strip() else None
-        run, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
-    payload = {"run_id": run, "step": name, **result}
-    print(_json.dumps(payload, default=str))
+        run, status, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
+    fields = {"status": status, **result.to_dict()}
+    print(_json.dumps({"run_id": run, "step": name, **fields}, default=str))
     if any(key.startswith("KESTRA_") for key in os.environ):
-        outputs = kestra_outputs(run, result)
+        outputs = kestra_outputs(run, fields)
         print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
-    if result.get("status") == "failed":
+    if status == "failed":
         raise typer.Exit(EXIT_ERROR)
 
 

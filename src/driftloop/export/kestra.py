@@ -1,11 +1,15 @@
 """Kestra flows equivalent to the seed pipeline's three, calling the same ``driftloop step`` CLI.
 
 - ``<pipeline>-detect``: Schedule trigger (the config's cron) and Webhook trigger (its key a
-  secret); fetch_reference, fetch_current, detect, append in one working directory; flow outputs
-  ``drift_detected`` (the ``on_drift`` verdict), ``dataset_drift`` and ``run_id``.
+  secret); the steps of the ``detect`` flow (fetch_reference, fetch_current, detect, concept when
+  configured, append) in one working directory; flow outputs ``drift_detected`` (the
+  ``on_drift`` verdict), ``dataset_drift`` and ``run_id``.
 - ``<pipeline>-retrain`` and ``<pipeline>-alert``: Flow triggers with preconditions on the detect
   flow's SUCCESS and an ExecutionOutputs condition on ``drift_detected``; they continue the same
-  run (its id is the detect execution's) with the retrain and publish, or alert, steps.
+  run (its id is the detect execution's) with the steps of the ``retrain`` flow (retrain,
+  publish) or the ``alert`` flow (alert).
+
+Which task goes in which flow is the step table's (:data:`driftloop.pipeline.steps.STEPS`).
 
 Every task retries with exponential backoff; each flow runs one execution at a time (QUEUE).
 Secrets are never written: each ``${NAME}`` reference in the config becomes an environment
@@ -22,6 +26,7 @@ from typing import Any
 import yaml
 
 from driftloop.config import PipelineConfig
+from driftloop.pipeline.steps import STEPS, step_named
 
 __all__ = ["export_kestra", "flows"]
 
@@ -57,6 +62,11 @@ def _step(
         "commands": [command],
         "retry": dict(RETRY),
     }
+
+
+def _flow_steps(config: PipelineConfig, flow: str) -> list[str]:
+    """The configured steps the flow runs, in the table's order."""
+    return [s.name for s in STEPS if s.flow == flow and s.configured(config)]
 
 
 def _working_directory(tasks: list[dict[str, Any]]) -> dict[str, Any]:
@@ -121,16 +131,9 @@ def flows(
         },
         {"id": "end", "type": "STRING", "required": False, "description": "window end, YYYY-MM-DD"},
     ]
-    data_tasks = [
-        _step("fetch_reference", env, window=True),
-        _step("fetch_current", env),
-        _step("detect", env),
-    ]
-    verdict_task = "detect"
-    if config.concept is not None and config.concept.enabled:
-        data_tasks.append(_step("concept", env))  # its `fires` covers data and concept drift
-        verdict_task = "concept"
-    data_tasks.append(_step("append", env))
+    detecting = _flow_steps(config, "detect")
+    data_tasks = [_step(s, env, window=i == 0) for i, s in enumerate(detecting)]
+    verdict_task = [s for s in detecting if step_named(s).verdict][-1]
     detect = {
         "id": detect_id,
         "namespace": namespace,
@@ -165,8 +168,8 @@ def flows(
         "tasks": [
             _working_directory(
                 [
-                    _step("retrain", env, run_id="{{ inputs.run_id }}"),
-                    _step("publish", env, run_id="{{ inputs.run_id }}"),
+                    _step(s, env, run_id="{{ inputs.run_id }}")
+                    for s in _flow_steps(config, "retrain")
                 ]
             )
         ],
@@ -179,7 +182,11 @@ def flows(
         "labels": {"driftloop.pipeline": name},
         "inputs": run_input,
         "concurrency": concurrency,
-        "tasks": [_working_directory([_step("alert", env, run_id="{{ inputs.run_id }}")])],
+        "tasks": [
+            _working_directory(
+                [_step(s, env, run_id="{{ inputs.run_id }}") for s in _flow_steps(config, "alert")]
+            )
+        ],
         "triggers": [_after_detect(namespace, detect_id)],
     }
     return {detect_id: detect, retrain_id: retrain, alert_id: alert}
