@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from driftloop.cli.common import (
@@ -77,7 +78,7 @@ def run(
     )
     if outcome.status == "failed":
         err.print(
-            f"[bold red]error:[/] {outcome.error}. "
+            f"[bold red]error:[/] {escape(outcome.error or '')}. "
             f"Resume with: driftloop run --config {config} --resume {outcome.run_id}",
             soft_wrap=True,
         )
@@ -157,6 +158,13 @@ def step(
         outputs = kestra_outputs(run, fields)
         print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
     if status == "failed":
+        cause = escape(result.summary())  # a cause may hold [brackets]: not markup
+        err.print(
+            f"[bold red]error:[/] step {name} of run {run} failed: {cause}. Re-run it with: "
+            f"driftloop step {name} --config {config} --run-id {run}",
+            soft_wrap=True,
+            markup=True,
+        )
         raise typer.Exit(EXIT_ERROR)
 
 

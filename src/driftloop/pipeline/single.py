@@ -11,7 +11,6 @@ from driftloop.pipeline.execution import execute
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import default_window
 from driftloop.pipeline.steps import (
-    STEPS,
     DetectResult,
     Empty,
     RunContext,
@@ -59,7 +58,7 @@ def run_step(
         store.finish_run(run_id, ended.status, error=error)
         return run_id, ended.status, ended.result
     store.finish_step(run_id, name, ended.status, ended.seconds, ended.result.to_dict())
-    if step is STEPS[-1]:
+    if name == step_names()[-1]:
         verdict = ctx.result("detect", DetectResult)
         store.finish_run(
             run_id, "succeeded", verdict=verdict.to_dict() if verdict is not None else None
