@@ -19,7 +19,7 @@ def main() -> None:
     import polars as pl
 
     from driftloop.actions.publish import LocalPublisher
-    from driftloop.data.demo import bike_sharing
+    from driftloop.data.synthetic import bike_sharing
     from driftloop.model.lifecycle import retrain
     from driftloop.model.registry import Registry
     from driftloop.model.train import TrainingSpec

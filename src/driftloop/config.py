@@ -333,9 +333,6 @@ class PipelineConfig(_Model):
             raise ValueError("on_drift.retrain needs the 'training' and 'model' sections")
         return self
 
-    def base_dir(self) -> Path:
-        return Path(self.stores.runs).parent
-
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 

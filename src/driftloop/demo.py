@@ -18,9 +18,9 @@ import polars as pl
 from rich.console import Console
 
 from driftloop.config import PipelineConfig, load_config
-from driftloop.data.demo import bike_sharing
 from driftloop.data.predictions import PredictionLogger, PredictionStore
 from driftloop.data.sources import filter_window
+from driftloop.data.synthetic import bike_sharing
 from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.runner import Runner, RunOutcome
 from driftloop.pipeline.steps import (

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 import driftloop
 from driftloop.actions.publish import LocalPublisher, S3Publisher
 from driftloop.cli import app
-from driftloop.data.demo import bike_sharing
+from driftloop.data.synthetic import bike_sharing
 from driftloop.errors import SourceError
 from driftloop.model import load_production
 from driftloop.model.lifecycle import retrain

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 from sklearn.model_selection import KFold, cross_val_predict
 
-from driftloop.data.demo import bike_sharing
+from driftloop.data.synthetic import bike_sharing
 from driftloop.errors import ConfigError, DataError, DriftloopError
 from driftloop.model import bike
 from driftloop.model.metrics import get_metric

@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from driftloop.data.demo import bike_sharing
 from driftloop.data.predictions import PredictionStore, concept_series
+from driftloop.data.synthetic import bike_sharing
 from driftloop.data.warehouse import Warehouse
 from driftloop.demo import FEATURES, month
 from driftloop.model.bike import train

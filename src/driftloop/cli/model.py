@@ -42,7 +42,8 @@ def _reader(registry: str | None, config: Path | None) -> Any:
 
 
 def _uri(registry: str | None, config: Path | None, *, read: bool) -> tuple[str, str | None]:
-    from driftloop.model.registry import DEFAULT_TRACKING_URI, RegistryError
+    from driftloop.errors import RegistryError
+    from driftloop.model.registry import DEFAULT_TRACKING_URI
 
     if registry is not None and config is not None:
         raise ConfigError("Pass --registry or --config, not both.")

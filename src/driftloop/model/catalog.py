@@ -17,12 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from driftloop.data.sql import redact_url
-from driftloop.model.registry import (
-    PRODUCTION,
-    ModelVersionInfo,
-    RegistryError,
-    parse_model_ref,
-)
+from driftloop.errors import RegistryError
+from driftloop.model.registry import PRODUCTION, ModelVersionInfo, parse_model_ref
 
 __all__ = ["open_catalog"]
 

@@ -20,17 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from driftloop.data.sql import redact_url
-from driftloop.errors import ConfigError, DriftloopError, SourceError
+from driftloop.errors import ConfigError, DriftloopError, RegistryError, SourceError
 
 __all__ = ["PRODUCTION", "ModelVersionInfo", "Registry", "RegistryError", "parse_model_ref"]
 
 PRODUCTION = "production"
 DEFAULT_TRACKING_URI = "sqlite:///.driftloop/mlflow.db"
 _HISTORY_TAG = "driftloop.production_history"
-
-
-class RegistryError(DriftloopError):
-    """The model registry could not do what was asked."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from driftloop.data.store import TableStore, now
-from driftloop.errors import DriftloopError
+from driftloop.errors import LockedError  # re-exported: its home was this module
 
 __all__ = ["LockedError", "RunStore"]
 
@@ -65,10 +65,6 @@ LOCKS = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("heartbeat", sa.DateTime, nullable=False),
 )
-
-
-class LockedError(DriftloopError):
-    """Another run of the same pipeline holds the lock."""
 
 
 def new_run_id() -> str:

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from driftloop.config import PipelineConfig
 from driftloop.data.identifiers import check_run_id
-from driftloop.errors import ConfigError, SourceError
+from driftloop.errors import ConfigError, LockedError, SourceError
 from driftloop.pipeline.execution import StepEnd, execute
-from driftloop.pipeline.records import LockedError, RunStore, new_run_id
+from driftloop.pipeline.records import RunStore, new_run_id
 from driftloop.pipeline.steps import (
     STEPS,
     DetectResult,

@@ -17,7 +17,6 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +84,6 @@ class Coordinator:
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._states = {name: _State() for name in configs}
-        self.on_finish: Callable[[str, Any], None] | None = None
 
     def trigger(
         self, pipeline: str, trigger: str, start: dt.date | None = None, end: dt.date | None = None
