@@ -211,9 +211,9 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
 def _act_two(root: Path, console: Console) -> list[RunOutcome]:
     """A concept shift in June 2012: the features look as they did a year before, but demand no
     longer follows temperature. The production model's predictions stop tracking outcomes."""
+    from driftloop.config import TrainingConfig
     from driftloop.model.lifecycle import retrain
     from driftloop.model.registry import Registry
-    from driftloop.model.train import TrainingSpec
 
     config = load_config(concept_config(root))
     warehouse = config.stores.warehouse.get_secret_value()
@@ -223,7 +223,7 @@ def _act_two(root: Path, console: Console) -> list[RunOutcome]:
         "\n[bold]act two: concept drift[/] · from June 2012 demand no longer follows temperature; "
         "features are compared with the same month of 2011"
     )
-    spec = TrainingSpec(
+    spec = TrainingConfig(
         target="cnt", time_column="dteday", exclude=("instant", "casual", "registered")
     )
     registry = Registry.open(

@@ -17,11 +17,12 @@ import numpy as np
 import polars as pl
 
 from driftloop.actions.publish import PublishedFile, Publisher
+from driftloop.config import TrainingConfig
 from driftloop.drift.results import DriftReport
 from driftloop.model.card import ModelCard, slice_scores
 from driftloop.model.metrics import get_metric
 from driftloop.model.registry import Registry
-from driftloop.model.train import TrainedModel, TrainingSpec, fit
+from driftloop.model.train import TrainedModel, fit
 
 __all__ = ["RetrainResult", "publish_version", "retrain"]
 
@@ -60,7 +61,7 @@ class RetrainResult:
 
 def retrain(
     frame: pl.DataFrame,
-    spec: TrainingSpec,
+    spec: TrainingConfig,
     registry: Registry,
     *,
     name: str,
@@ -225,14 +226,14 @@ def _target_stats(frame: pl.DataFrame, target: str) -> dict[str, float]:
     }
 
 
-def _window(frame: pl.DataFrame, spec: TrainingSpec) -> tuple[str, str] | None:
+def _window(frame: pl.DataFrame, spec: TrainingConfig) -> tuple[str, str] | None:
     if not spec.time_column or spec.time_column not in frame.columns:
         return None
     column = frame[spec.time_column]
     return str(column.min()), str(column.max())
 
 
-def _params(spec: TrainingSpec, trained: TrainedModel, frame: pl.DataFrame) -> dict[str, Any]:
+def _params(spec: TrainingConfig, trained: TrainedModel, frame: pl.DataFrame) -> dict[str, Any]:
     stats = _target_stats(frame, spec.target)
     params: dict[str, Any] = {
         "entry_point": spec.entry_point,
@@ -272,7 +273,7 @@ def _importances(estimator: Any) -> dict[str, float]:
 
 def _card(
     name: str,
-    spec: TrainingSpec,
+    spec: TrainingConfig,
     trained: TrainedModel,
     frame: pl.DataFrame,
     champion_score: float | None,
@@ -285,7 +286,7 @@ def _card(
     window = f"{span[0]} to {span[1]}" if span else "all rows"
     predictions = trained.estimator.predict(trained.X_holdout)
     slices = slice_scores(
-        trained.X_holdout, trained.y_holdout, predictions, spec.metric, spec.slice_columns
+        trained.X_holdout, trained.y_holdout, predictions, spec.metric, tuple(spec.slice_columns)
     )
     drift_text = drift.to_markdown() if drift is not None else ""
     stats = _target_stats(frame, spec.target)

@@ -15,9 +15,6 @@ from driftloop.pipeline.steps.result import StepResult
 if TYPE_CHECKING:
     import polars as pl
 
-    from driftloop.config import TrainingConfig
-    from driftloop.model.train import TrainingSpec
-
 __all__ = ["RetrainResult", "retrain", "training_frame"]
 
 
@@ -97,7 +94,7 @@ def retrain(ctx: RunContext) -> RetrainResult:
     t = cfg.training
     result = run_retrain(
         training_frame(ctx),
-        _spec(t),
+        t,
         registry,
         name=cfg.model.name,
         experiment=cfg.model.experiment or cfg.pipeline,
@@ -110,22 +107,6 @@ def retrain(ctx: RunContext) -> RetrainResult:
         trusted_types=tuple(cfg.model.trusted_types),
     )
     return RetrainResult.from_dict(result.to_dict())
-
-
-def _spec(t: TrainingConfig) -> TrainingSpec:
-    from driftloop.model.train import TrainingSpec
-
-    return TrainingSpec(
-        target=t.target,
-        entry_point=t.entry_point,
-        features=tuple(t.features) if t.features else None,
-        exclude=tuple(t.exclude),
-        time_column=t.time_column,
-        holdout=t.holdout,
-        metric=t.metric,
-        params=dict(t.params),
-        slice_columns=tuple(t.slice_columns),
-    )
 
 
 def _trigger(ctx: RunContext, detected: DetectResult) -> str:
