@@ -20,7 +20,8 @@ from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import Runner
 from driftloop.pipeline.steps import STEPS, Empty, Failed, Skipped, StepResult, step_names
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs" / "architecture.md"
 NAMES = [s.name for s in STEPS]
 
 
@@ -56,6 +57,12 @@ def test_the_architecture_doc_draws_the_table_s_steps_in_order() -> None:
     text = DOCS.read_text(encoding="utf-8")
     drawn = next(line for line in text.splitlines() if "fetch_reference ─►" in line)
     assert re.findall(r"[a-z_]+", drawn) == NAMES
+
+
+def test_the_readme_lists_the_table_s_steps_in_order() -> None:
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    listed = text.split("A run's steps, in order: ")[1].split(". ")[0]
+    assert [n for n in re.findall(r"`([a-z_]+)`", listed) if n in NAMES] == NAMES
 
 
 def test_every_step_declares_what_it_needs_from_earlier_steps_only() -> None:
