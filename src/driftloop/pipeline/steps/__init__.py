@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from driftloop.config import PipelineConfig
 from driftloop.errors import ConfigError
 from driftloop.pipeline.steps.alert import AlertResult, alert
 from driftloop.pipeline.steps.append import AppendResult, append
@@ -28,6 +27,9 @@ from driftloop.pipeline.steps.fetch import FetchResult, fetch_current, fetch_ref
 from driftloop.pipeline.steps.publish import PublishResult, model_outcome, publish
 from driftloop.pipeline.steps.result import Empty, Failed, Skipped, StepResult
 from driftloop.pipeline.steps.retrain import RetrainResult, retrain
+
+if TYPE_CHECKING:
+    from driftloop.config import PipelineConfig
 
 __all__ = [
     "STEPS",

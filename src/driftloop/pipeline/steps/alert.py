@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from driftloop.config import PipelineConfig
 from driftloop.pipeline.steps.context import RunContext, Skip
 from driftloop.pipeline.steps.policy import require_drift
 from driftloop.pipeline.steps.publish import model_outcome
@@ -15,6 +14,7 @@ from driftloop.pipeline.steps.result import StepResult
 
 if TYPE_CHECKING:
     from driftloop.actions.notify import Alert
+    from driftloop.config import PipelineConfig
 
 __all__ = ["AlertResult", "alert", "report_link"]
 

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from driftloop.config import PipelineConfig
 from driftloop.errors import ConfigError
 from driftloop.pipeline.steps.result import StepResult
 
 if TYPE_CHECKING:
     import polars as pl
+
+    from driftloop.config import PipelineConfig
 
 __all__ = ["RunContext", "Skip"]
 
