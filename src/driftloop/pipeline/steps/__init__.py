@@ -87,31 +87,67 @@ class Step:
 
 
 STEPS: tuple[Step, ...] = (
-    Step("fetch_reference", fetch_reference, FetchResult, (), "never", "detect",
-         empty_when_no_rows=True),
-    Step("fetch_current", fetch_current, FetchResult, (), "never", "detect",
-         empty_when_no_rows=True),
-    Step("detect", detect, DetectResult, ("fetch_reference", "fetch_current"), "never", "detect",
-         verdict=True),
-    Step("concept", concept, ConceptResult, ("detect",),
-         "concept is not configured, or too few prediction-outcome pairs", "detect",
-         configured=_concept_configured, verdict=True),
-    Step("append", append, AppendResult, ("fetch_current",), "append.enabled is off", "detect"),
-    Step("retrain", retrain, RetrainResult, ("fetch_reference", "detect"),
-         "no drift that matters, or on_drift.retrain is off", "retrain"),
-    Step("publish", publish, PublishResult, ("retrain",),
-         "nothing promoted, or on_drift.publish is off", "retrain"),
-    Step("alert", alert, AlertResult, ("detect",),
-         "no drift that matters and nothing pending", "alert", after_failure=True),
+    Step(
+        "fetch_reference", fetch_reference, FetchResult,
+        needs=(), skipped_when="never", flow="detect", empty_when_no_rows=True,
+    ),
+    Step(
+        "fetch_current", fetch_current, FetchResult,
+        needs=(), skipped_when="never", flow="detect", empty_when_no_rows=True,
+    ),
+    Step(
+        "detect", detect, DetectResult,
+        needs=("fetch_reference", "fetch_current"), skipped_when="never", flow="detect",
+        verdict=True,
+    ),
+    Step(
+        "concept", concept, ConceptResult,
+        needs=("detect",),
+        skipped_when="concept is not configured, or too few prediction-outcome pairs",
+        flow="detect", configured=_concept_configured, verdict=True,
+    ),
+    Step(
+        "append", append, AppendResult,
+        needs=("fetch_current",), skipped_when="append.enabled is off", flow="detect",
+    ),
+    Step(
+        "retrain", retrain, RetrainResult,
+        needs=("fetch_reference", "detect"),
+        skipped_when="no drift that matters, or on_drift.retrain is off", flow="retrain",
+    ),
+    Step(
+        "publish", publish, PublishResult,
+        needs=("retrain",),
+        skipped_when="nothing was promoted, or on_drift.publish is off", flow="retrain",
+    ),
+    Step(
+        "alert", alert, AlertResult,
+        needs=("detect",),
+        skipped_when="no drift that matters and nothing pending", flow="alert",
+        after_failure=True,
+    ),
 )  # fmt: skip
 
 
 def step_names() -> list[str]:
+    """The steps in the order they run.
+
+    Examples
+    --------
+    >>> step_names()[:3]
+    ['fetch_reference', 'fetch_current', 'detect']
+    """
     return [s.name for s in STEPS]
 
 
 def step_named(name: str) -> Step:
-    """The step called ``name``, or a ConfigError listing the steps."""
+    """The step called ``name``, or a ConfigError listing the steps.
+
+    Examples
+    --------
+    >>> step_named("publish").needs, step_named("publish").flow
+    (('retrain',), 'retrain')
+    """
     for s in STEPS:
         if s.name == name:
             return s
@@ -119,7 +155,15 @@ def step_named(name: str) -> Step:
 
 
 def read_result(name: str, status: str, data: dict[str, Any] | None) -> StepResult:
-    """A recorded step's result as its typed class (``skipped`` ones as :class:`Skipped`)."""
+    """A recorded step's result as its typed class (``skipped`` ones as :class:`Skipped`).
+
+    Examples
+    --------
+    >>> read_result("fetch_current", "done", {"schema_version": 1, "rows": 31, "columns": 16})
+    FetchResult(rows=31, columns=16, window_start=None, window_end=None)
+    >>> read_result("retrain", "skipped", {"skipped": "no drift that matters"})
+    Skipped(reason='no drift that matters')
+    """
     if status == "skipped":
         return Skipped.from_dict(data or {})
     return step_named(name).result.from_dict(data or {})
