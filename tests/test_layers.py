@@ -128,3 +128,8 @@ def test_the_checker_sees_every_form_of_import(source: str, expected: list[str])
         for name in imported(node, "driftloop.pipeline.runner")
     ]
     assert found == expected
+
+
+def test_the_engine_imports_only_errors_and_lazy() -> None:
+    # the statistics engine stays importable and testable alone
+    assert {dst for (src, dst) in edges() if src == "drift"} <= {"errors", "lazy"}
