@@ -165,7 +165,7 @@ def section_distances(trials: int) -> list[str]:
 
 
 def bike_rows(data: str | None) -> pl.DataFrame:
-    from driftloop.data.demo import bike_sharing
+    from driftloop.data.synthetic import bike_sharing
 
     frame = (pl.read_csv(data) if data else bike_sharing()).drop("instant", "dteday")
     # shapes the bike data lacks: a 2% base null rate, heavy tails, a 3-value rating

@@ -66,8 +66,8 @@ class Receiver:
 def setup(root: Path, slack_url: str) -> Path:
     import yaml
 
-    from driftloop.data.demo import bike_sharing
     from driftloop.data.sources import filter_window
+    from driftloop.data.synthetic import bike_sharing
     from driftloop.data.warehouse import Warehouse
     from driftloop.demo import demo_config, month
 

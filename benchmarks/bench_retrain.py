@@ -19,13 +19,13 @@ def main() -> None:
     import polars as pl
 
     from driftloop.actions.publish import LocalPublisher
-    from driftloop.data.demo import bike_sharing
+    from driftloop.config import TrainingConfig
+    from driftloop.data.synthetic import bike_sharing
     from driftloop.model.lifecycle import retrain
     from driftloop.model.registry import Registry
-    from driftloop.model.train import TrainingSpec
 
     imported = time.perf_counter()
-    spec = TrainingSpec(
+    spec = TrainingConfig(
         target="cnt",
         time_column="dteday",
         exclude=("instant", "casual", "registered"),

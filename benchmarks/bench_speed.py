@@ -149,8 +149,8 @@ def loop_folder(root: Path) -> Path:
         return root
     import yaml
 
-    from driftloop.data.demo import bike_sharing
     from driftloop.data.sources import filter_window
+    from driftloop.data.synthetic import bike_sharing
     from driftloop.data.warehouse import Warehouse
     from driftloop.demo import demo_config, month
 

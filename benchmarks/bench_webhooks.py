@@ -35,8 +35,8 @@ def free_port() -> int:
 
 
 def setup(root: Path) -> tuple[Path, Path, Path]:
-    from driftloop.data.demo import bike_sharing
     from driftloop.data.sources import filter_window
+    from driftloop.data.synthetic import bike_sharing
     from driftloop.data.warehouse import Warehouse
     from driftloop.demo import demo_config, month
 

@@ -8,7 +8,7 @@ import yaml
 from typer.testing import CliRunner
 
 from driftloop.cli import app
-from driftloop.data.demo import bike_sharing
+from driftloop.data.synthetic import bike_sharing
 from driftloop.demo import DEMO_COLUMNS, month
 from driftloop.drift.calibrate import calibrate
 from driftloop.errors import DataError

@@ -148,7 +148,7 @@ def test_version() -> None:
 
 @pytest.mark.postgres
 def test_warehouse_seed_and_append(pg_url: str, tmp_path: Path) -> None:
-    from driftloop.data.demo import bike_sharing
+    from driftloop.data.synthetic import bike_sharing
     from driftloop.data.warehouse import Warehouse
 
     data = tmp_path / "day.csv"

@@ -50,3 +50,10 @@ def test_help_runs_without_the_scientific_stack() -> None:
         [sys.executable, "-c", code, *HEAVY], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+def test_the_step_table_is_cheap_to_read() -> None:
+    # `driftloop --help` lists the steps from the table: reading it must not load the config
+    # model (pydantic) or any step's libraries
+    loaded = loaded_after("import driftloop.pipeline.steps")
+    assert loaded & {*HEAVY, "pydantic", "sqlalchemy"} == set()

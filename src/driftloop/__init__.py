@@ -8,9 +8,10 @@ publish. The statistics engine is importable alone::
     True
 """
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from driftloop import redaction
+from driftloop.drift.results import register_renderer
 from driftloop.errors import ConfigError, DataError, DriftloopError, SourceError
 from driftloop.lazy import exports
 
@@ -50,3 +51,21 @@ __all__ = [
 
 
 __getattr__ = exports(globals(), _LAZY)
+
+
+# The engine does not render: DriftReport.to_html/to_markdown go through these, which load
+# driftloop.report (and its templates) on first use.
+def _html(report: "DriftReport", /, **options: Any) -> str:
+    from driftloop.report.html import render_html
+
+    return render_html(report, **options)
+
+
+def _markdown(report: "DriftReport", /, **options: Any) -> str:
+    from driftloop.report.markdown import render_markdown
+
+    return render_markdown(report, **options)
+
+
+register_renderer("html", _html)
+register_renderer("markdown", _markdown)

@@ -146,18 +146,61 @@ class AlertsConfig(_Model):
     top_features: int = Field(5, ge=1, le=50)
 
 
+# The training metrics driftloop scores with (driftloop.model.metrics.METRICS implements each;
+# tests/model/test_train.py keeps the two lists equal).
+METRIC_NAMES = ("accuracy", "f1", "mae", "r2", "rmse", "rmsle")
+
+
 class TrainingConfig(_Model):
+    """What to train and how to judge it: the ``training`` section of ``driftloop.yaml``, and the
+    settings :func:`driftloop.model.train.fit` and :func:`driftloop.model.lifecycle.retrain` take.
+
+    Examples
+    --------
+    >>> TrainingConfig(target="cnt", exclude=("instant",)).exclude
+    ['instant']
+    >>> TrainingConfig(target="cnt", holdout=1.5)
+    Traceback (most recent call last):
+    ...
+    driftloop.errors.ConfigError: The 'holdout' share must be a float in (0, 1). Got 1.5 instead.
+    """
+
     entry_point: str = "driftloop.model.bike:train"
     target: str
     time_column: str | None = None
     features: list[str] | None = None
     exclude: list[str] = Field(default_factory=list)
     params: dict[str, Any] = Field(default_factory=dict)
-    metric: str = "rmsle"
-    holdout: float = Field(0.1, gt=0, lt=1)
+    metric: str = Field("rmsle", description=f"one of {', '.join(METRIC_NAMES)}")
+    holdout: float = Field(0.1, gt=0, lt=1, description="latest share of rows kept for scoring")
     margin: float = Field(0.0, ge=-1, le=1, description="relative win needed to promote")
     slice_columns: list[str] = Field(default_factory=list)
     intended_use: str = ""
+
+    def __init__(self, **data: Any) -> None:
+        # built in Python (not from YAML): the same one-line errors as the config file's
+        try:
+            super().__init__(**data)
+        except ValidationError as err:
+            raise ConfigError(describe_validation_error(err, "training")) from None
+
+    @field_validator("holdout", mode="before")
+    @classmethod
+    def _holdout_share(cls, value: Any) -> Any:
+        if isinstance(value, int | float) and not 0 < value < 1:
+            raise ConfigError(
+                f"The 'holdout' share must be a float in (0, 1). Got {value!r} instead."
+            )
+        return value
+
+    @field_validator("metric")
+    @classmethod
+    def _known_metric(cls, value: str) -> str:
+        if value not in METRIC_NAMES:
+            raise ConfigError(
+                f"Unknown metric '{value}'. Valid metrics: {', '.join(METRIC_NAMES)}."
+            )
+        return value
 
 
 class BaselineWindow(_Model):
@@ -338,9 +381,6 @@ class PipelineConfig(_Model):
         if self.on_drift.retrain and (self.training is None or self.model is None):
             raise ValueError("on_drift.retrain needs the 'training' and 'model' sections")
         return self
-
-    def base_dir(self) -> Path:
-        return Path(self.stores.runs).parent
 
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

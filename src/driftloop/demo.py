@@ -18,11 +18,18 @@ import polars as pl
 from rich.console import Console
 
 from driftloop.config import PipelineConfig, load_config
-from driftloop.data.demo import bike_sharing
 from driftloop.data.predictions import PredictionLogger, PredictionStore
 from driftloop.data.sources import filter_window
+from driftloop.data.synthetic import bike_sharing
 from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.runner import Runner, RunOutcome
+from driftloop.pipeline.steps import (
+    AlertResult,
+    AppendResult,
+    ConceptResult,
+    PublishResult,
+    RetrainResult,
+)
 
 __all__ = ["DEMO_COLUMNS", "demo_config", "run_demo"]
 
@@ -127,22 +134,26 @@ def _prepare(root: Path) -> PipelineConfig:
 def _actions(outcome: RunOutcome) -> str:
     r = outcome.results
     parts = []
-    if "append" in r and "rows" in r["append"]:
-        parts.append(f"appended {r['append']['rows']} rows ({r['append']['action']})")
-    trained = r.get("retrain") or {}
-    if trained.get("version"):
-        verdict = "promoted" if trained["promoted"] else "rejected"
-        champion = trained.get("champion_score")
+    appended = r.get("append")
+    if isinstance(appended, AppendResult):
+        parts.append(f"appended {appended.rows} rows ({appended.action})")
+    trained = r.get("retrain")
+    if isinstance(trained, RetrainResult):
+        verdict = "promoted" if trained.promoted else "rejected"
+        champion = trained.champion_score
         vs = f" vs {champion:.3f}" if champion is not None else ""
-        parts.append(
-            f"model v{trained['version']} {verdict} "
-            f"({trained['metric']} {trained['score']:.3f}{vs})"
-        )
-    if (r.get("publish") or {}).get("files"):
-        parts.append(f"published v{r['publish']['version']}")
-    alert = r.get("alert") or {}
-    queued = alert.get("queued") or {}
-    if any(status == "pending" for status in queued.values()) and alert.get("sent"):
+        score = f"{trained.score:.3f}" if trained.score is not None else "-"
+        parts.append(f"model v{trained.version} {verdict} ({trained.metric} {score}{vs})")
+    published = r.get("publish")
+    if isinstance(published, PublishResult) and published.files:
+        parts.append(f"published v{published.version}")
+    alert = r.get("alert")
+    queued = alert.queued if isinstance(alert, AlertResult) else {}
+    if (
+        any(s == "pending" for s in queued.values())
+        and isinstance(alert, AlertResult)
+        and alert.sent
+    ):
         parts.append("alert sent (" + ", ".join(queued) + ")")
     elif queued:
         parts.append("alert " + ", ".join(f"{c}: {s}" for c, s in queued.items()))
@@ -166,19 +177,19 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
     for number in range(2, 13):
         start, end = month(2011, number)
         outcome = runner.run(start=start, end=end, trigger="demo")
-        verdict = outcome.verdict or {}
-        flag = "[red]DRIFT   [/]" if verdict.get("dataset_drift") else "[green]no drift[/]"
-        drifted = ", ".join(verdict.get("drifted", [])) or "-"
-        console.print(
-            f"{start:%Y-%m}  {flag} {verdict.get('share_drifted', 0):4.0%}  features: {drifted}"
-        )
+        verdict = outcome.verdict
+        drift = verdict is not None and verdict.dataset_drift
+        flag = "[red]DRIFT   [/]" if drift else "[green]no drift[/]"
+        drifted = ", ".join(verdict.drifted if verdict else ()) or "-"
+        share = verdict.share_drifted if verdict else 0
+        console.print(f"{start:%Y-%m}  {flag} {share:4.0%}  features: {drifted}")
         console.print(
             f"         {_actions(outcome) or 'appended; nothing else to do'}", style="dim"
         )
         if outcome.status == "failed":
             console.print(f"         [red]failed[/]: {outcome.error}")
         outcomes.append(outcome)
-    drifted_months = sum(1 for o in outcomes if (o.verdict or {}).get("dataset_drift"))
+    drifted_months = sum(1 for o in outcomes if o.verdict and o.verdict.dataset_drift)
     console.print(
         f"\n{len(outcomes)} windows, {drifted_months} with dataset drift, "
         f"{len(alerts)} alert(s) delivered (console), in {time.perf_counter() - started:.1f} s"
@@ -200,9 +211,9 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
 def _act_two(root: Path, console: Console) -> list[RunOutcome]:
     """A concept shift in June 2012: the features look as they did a year before, but demand no
     longer follows temperature. The production model's predictions stop tracking outcomes."""
+    from driftloop.config import TrainingConfig
     from driftloop.model.lifecycle import retrain
     from driftloop.model.registry import Registry
-    from driftloop.model.train import TrainingSpec
 
     config = load_config(concept_config(root))
     warehouse = config.stores.warehouse.get_secret_value()
@@ -212,7 +223,7 @@ def _act_two(root: Path, console: Console) -> list[RunOutcome]:
         "\n[bold]act two: concept drift[/] · from June 2012 demand no longer follows temperature; "
         "features are compared with the same month of 2011"
     )
-    spec = TrainingSpec(
+    spec = TrainingConfig(
         target="cnt", time_column="dteday", exclude=("instant", "casual", "registered")
     )
     registry = Registry.open(
@@ -252,20 +263,25 @@ def _act_two(root: Path, console: Console) -> list[RunOutcome]:
     for number in range(6, 13):
         start, end = month(2012, number)
         outcome = runner.run(start=start, end=end, trigger="demo")
-        verdict = outcome.verdict or {}
-        concept = outcome.results.get("concept") or {}
-        data_flag = "[red]DRIFT   [/]" if verdict.get("dataset_drift") else "[green]no drift[/]"
-        concept_flag = (
-            "[red]CONCEPT DRIFT[/]" if concept.get("concept_drift") else "[green]concept ok   [/]"
-        )
-        rmse = concept.get("metrics", {}).get("rmse")
+        verdict = outcome.verdict
+        concept = outcome.results.get("concept")
+        drift = verdict is not None and verdict.dataset_drift
+        shifted = isinstance(concept, ConceptResult) and concept.concept_drift
+        data_flag = "[red]DRIFT   [/]" if drift else "[green]no drift[/]"
+        concept_flag = "[red]CONCEPT DRIFT[/]" if shifted else "[green]concept ok   [/]"
+        rmse = concept.metrics.get("rmse") if isinstance(concept, ConceptResult) else None
+        alerted = concept.alerted if isinstance(concept, ConceptResult) else ()
         console.print(
             f"{start:%Y-%m}  data {data_flag}  {concept_flag}  rmse {rmse:,.0f} "
-            f"(baseline May 2012)  alerted: {', '.join(concept.get('alerted', [])) or '-'}"
+            f"(baseline May 2012)  alerted: {', '.join(alerted) or '-'}"
         )
         outcomes.append(outcome)
-    caught = sum(1 for o in outcomes if (o.results.get("concept") or {}).get("concept_drift"))
-    data_only = sum(1 for o in outcomes if (o.verdict or {}).get("dataset_drift"))
+    caught = sum(
+        1
+        for o in outcomes
+        if isinstance(c := o.results.get("concept"), ConceptResult) and c.concept_drift
+    )
+    data_only = sum(1 for o in outcomes if o.verdict and o.verdict.dataset_drift)
     console.print(
         f"concept drift caught in {caught} of {len(outcomes)} months; "
         f"data drift alone in {data_only}"

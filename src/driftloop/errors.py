@@ -10,7 +10,9 @@ resembles, so ``except ValueError`` keeps working in code that does not know dri
     │   ├── EmptyDataError                 a side has no rows
     │   ├── SchemaError                    no common columns, unusable dtypes
     │   └── ValueQualityError              all-NaN columns, inf values, mixed types
-    └── SourceError (OSError)              a file, URL or database cannot be read or written
+    ├── SourceError (OSError)              a file, URL or database cannot be read or written
+    ├── RegistryError                      the model registry cannot do what was asked
+    └── LockedError                        another run of the same pipeline holds its lock
 
 Messages name the thing, the bad value and what would be valid, on one line.
 """
@@ -22,6 +24,8 @@ __all__ = [
     "DataError",
     "DriftloopError",
     "EmptyDataError",
+    "LockedError",
+    "RegistryError",
     "SchemaError",
     "SourceError",
     "UnknownMethodError",
@@ -62,3 +66,11 @@ class ValueQualityError(DataError):
 
 class SourceError(DriftloopError, OSError):
     """A file, URL or database cannot be read or written."""
+
+
+class RegistryError(DriftloopError):
+    """The model registry could not do what was asked."""
+
+
+class LockedError(DriftloopError):
+    """Another run of the same pipeline holds the lock."""

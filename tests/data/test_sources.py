@@ -8,8 +8,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from driftloop.data.demo import bike_sharing
 from driftloop.data.sources import read_table, safe_uri
+from driftloop.data.synthetic import bike_sharing
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
 
 FEB = (dt.date(2011, 2, 1), dt.date(2011, 2, 28))

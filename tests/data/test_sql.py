@@ -8,8 +8,8 @@ import polars as pl
 import psycopg
 import pytest
 
-from driftloop.data.demo import bike_sharing
 from driftloop.data.sql import read_sql, redact_url
+from driftloop.data.synthetic import bike_sharing
 from driftloop.data.warehouse import Warehouse
 from driftloop.errors import EmptyDataError, SchemaError, SourceError
 

@@ -14,14 +14,14 @@ from typer.testing import CliRunner
 import driftloop
 from driftloop.actions.publish import LocalPublisher, S3Publisher
 from driftloop.cli import app
-from driftloop.data.demo import bike_sharing
+from driftloop.config import TrainingConfig
+from driftloop.data.synthetic import bike_sharing
 from driftloop.errors import SourceError
 from driftloop.model import load_production
 from driftloop.model.lifecycle import retrain
 from driftloop.model.registry import Registry, RegistryError
-from driftloop.model.train import TrainingSpec
 
-SPEC = TrainingSpec(
+SPEC = TrainingConfig(
     target="cnt",
     time_column="dteday",
     exclude=("instant", "casual", "registered"),
@@ -240,7 +240,7 @@ def test_a_model_worse_than_predicting_the_mean_is_never_promoted(
         "def train(X, y, params):\n"
         "    return LogSpace(Ridge().fit(X.select_dtypes('number'), np.log1p(y)))\n"
     )
-    spec = TrainingSpec(
+    spec = TrainingConfig(
         target="cnt",
         entry_point=f"{trainer}:train",
         time_column="dteday",
@@ -294,7 +294,7 @@ def _trainer_module(tmp_path: Path) -> str:
 def test_loading_production_trusts_driftloop_not_the_artifact(
     registry: Registry, data: pl.DataFrame, tmp_path: Path
 ) -> None:
-    spec = TrainingSpec(
+    spec = TrainingConfig(
         target="cnt",
         entry_point=_trainer_module(tmp_path),
         time_column="dteday",

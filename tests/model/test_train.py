@@ -7,13 +7,16 @@ import polars as pl
 import pytest
 from sklearn.model_selection import KFold, cross_val_predict
 
-from driftloop.data.demo import bike_sharing
+from driftloop.config import TrainingConfig
+from driftloop.data.synthetic import bike_sharing
 from driftloop.errors import ConfigError, DataError, DriftloopError
 from driftloop.model import bike
 from driftloop.model.metrics import get_metric
-from driftloop.model.train import TrainingSpec, fit, load_entry_point, split_holdout
+from driftloop.model.train import fit, load_entry_point, split_holdout
 
-SPEC = TrainingSpec(target="cnt", time_column="dteday", exclude=("instant", "casual", "registered"))
+SPEC = TrainingConfig(
+    target="cnt", time_column="dteday", exclude=("instant", "casual", "registered")
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +67,7 @@ def test_user_script_entry_point_without_driftloop(tmp_path, year: pl.DataFrame)
     )
     trained = fit(
         year,
-        TrainingSpec(
+        TrainingConfig(
             target="cnt", entry_point=f"{script}:train", metric="rmse", time_column="dteday"
         ),
     )
@@ -112,22 +115,22 @@ def test_trainer_failures_are_clear(tmp_path, year: pl.DataFrame) -> None:
         DriftloopError,
         match=rf"^The training entry point '{script}:boom' failed: RuntimeError: no GPU here\.$",
     ):
-        fit(year, TrainingSpec(target="cnt", entry_point=f"{script}:boom"))
+        fit(year, TrainingConfig(target="cnt", entry_point=f"{script}:boom"))
     with pytest.raises(
         ConfigError, match=r"returned int, not a fitted estimator with a predict method\.$"
     ):
-        fit(year, TrainingSpec(target="cnt", entry_point=f"{script}:nothing"))
+        fit(year, TrainingConfig(target="cnt", entry_point=f"{script}:nothing"))
     with pytest.raises(DataError, match=r"^Target column 'count' is not in the training data"):
-        fit(year, TrainingSpec(target="count"))
+        fit(year, TrainingConfig(target="count"))
     with pytest.raises(
         ConfigError, match=r"^The 'holdout' share must be a float in \(0, 1\)\. Got 1\.5 instead\.$"
     ):
-        TrainingSpec(target="cnt", holdout=1.5)
+        TrainingConfig(target="cnt", holdout=1.5)
     with pytest.raises(
         ConfigError,
         match=r"^Unknown metric 'auc'\. Valid metrics: accuracy, f1, mae, r2, rmse, rmsle\.$",
     ):
-        TrainingSpec(target="cnt", metric="auc")
+        TrainingConfig(target="cnt", metric="auc")
 
 
 def test_metric_margin() -> None:
@@ -137,3 +140,25 @@ def test_metric_margin() -> None:
     )
     assert get_metric("r2").better(0.9, 0.8) and not get_metric("r2").better(0.8, 0.8)
     assert np.isclose(get_metric("rmsle").fn(np.array([0.0, 9.0]), np.array([0.0, 9.0])), 0.0)
+
+
+def test_the_config_names_exactly_the_metrics_driftloop_implements() -> None:
+    from driftloop.config import METRIC_NAMES
+    from driftloop.model.metrics import METRICS
+
+    assert sorted(METRICS) == list(METRIC_NAMES)
+
+
+def test_a_bad_training_setting_in_a_config_file_is_the_same_one_line() -> None:
+    from driftloop.config import load_config
+    from driftloop.demo import demo_config
+
+    raw = demo_config(__import__("pathlib").Path("unused"))
+    raw["training"]["metric"] = "auc"
+    with pytest.raises(ConfigError, match=r"Unknown metric 'auc'\. Valid metrics: accuracy, "):
+        load_config(raw)
+    raw["training"] |= {"metric": "rmse", "holdout": 0}
+    with pytest.raises(
+        ConfigError, match=r"The 'holdout' share must be a float in \(0, 1\)\. Got 0"
+    ):
+        load_config(raw)

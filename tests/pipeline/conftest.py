@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from driftloop.config import PipelineConfig, load_config
-from driftloop.data.demo import bike_sharing
 from driftloop.data.sources import filter_window
+from driftloop.data.synthetic import bike_sharing
 from driftloop.data.warehouse import Warehouse
 from driftloop.demo import demo_config, month
 

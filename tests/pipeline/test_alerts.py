@@ -11,6 +11,7 @@ from driftloop.actions.notify import SlackSender, WebhookSender, build_alert
 from driftloop.actions.outbox import OUTBOX
 from driftloop.demo import month
 from driftloop.pipeline.runner import Runner
+from driftloop.pipeline.steps import AlertResult
 
 MAR, APR, MAY = month(2011, 3), month(2011, 4), month(2011, 5)
 
@@ -34,7 +35,7 @@ def test_rate_limited_then_delivered_exactly_once(make_pipeline, slack) -> None:
     slack.script = [(429, "rate_limited", {"Retry-After": "1"})]
     config = slack_pipeline(make_pipeline, slack)
     outcome = Runner(config).run(start=MAR[0], end=MAR[1])
-    assert outcome.results["alert"]["sent"] == 1 and slack.requests == 2
+    assert outcome.results["alert"].sent == 1 and slack.requests == 2
     assert len(slack.received) == 1
     message = slack.received[0]
     assert message["blocks"][0] == {
@@ -55,16 +56,13 @@ def test_slack_down_for_a_run_then_delivered_by_the_next(make_pipeline, slack) -
     slack.down = True
     first = Runner(config).run(start=MAR[0], end=MAR[1])
     assert first.status == "succeeded"  # an undelivered alert does not fail the run: it waits
-    assert first.results["alert"] == {
-        "queued": {"slack": "pending"},
-        "sent": 0,
-        "failed": 1,
-        "pending": 1,
-    }
+    assert first.results["alert"] == AlertResult(
+        queued={"slack": "pending"}, sent=0, failed=1, pending=1
+    )
     assert slack.received == [] and slack.requests == 2  # one try, one retry
     slack.down = False
     second = Runner(config).run(start=APR[0], end=APR[1])
-    assert second.results["alert"]["sent"] == 2
+    assert second.results["alert"].sent == 2
     texts = slack.texts()
     assert len(texts) == 2
     assert "2011-03-01 to 2011-03-31" in texts[0] and "2011-04-01 to 2011-04-30" in texts[1]
@@ -76,7 +74,7 @@ def test_slack_down_for_a_run_then_delivered_by_the_next(make_pipeline, slack) -
 def test_same_drift_within_the_cooldown_is_recorded_not_paged(make_pipeline, slack) -> None:
     config = slack_pipeline(make_pipeline, slack)
     runs = [Runner(config).run(start=MAR[0], end=MAR[1]) for _ in range(2)]
-    assert runs[1].results["alert"]["queued"] == {"slack": "suppressed"}
+    assert runs[1].results["alert"].queued == {"slack": "suppressed"}
     assert len(slack.received) == 1
     assert [r["status"] for r in outbox_rows(config)] == ["sent", "suppressed"]
     no_cooldown = slack_pipeline(make_pipeline, slack, cooldown_hours=0)
@@ -89,8 +87,8 @@ def test_cooldown_never_hides_news(make_pipeline, slack) -> None:
     alerts = {"console": False, "slack": {"webhook_url": slack.url, "retries": 1}}
     config = make_pipeline(alerts={**alerts, "cooldown_hours": 24})
     first, second = (Runner(config).run(start=MAR[0], end=MAR[1]) for _ in range(2))
-    assert first.results["retrain"]["promoted"]
-    assert second.results["alert"]["queued"] == {"slack": "pending"}  # the model's fate is news
+    assert first.results["retrain"].promoted
+    assert second.results["alert"].queued == {"slack": "pending"}  # the model's fate is news
     assert len(slack.received) == 2
     quiet = slack_pipeline(make_pipeline, slack)  # no retraining: only the window can be news
     Runner(quiet).run(start=APR[0], end=APR[1])
@@ -196,7 +194,7 @@ def test_an_answer_that_never_comes_is_never_resent_and_is_reported(make_pipelin
     config = make_pipeline(alerts={**alerts, "cooldown_hours": 0}, on_drift={"retrain": False})
     slack.delay = 2.5  # Slack takes the alert but answers after the client gave up
     first = Runner(config).run(start=MAR[0], end=MAR[1])
-    assert first.results["alert"]["sent"] == 0
+    assert first.results["alert"].sent == 0
     assert [r["status"] for r in outbox_rows(config)] == ["unknown"]
     assert len(slack.received) == 1
     slack.delay = 0.0
@@ -259,8 +257,8 @@ def test_a_frozen_s3_fails_a_publish_within_its_configured_time(
     import threading
     import time
 
+    from driftloop.actions.publish import publisher_for
     from driftloop.errors import SourceError
-    from driftloop.pipeline.steps import publisher_for
 
     frozen = socket.socket()  # accepts connections, never answers
     frozen.bind(("127.0.0.1", 0))
@@ -286,6 +284,6 @@ def test_a_frozen_s3_fails_a_publish_within_its_configured_time(
     with pytest.raises(
         SourceError, match=r"^Publishing 's3://models/published/bikes/1/model\.skops' failed"
     ):
-        publisher_for(config).publish("bikes", 1, [(model, "model.skops")])
+        publisher_for(config.stores).publish("bikes", 1, [(model, "model.skops")])
     assert time.monotonic() - started < 10  # 2 attempts x 1 s, not minutes
     frozen.close()

@@ -7,12 +7,13 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from driftloop.data.demo import bike_sharing
 from driftloop.data.predictions import PredictionStore, concept_series
+from driftloop.data.synthetic import bike_sharing
 from driftloop.data.warehouse import Warehouse
 from driftloop.demo import FEATURES, month
 from driftloop.model.bike import train
 from driftloop.pipeline.runner import Runner
+from driftloop.pipeline.steps import Skipped
 
 SHIFT = dt.date(2012, 6, 1)
 
@@ -62,15 +63,13 @@ def test_concept_drift_fires_alert_and_retrain_while_data_drift_is_quiet(concept
     alerts: list[str] = []
     runner = Runner(concept_pipeline, printer=alerts.append)
     may = runner.run(start=dt.date(2012, 5, 1), end=dt.date(2012, 5, 31))
-    assert may.results["concept"]["concept_drift"] is False  # the baseline period itself
-    assert may.results["retrain"] == {"skipped": "no drift that matters"}
+    assert may.results["concept"].concept_drift is False  # the baseline period itself
+    assert may.results["retrain"] == Skipped("no drift that matters")
     july = runner.run(start=month(2012, 7)[0], end=month(2012, 7)[1])
-    assert july.verdict["dataset_drift"] is False  # features look as they did in July 2011
+    assert july.verdict.dataset_drift is False  # features look as they did in July 2011
     concept = july.results["concept"]
-    assert (
-        concept["concept_drift"] is True and "rmse" in concept["alerted"] and concept["pairs"] == 31
-    )
-    assert july.results["retrain"]["version"] == 1  # the concept alert triggered retraining
+    assert concept.concept_drift is True and "rmse" in concept.alerted and concept.pairs == 31
+    assert july.results["retrain"].version == 1  # the concept alert triggered retraining
     assert len(alerts) == 1 and alerts[0].startswith(
         "Concept drift in 'bike-sharing' for 2012-07-01 to 2012-07-31"
     )
@@ -80,24 +79,24 @@ def test_concept_drift_fires_alert_and_retrain_while_data_drift_is_quiet(concept
         concept_pipeline.pipeline,
     )
     assert [s["window_start"] for s in series] == ["2012-05-01", "2012-07-01"]
-    html = open(concept["report_html"]).read()
+    html = open(concept.report_html).read()
     assert "Concept drift detected" in html and html.count("<svg") == 3
 
 
 def test_too_few_pairs_is_a_skip_not_a_failure(concept_pipeline) -> None:
     outcome = Runner(concept_pipeline).run(start=dt.date(2012, 3, 1), end=dt.date(2012, 3, 31))
     assert outcome.status == "succeeded"
-    assert outcome.results["concept"] == {
-        "skipped": "only 0 prediction-outcome pairs in the window (min_pairs 20)"
-    }
+    assert outcome.results["concept"] == Skipped(
+        "only 0 prediction-outcome pairs in the window (min_pairs 20)"
+    )
 
 
 def test_a_weekly_window_of_daily_pairs_is_pooled_not_skipped(concept_pipeline) -> None:
     # Before: 7 pairs < min_pairs 20, and every weekly run skipped the concept check.
     outcome = Runner(concept_pipeline).run(start=dt.date(2012, 5, 25), end=dt.date(2012, 5, 31))
     concept = outcome.results["concept"]
-    assert concept["pooled_from"] == "2012-05-04"  # the last 28 days up to the window's end
-    assert concept["pairs"] == 28 and concept["concept_drift"] is False
+    assert concept.pooled_from == "2012-05-04"  # the last 28 days up to the window's end
+    assert concept.pairs == 28 and concept.concept_drift is False
 
 
 def test_the_baseline_comes_from_the_model_version_that_served_the_window(
@@ -124,4 +123,4 @@ def test_the_baseline_comes_from_the_model_version_that_served_the_window(
     # pairs are its baseline, so its large errors are no news and nothing alerts.
     outcome = Runner(concept_pipeline).run(start=dt.date(2012, 5, 1), end=dt.date(2012, 5, 31))
     concept = outcome.results["concept"]
-    assert concept["baseline_model_version"] == "2" and concept["concept_drift"] is False
+    assert concept.baseline_model_version == "2" and concept.concept_drift is False

@@ -46,7 +46,7 @@ def test_monthly_windows_end_to_end(make_pipeline, pg_databases, s3_env, slack) 
     )  # March again
 
     assert [o.status for o in outcomes] == ["succeeded"] * 5
-    assert [o.verdict["dataset_drift"] for o in outcomes] == [False, True, True, True, True]
+    assert [o.verdict.dataset_drift for o in outcomes] == [False, True, True, True, True]
 
     # rows appended exactly once per window, whatever the re-runs
     warehouse = Warehouse(warehouse_url)
@@ -81,20 +81,20 @@ def test_monthly_windows_end_to_end(make_pipeline, pg_databases, s3_env, slack) 
     versions = registry.versions("bike-demand")
     assert len(versions) == 4
     retrained = [o.results["retrain"] for o in outcomes[1:]]
-    assert retrained[0]["promoted"] and retrained[0]["version"] == 1
+    assert retrained[0].promoted and retrained[0].version == 1
     production = registry.production_version("bike-demand")
-    assert production == max(r["version"] for r in retrained if r["promoted"])
+    assert production == max(r.version for r in retrained if r.promoted)
     for r in retrained:
-        status = registry.show(f"bike-demand/{r['version']}").status
-        assert status in (("production", "archived") if r["promoted"] else ("rejected",))
+        status = registry.show(f"bike-demand/{r.version}").status
+        assert status in (("production", "archived") if r.promoted else ("rejected",))
 
     # S3 objects with checksums, for every promoted version
     client = s3_env.client()
     for r in retrained:
         listing = client.list_objects_v2(
-            Bucket=s3_env.bucket, Prefix=f"e2e/bike-demand/{r['version']}/"
+            Bucket=s3_env.bucket, Prefix=f"e2e/bike-demand/{r.version}/"
         )
-        if not r["promoted"]:
+        if not r.promoted:
             assert listing.get("KeyCount", 0) == 0
             continue
         keys = [o["Key"] for o in listing["Contents"]]

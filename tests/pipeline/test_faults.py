@@ -20,6 +20,7 @@ from driftloop.errors import SourceError
 from driftloop.model.registry import Registry
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import Runner
+from driftloop.pipeline.steps import RetrainResult
 from tests.pipeline.conftest import COMPLETED, held_trainer, write_config
 
 pytestmark = pytest.mark.postgres
@@ -63,7 +64,9 @@ def test_killed_process_is_resumed_without_duplicates(
     assert before["append"]["status"] == "done" and before["retrain"]["status"] == "running"
     # the next run of the pipeline finds the dead process's run and marks it interrupted
     february = Runner(config).run(start=dt.date(2011, 2, 1), end=dt.date(2011, 2, 28))
-    assert february.status == "succeeded" and "version" not in february.results["retrain"]
+    assert february.status == "succeeded" and not isinstance(
+        february.results["retrain"], RetrainResult
+    )
     assert RunStore(warehouse).run(run_id)["status"] == "interrupted"
     assert _steps(warehouse, run_id)["retrain"]["status"] == "interrupted"
     resumed = subprocess.run([*argv[:6], "--resume", run_id], capture_output=True, text=True)
@@ -132,7 +135,7 @@ def test_postgres_restarted_mid_run(make_pipeline, pg_databases) -> None:
     config = make_pipeline(warehouse=warehouse, on_drift={"retrain": False})
     runner = Runner(config, printer=lambda _: None)
 
-    def stop_after_detect(name: str, status: str, result: dict | None) -> None:
+    def stop_after_detect(name: str, status: str, result: object) -> None:
         if name == "detect":
             _pg("stop")
 
@@ -174,7 +177,7 @@ def test_mlflow_unavailable_keeps_the_data_steps(make_pipeline, pg_databases) ->
     with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{mlflow.rsplit("/", 1)[-1]}"')
     resumed = Runner(config, printer=alerts.append).run(resume=failed.run_id)
-    assert resumed.status == "succeeded" and resumed.results["retrain"]["promoted"]
+    assert resumed.status == "succeeded" and resumed.results["retrain"].promoted
     assert Warehouse(warehouse).count("current") == 31
     assert len(alerts) == 1  # the alert is not sent twice
     assert Registry(mlflow).production_version("bike-demand") == 1

@@ -87,7 +87,7 @@ def test_a_run_leaves_no_secret_anywhere(
         )
     engine.dispose()
     registry = Registry(config.stores.mlflow.get_secret_value())
-    run = registry.client.get_run(outcome.results["retrain"]["run_id"])
+    run = registry.client.get_run(outcome.results["retrain"].run_id)
     places["mlflow run"] = json.dumps([run.data.params, run.data.tags, run.data.metrics])
     places["mlflow versions"] = json.dumps(
         [v.to_dict() | {"description": v.description} for v in registry.versions("bike-demand")]

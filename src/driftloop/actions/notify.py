@@ -10,12 +10,16 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
 from driftloop.report.format import fmt_number, fmt_p
+
+if TYPE_CHECKING:
+    from driftloop.config import AlertsConfig
 
 __all__ = [
     "Alert",
@@ -26,6 +30,7 @@ __all__ = [
     "WebhookSender",
     "build_alert",
     "escape",
+    "senders_for",
 ]
 
 
@@ -105,67 +110,23 @@ def build_alert(
     drifted = [c for c in report["columns"] if c["drifted"]]
     drifted.sort(key=lambda c: (c["p_value"] is None, c["p_value"] or -(c["statistic"] or 0)))
     degradation = report["degradation"]
-    verdict = (
-        "Dataset drift"
-        if report["dataset_drift"]
-        else ("Feature degradation" if degradation else "Drift")
-    )
-    head = f"{verdict} in '{pipeline}' for {window[0]} to {window[1]}"
+    concept_shift = bool(concept and concept.get("concept_drift"))
+    head = f"{_verdict(report, concept_shift)} in '{pipeline}' for {window[0]} to {window[1]}"
     summary = (
         f"{len(drifted)} of {report['n_tested']} features drifted ({report['share_drifted']:.0%}; "
         f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
     )
-    lines = []
-    for c in drifted[:top]:
-        p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
-        lines.append(
-            f"• {_code(c['name'])} {c['method']} = {fmt_number(c['statistic'])}{p} "
-            f"(threshold {fmt_number(c['threshold'])})"
-        )
-    if len(drifted) > top:
-        lines.append(f"• … and {len(drifted) - top} more")
+    lines = _drift_lines(drifted, top)
     broken = [
         f"• {_code(a['feature'])} {a['kind']}: {escape(a['message'])}" for a in degradation[:top]
     ]
-    if concept and concept.get("concept_drift"):
-        changes = [
-            f"{escape(m['name'])} {fmt_number(m['baseline'])} → {fmt_number(m['current'])} "
-            f"(95% CI {fmt_number(m['ci_low'])}-{fmt_number(m['ci_high'])})"
-            for m in concept["metrics"]
-            if m["alerted"]
-        ]
-        broken.insert(
-            0, "• *Concept drift*: predictions no longer track outcomes: " + "; ".join(changes)
-        )
-        if verdict == "Drift":
-            verdict = "Concept drift"
-            head = f"{verdict} in '{pipeline}' for {window[0]} to {window[1]}"
-    blocks: list[dict[str, Any]] = [
-        {"type": "header", "text": {"type": "plain_text", "text": escape(head)[:150]}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": summary}},
-    ]
-    if lines:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "*Top drifted features*\n" + "\n".join(lines)},
-            }
-        )
-    if broken:
-        blocks.append(
-            {
-                "type": "section",
-                "text": {"type": "mrkdwn", "text": "*Degradation*\n" + "\n".join(broken)[:2900]},
-            }
-        )
+    if concept is not None and concept_shift:
+        broken.insert(0, _concept_line(concept))
     context = [f"run {_code(run_id)}"]
     if report_location:
         context.append(f"report: {escape(report_location)}")
     if model_outcome:
         context.append(f"model: {escape(model_outcome)}")
-    blocks.append(
-        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
-    )
     fingerprint = json.dumps(
         {
             "pipeline": pipeline,
@@ -190,7 +151,61 @@ def build_alert(
         "model": model_outcome,
     }
     text = "\n".join([escape(head), summary, *lines, *broken, " · ".join(context)])
-    return Alert(text, blocks, payload, fingerprint)
+    return Alert(text, _blocks(head, summary, lines, broken, context), payload, fingerprint)
+
+
+def _verdict(report: dict[str, Any], concept_shift: bool) -> str:
+    """What the alert is about, most serious first: the dataset, features, the concept."""
+    if report["dataset_drift"]:
+        return "Dataset drift"
+    if report["degradation"]:
+        return "Feature degradation"
+    return "Concept drift" if concept_shift else "Drift"
+
+
+def _drift_lines(drifted: list[dict[str, Any]], top: int) -> list[str]:
+    lines = []
+    for c in drifted[:top]:
+        p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
+        lines.append(
+            f"• {_code(c['name'])} {c['method']} = {fmt_number(c['statistic'])}{p} "
+            f"(threshold {fmt_number(c['threshold'])})"
+        )
+    if len(drifted) > top:
+        lines.append(f"• … and {len(drifted) - top} more")
+    return lines
+
+
+def _concept_line(concept: dict[str, Any]) -> str:
+    changes = [
+        f"{escape(m['name'])} {fmt_number(m['baseline'])} → {fmt_number(m['current'])} "
+        f"(95% CI {fmt_number(m['ci_low'])}-{fmt_number(m['ci_high'])})"
+        for m in concept["metrics"]
+        if m["alerted"]
+    ]
+    return "• *Concept drift*: predictions no longer track outcomes: " + "; ".join(changes)
+
+
+def _blocks(
+    head: str, summary: str, lines: list[str], broken: list[str], context: list[str]
+) -> list[dict[str, Any]]:
+    """The Slack Block Kit message: header, summary, drifted features, degradation, context."""
+
+    def section(text: str) -> dict[str, Any]:
+        return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": escape(head)[:150]}},
+        section(summary),
+    ]
+    if lines:
+        blocks.append(section("*Top drifted features*\n" + "\n".join(lines)))
+    if broken:
+        blocks.append(section("*Degradation*\n" + "\n".join(broken)[:2900]))
+    blocks.append(
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
+    )
+    return blocks
 
 
 class ConsoleSender:
@@ -297,3 +312,24 @@ class WebhookSender:
             if attempt < self.retries:
                 time.sleep(min(delay, 30))
         return Delivery(False, detail)
+
+
+def senders_for(alerts: AlertsConfig, printer: Callable[[str], None] = print) -> list[Sender]:
+    """The channels an ``alerts`` section names: console, Slack, generic webhooks."""
+    senders: list[Sender] = []
+    if alerts.console:
+        senders.append(ConsoleSender(printer))
+    if alerts.slack is not None:
+        s = alerts.slack
+        senders.append(
+            SlackSender(s.webhook_url.get_secret_value(), retries=s.retries, timeout=s.timeout)
+        )
+    for i, hook in enumerate(alerts.webhooks):
+        sender = WebhookSender(
+            hook.url.get_secret_value(),
+            {k: v.get_secret_value() for k, v in hook.headers.items()},
+            retries=hook.retries,
+        )
+        sender.channel = f"webhook{i}"
+        senders.append(sender)
+    return senders

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from driftloop.actions.notify import Alert, Sender
-from driftloop.pipeline.records import now
+from driftloop.data.store import now
 
 __all__ = ["OUTBOX", "STALE", "DrainResult", "Outbox"]
 

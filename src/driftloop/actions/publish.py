@@ -14,11 +14,21 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from driftloop.errors import SourceError
 
-__all__ = ["LocalPublisher", "PublishedFile", "Publisher", "S3Publisher", "sha256_of"]
+if TYPE_CHECKING:
+    from driftloop.config import StoresConfig
+
+__all__ = [
+    "LocalPublisher",
+    "PublishedFile",
+    "Publisher",
+    "S3Publisher",
+    "publisher_for",
+    "sha256_of",
+]
 
 
 def sha256_of(path: Path) -> str:
@@ -184,3 +194,19 @@ class S3Publisher:
         except botocore.exceptions.BotoCoreError as err:
             raise SourceError(f"Publishing '{uri}' failed: {type(err).__name__}.") from None
         return PublishedFile(uri, digest, path.stat().st_size)
+
+
+def publisher_for(stores: StoresConfig) -> Publisher:
+    """The publisher ``stores.artifacts`` names: ``s3://bucket/prefix`` or a local folder."""
+    target = stores.artifacts
+    if target.startswith("s3://"):
+        bucket, _, prefix = target.removeprefix("s3://").partition("/")
+        return S3Publisher(
+            bucket,
+            prefix,
+            endpoint_url=stores.s3_endpoint_url,
+            max_attempts=stores.s3_attempts,
+            connect_timeout=stores.s3_timeout_seconds,
+            read_timeout=stores.s3_timeout_seconds,
+        )
+    return LocalPublisher(target)

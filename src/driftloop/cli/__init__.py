@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from driftloop import __version__
-from driftloop.cli import data, detect, loop, model, service
+from driftloop.cli import config, data, detect, loop, model, service
 from driftloop.cli.common import err, out
 
 __all__ = ["app", "main"]
@@ -50,14 +50,14 @@ for command in (
     loop.runs,
     loop.step,
     loop.calibrate,
-    loop.init,
+    config.init,
     service.serve,
 ):
     app.command()(command)
 app.add_typer(data.warehouse_app, name="warehouse")
 app.add_typer(data.feedback_app, name="feedback")
 app.add_typer(model.model_app, name="model")
-app.add_typer(loop.config_app, name="config")
+app.add_typer(config.config_app, name="config")
 app.add_typer(service.export_app, name="export")
 
 

@@ -1,11 +1,12 @@
-"""The loop: demo, run, runs, step, calibrate, init, config."""
+"""The loop: demo, run, runs, step, calibrate."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from driftloop.cli.common import (
@@ -19,6 +20,10 @@ from driftloop.cli.common import (
     user_errors,
 )
 from driftloop.errors import ConfigError
+from driftloop.pipeline.steps import STEPS
+
+if TYPE_CHECKING:
+    from driftloop.pipeline.steps import StepResult
 
 
 def demo(
@@ -56,8 +61,8 @@ def run(
         "empty": "[yellow]∅[/]",
     }
 
-    def show(name: str, status: str, result: dict[str, Any] | None) -> None:
-        detail = _step_summary(name, status, result or {})
+    def show(name: str, status: str, result: StepResult) -> None:
+        detail = result.summary()
         out.print(f"  {marks.get(status, '?')} {name:<16} {detail}", soft_wrap=True)
 
     with user_errors():
@@ -73,34 +78,11 @@ def run(
     )
     if outcome.status == "failed":
         err.print(
-            f"[bold red]error:[/] {outcome.error}. "
+            f"[bold red]error:[/] {escape(outcome.error or '')}. "
             f"Resume with: driftloop run --config {config} --resume {outcome.run_id}",
             soft_wrap=True,
         )
         raise typer.Exit(EXIT_ERROR)
-
-
-def _step_summary(name: str, status: str, result: dict[str, Any]) -> str:
-    if status in ("failed", "empty"):
-        return str(result.get("error") or result.get("message"))
-    if status == "skipped":
-        return str(result.get("skipped", ""))
-    if name in ("fetch_reference", "fetch_current"):
-        return f"{result.get('rows')} rows"
-    if name == "detect":
-        verdict = "dataset drift" if result.get("dataset_drift") else "no dataset drift"
-        return f"{verdict}; drifted: {', '.join(result.get('drifted', [])) or '-'}"
-    if name == "append":
-        return f"{result.get('rows')} rows {result.get('action')}"
-    if name == "retrain":
-        verdict = "promoted" if result.get("promoted") else "rejected"
-        return f"v{result.get('version')} {verdict}: {result.get('reason')}"
-    if name == "publish":
-        return f"v{result.get('version')}: {len(result.get('files', []))} files"
-    if name == "alert":
-        queued, sent, pending = (result.get(k) for k in ("queued", "sent", "pending"))
-        return f"queued {queued}; sent {sent}, pending {pending}"
-    return ""
 
 
 def runs(
@@ -151,12 +133,7 @@ def runs(
 
 
 def step(
-    name: Annotated[
-        str,
-        typer.Argument(
-            help="fetch_reference, fetch_current, detect, append, retrain, publish, alert"
-        ),
-    ],
+    name: Annotated[str, typer.Argument(help=", ".join(s.name for s in STEPS))],
     config: ConfigOption,
     run_id: Annotated[
         str | None, typer.Option("--run-id", help="The run this step belongs to.")
@@ -174,13 +151,20 @@ def step(
         cfg = load_pipeline(config)
         first = parse_date(start, "--start") if start and start.strip() else None
         last = parse_date(end, "--end") if end and end.strip() else None
-        run, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
-    payload = {"run_id": run, "step": name, **result}
-    print(_json.dumps(payload, default=str))
+        run, status, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
+    fields = {"status": status, **result.to_dict()}
+    print(_json.dumps({"run_id": run, "step": name, **fields}, default=str))
     if any(key.startswith("KESTRA_") for key in os.environ):
-        outputs = kestra_outputs(run, result)
+        outputs = kestra_outputs(run, fields)
         print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
-    if result.get("status") == "failed":
+    if status == "failed":
+        cause = escape(result.summary())  # a cause may hold [brackets]: not markup
+        err.print(
+            f"[bold red]error:[/] step {name} of run {run} failed: {cause}. Re-run it with: "
+            f"driftloop step {name} --config {config} --run-id {run}",
+            soft_wrap=True,
+            markup=True,
+        )
         raise typer.Exit(EXIT_ERROR)
 
 
@@ -266,45 +250,3 @@ def calibrate(
     if write:
         backup = write_thresholds(config, c)
         out.print(f"wrote the proposed thresholds into {config} (previous version: {backup})")
-
-
-config_app = typer.Typer(rich_markup_mode=None, help="The driftloop.yaml format.")
-
-
-@config_app.command("schema")
-def config_schema_cmd() -> None:
-    """Print the JSON Schema of driftloop.yaml."""
-    import json as _json
-
-    from driftloop.config import config_schema
-
-    print(_json.dumps(config_schema(), indent=2))
-
-
-@config_app.command("check")
-def config_check(config: ConfigOption) -> None:
-    """Validate a config (resolving ${ENV} references, never printing them)."""
-    from driftloop.model.entry_points import check_entry_point
-
-    with user_errors():
-        cfg = load_pipeline(config)
-        if cfg.training is not None:
-            check_entry_point(cfg.training.entry_point)
-    out.print(f"{config}: valid (pipeline '{cfg.pipeline}')")
-
-
-def init(
-    path: Annotated[Path, typer.Argument(help="Where to write the example config.")] = Path(
-        "driftloop.yaml"
-    ),
-    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
-) -> None:
-    """Write a commented example driftloop.yaml."""
-    from importlib.resources import files
-
-    with user_errors():
-        if path.exists() and not force:
-            raise ConfigError(f"'{path}' already exists. Use --force to overwrite it.")
-        text = files("driftloop").joinpath("templates/driftloop.yaml").read_text(encoding="utf-8")
-        path.write_text(text, encoding="utf-8")
-    out.print(f"wrote {path}; edit it, then: driftloop config check --config {path}")

@@ -42,7 +42,8 @@ def _reader(registry: str | None, config: Path | None) -> Any:
 
 
 def _uri(registry: str | None, config: Path | None, *, read: bool) -> tuple[str, str | None]:
-    from driftloop.model.registry import DEFAULT_TRACKING_URI, RegistryError
+    from driftloop.errors import RegistryError
+    from driftloop.model.registry import DEFAULT_TRACKING_URI
 
     if registry is not None and config is not None:
         raise ConfigError("Pass --registry or --config, not both.")
@@ -65,10 +66,11 @@ def _republish(opened: Any, config: Path | None, name: str, version: int) -> str
     """Publish ``version`` (its files, then ``production.json``) where the pipeline publishes."""
     if config is None:
         return "production.json not updated (pass --config to publish it)"
+    from driftloop.actions.publish import publisher_for
     from driftloop.model.lifecycle import publish_version
-    from driftloop.pipeline.steps import publisher_for
 
-    published = publish_version(opened, publisher_for(load_pipeline(config)), name, version)
+    stores = load_pipeline(config).stores
+    published = publish_version(opened, publisher_for(stores), name, version)
     return f"published, pointer at {published[-1].uri}"
 
 

@@ -1,4 +1,8 @@
-"""Reading tables: CSV or Parquet from a path or an http(s) URL.
+"""Reading tables: CSV or Parquet from a path or an http(s) or s3 URL, or a SQL source.
+
+:func:`read_source` reads what a pipeline's ``reference`` or ``current`` section names (any object
+with the :class:`Source` attributes): a SQL URL goes to :func:`driftloop.data.sql.read_sql`,
+anything else to :func:`read_table`, which dispatches on the URI's scheme.
 
 Everything lands in a Polars DataFrame. A date window (inclusive on both ends) can be applied on
 read. Failures raise :class:`SourceError` with one line naming the source, what went wrong and
@@ -13,14 +17,17 @@ import os
 import re
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
 
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
 
-__all__ = ["FORMATS", "filter_window", "no_rows", "read_table", "safe_uri"]
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+__all__ = ["FORMATS", "Source", "filter_window", "no_rows", "read_source", "read_table", "safe_uri"]
 
 FORMATS = ("csv", "parquet")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -79,6 +86,50 @@ def _check_port(uri: str) -> None:
             f"The URL '{safe_uri(uri)}' has an invalid port: use a number from 1 to 65535, "
             "e.g. http://host:8080/data.csv."
         ) from None
+
+
+class Source(Protocol):
+    """Where a table comes from: a ``uri`` (file, http(s), s3), or a SQL ``url`` with a
+    ``table`` or ``query``; ``date_column`` windows it, ``start``/``end`` fix the window."""
+
+    @property
+    def uri(self) -> str | None: ...
+    @property
+    def url(self) -> SecretStr | None: ...
+    @property
+    def table(self) -> str | None: ...
+    @property
+    def query(self) -> str | None: ...
+    @property
+    def date_column(self) -> str | None: ...
+    @property
+    def start(self) -> dt.date | None: ...
+    @property
+    def end(self) -> dt.date | None: ...
+
+
+def read_source(
+    source: Source, start: dt.date | None = None, end: dt.date | None = None
+) -> pl.DataFrame:
+    """Read ``source`` over the window ``start``..``end`` (default: the source's own window;
+    no window at all when the source has no ``date_column``)."""
+    start, end = start or source.start, end or source.end
+    windowed = source.date_column is not None and (start is not None or end is not None)
+    date_column = source.date_column if windowed else None
+    if source.url is not None:
+        from driftloop.data.sql import read_sql
+
+        return read_sql(
+            source.url.get_secret_value(),
+            table=source.table,
+            query=source.query,
+            date_column=date_column,
+            start=start,
+            end=end,
+        )
+    if source.uri is None:
+        raise ConfigError("A source needs a uri or a url (with a table or a query).")
+    return read_table(source.uri, date_column=date_column, start=start, end=end)
 
 
 def read_table(

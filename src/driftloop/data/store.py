@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
@@ -9,9 +10,14 @@ import sqlalchemy as sa
 from driftloop.data.sql import redact_url
 from driftloop.errors import SourceError
 
-__all__ = ["TableStore"]
+__all__ = ["TableStore", "now"]
 
 _DDL_LOCK = 0x64726966746C6F6F  # "driftloo": one advisory lock for driftloop's table creation
+
+
+def now() -> dt.datetime:
+    """The time driftloop's tables record: UTC, naive, to the second."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 class TableStore:

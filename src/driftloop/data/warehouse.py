@@ -24,16 +24,16 @@ import sqlalchemy as sa
 
 from driftloop.data.identifiers import check_column_name, check_table_name
 from driftloop.data.sql import is_postgres, read_sql, redact_url
+from driftloop.data.sqltypes import conform, sql_type
 from driftloop.errors import (
     ConfigError,
     DataError,
     EmptyDataError,
     SchemaError,
     SourceError,
-    ValueQualityError,
 )
 
-__all__ = ["LEDGER_TABLE", "META_COLUMNS", "AppendResult", "Warehouse", "sql_type"]
+__all__ = ["LEDGER_TABLE", "META_COLUMNS", "AppendResult", "Warehouse"]
 
 LEDGER_TABLE = "driftloop_appends"
 META_COLUMNS = ("driftloop_pipeline", "driftloop_window_start", "driftloop_window_end")
@@ -64,31 +64,6 @@ class AppendResult:
             "replaced_rows": self.replaced_rows,
             "seconds": round(self.seconds, 4),
         }
-
-
-def sql_type(dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
-    """The SQL column type for a Polars dtype, when driftloop creates a table."""
-    if dtype in (pl.Int8, pl.Int16, pl.UInt8):
-        return sa.SmallInteger()
-    if dtype in (pl.Int32, pl.UInt16):
-        return sa.Integer()
-    if dtype.is_integer():
-        return sa.BigInteger()
-    if dtype == pl.Float32:
-        return sa.Float(24)
-    if dtype.is_float():
-        return sa.Double()
-    if dtype.is_decimal():
-        return sa.Numeric()
-    if dtype == pl.Boolean:
-        return sa.Boolean()
-    if dtype == pl.Date:
-        return sa.Date()
-    if isinstance(dtype, pl.Datetime):
-        return sa.DateTime(timezone=dtype.time_zone is not None)
-    if dtype == pl.Time:
-        return sa.Time()
-    return sa.Text()
 
 
 class Warehouse:
@@ -173,7 +148,7 @@ class Warehouse:
                 )
             ).rowcount
             self._insert(
-                conn, target, _conform(rows, target, self._doing(window_start, window_end, table))
+                conn, target, conform(rows, target, self._doing(window_start, window_end, table))
             )
             conn.execute(ledger.delete().where(*self._key_filter(ledger, key)))
             conn.execute(
@@ -216,7 +191,7 @@ class Warehouse:
                 ledger = self._ledger(conn)
                 conn.execute(ledger.delete().where(ledger.c.table_name == table))
             target = self._ensure_table(conn, table, frame, bookkeeping=False)
-            self._insert(conn, target, _conform(frame, target, f"seeding table '{table}'"))
+            self._insert(conn, target, conform(frame, target, f"seeding table '{table}'"))
         return frame.height
 
     def read(
@@ -351,46 +326,6 @@ class Warehouse:
     ) -> AppendResult:
         seconds = time.perf_counter() - started
         return AppendResult(table, pipeline, start, end, action, rows, replaced, seconds)
-
-
-def _polars_type(column: sa.Column[Any]) -> pl.DataType | None:
-    kind = column.type
-    if isinstance(kind, sa.Integer):
-        return pl.Int64()
-    if isinstance(kind, sa.Float | sa.Numeric):
-        return pl.Float64()
-    if isinstance(kind, sa.DateTime):
-        return pl.Datetime("us", "UTC" if kind.timezone else None)
-    if isinstance(kind, sa.Date):
-        return pl.Date()
-    if isinstance(kind, sa.Boolean):
-        return pl.Boolean()
-    if isinstance(kind, sa.String):
-        return pl.String()
-    return None
-
-
-def _conform(frame: pl.DataFrame, target: sa.Table, doing: str) -> pl.DataFrame:
-    """Cast each column to its table column's type; the first value that does not fit is an error.
-
-    Checked here rather than left to the database, because SQLite stores anything anywhere.
-    """
-    casts = []
-    for name in frame.columns:
-        want = _polars_type(target.c[name])
-        if want is None or frame.schema[name] == want:
-            continue
-        source = frame[name]
-        converted = source.cast(want, strict=False)
-        bad = source.is_not_null() & converted.is_null()
-        if bad.any():
-            row = int(bad.arg_true()[0])
-            raise ValueQualityError(
-                f"Failed {doing} at row {row + 1}, column '{name}': {source[row]!r} is not a "
-                f"valid {target.c[name].type}. Nothing was written; fix the data and re-run."
-            )
-        casts.append(converted)
-    return frame.with_columns(casts) if casts else frame
 
 
 class _Transaction:

@@ -3,6 +3,10 @@
 Every tested column carries its method's ``statistic``, its ``p_value`` (``None`` for distances),
 the ``threshold`` it was judged against and whether it ``drifted``: never one overloaded score.
 ``DriftReport.to_dict()`` has a stable shape, versioned by ``schema_version``.
+
+The engine does not render: ``DriftReport.to_html`` and ``to_markdown`` call the renderer
+registered for the format (:func:`register_renderer`); ``import driftloop`` registers
+:mod:`driftloop.report`'s, which import their templates on first use.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
+
+from driftloop.errors import ConfigError
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -20,9 +26,34 @@ __all__ = [
     "DriftReport",
     "ExcludedColumn",
     "Histogram",
+    "Renderer",
+    "register_renderer",
 ]
 
 SCHEMA_VERSION = "1.1"  # 1.1: columns[].warning; a distance's p_value at small sizes
+
+
+class Renderer(Protocol):
+    """Renders a report as text in one format (``title=``, ``top=``... are its options)."""
+
+    def __call__(self, report: DriftReport, /, **options: Any) -> str: ...
+
+
+_RENDERERS: dict[str, Renderer] = {}
+
+
+def register_renderer(fmt: str, render: Renderer) -> None:
+    """Make ``DriftReport.to_<fmt>`` render through ``render`` (``html``, ``markdown``)."""
+    _RENDERERS[fmt] = render
+
+
+def _render(fmt: str, report: DriftReport, **options: Any) -> str:
+    if fmt not in _RENDERERS:
+        raise ConfigError(
+            f"No {fmt} renderer is registered: import driftloop (it registers "
+            f"driftloop.report's) or call register_renderer({fmt!r}, ...)."
+        )
+    return _RENDERERS[fmt](report, **options)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +64,24 @@ class Histogram:
     current: tuple[float, ...]
     edges: tuple[float, ...] | None = None
     labels: tuple[str, ...] | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "reference": list(self.reference),
+            "current": list(self.current),
+            "edges": None if self.edges is None else list(self.edges),
+            "labels": None if self.labels is None else list(self.labels),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Histogram:
+        edges, labels = data.get("edges"), data.get("labels")
+        return cls(
+            reference=tuple(data["reference"]),
+            current=tuple(data["current"]),
+            edges=None if edges is None else tuple(edges),
+            labels=None if labels is None else tuple(labels),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,11 +104,20 @@ class ColumnDrift:
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "histogram"}
         out["statistic"] = _finite(self.statistic)
         out["p_value"] = _finite(self.p_value)
         out["p_adjusted"] = _finite(self.p_adjusted)
+        out["histogram"] = None if self.histogram is None else self.histogram.to_dict()
         return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ColumnDrift:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        histogram = fields.pop("histogram", None)
+        return cls(
+            **fields, histogram=None if histogram is None else Histogram.from_dict(histogram)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +133,10 @@ class DegradationAlert:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DegradationAlert:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
 
 @dataclass(frozen=True, slots=True)
 class ExcludedColumn:
@@ -86,6 +148,10 @@ class ExcludedColumn:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExcludedColumn:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +212,45 @@ class DriftReport:
             "excluded": [e.to_dict() for e in self.excluded],
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DriftReport:
+        """The report ``to_dict`` (or ``report.json``) describes; derived keys (``n_drifted``,
+        ``n_tested``, ``degraded``) are recomputed, not read.
+
+        Examples
+        --------
+        >>> import numpy as np, polars as pl, driftloop
+        >>> rng = np.random.default_rng(0)
+        >>> ref = pl.DataFrame({"x": rng.normal(size=300)})
+        >>> report = driftloop.detect(ref, pl.DataFrame({"x": rng.normal(1, size=300)}))
+        >>> DriftReport.from_dict(report.to_dict()).to_dict() == report.to_dict()
+        True
+        """
+        version = str(data.get("schema_version", ""))
+        if version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+            raise ConfigError(
+                f"Drift report schema_version {version!r} is not readable by this driftloop "
+                f"(it reads {SCHEMA_VERSION.split('.')[0]}.x). Re-run detection to rebuild it."
+            )
+        return cls(
+            dataset_drift=data["dataset_drift"],
+            drift_share=data["drift_share"],
+            share_drifted=data["share_drifted"],
+            columns=tuple(ColumnDrift.from_dict(c) for c in data["columns"]),
+            degradation=tuple(DegradationAlert.from_dict(a) for a in data["degradation"]),
+            excluded=tuple(ExcludedColumn.from_dict(e) for e in data["excluded"]),
+            reference_rows=data["reference_rows"],
+            current_rows=data["current_rows"],
+            fdr=data["fdr"],
+            seconds=data.get("seconds", 0.0),
+            schema_version=version,
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> DriftReport:
+        """Read a report written by :meth:`to_json`."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
     def to_json(self, path: str | Path | None = None, *, indent: int | None = 2) -> str:
         text = json.dumps(self.to_dict(), indent=indent, allow_nan=False)
         if path is not None:
@@ -153,17 +258,13 @@ class DriftReport:
         return text
 
     def to_html(self, path: str | Path | None = None, *, title: str = "Drift report") -> str:
-        from driftloop.report.html import render_html
-
-        html = render_html(self, title=title)
+        html = _render("html", self, title=title)
         if path is not None:
             Path(path).write_text(html, encoding="utf-8")
         return html
 
     def to_markdown(self, *, top: int = 5) -> str:
-        from driftloop.report.markdown import render_markdown
-
-        return render_markdown(self, top=top)
+        return _render("markdown", self, top=top)
 
 
 def _finite(value: float | None) -> float | None:

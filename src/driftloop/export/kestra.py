@@ -1,11 +1,15 @@
 """Kestra flows equivalent to the seed pipeline's three, calling the same ``driftloop step`` CLI.
 
 - ``<pipeline>-detect``: Schedule trigger (the config's cron) and Webhook trigger (its key a
-  secret); fetch_reference, fetch_current, detect, append in one working directory; flow outputs
-  ``drift_detected`` (the ``on_drift`` verdict), ``dataset_drift`` and ``run_id``.
+  secret); the steps of the ``detect`` flow (fetch_reference, fetch_current, detect, concept when
+  configured, append) in one working directory; flow outputs ``drift_detected`` (the
+  ``on_drift`` verdict), ``dataset_drift`` and ``run_id``.
 - ``<pipeline>-retrain`` and ``<pipeline>-alert``: Flow triggers with preconditions on the detect
   flow's SUCCESS and an ExecutionOutputs condition on ``drift_detected``; they continue the same
-  run (its id is the detect execution's) with the retrain and publish, or alert, steps.
+  run (its id is the detect execution's) with the steps of the ``retrain`` flow (retrain,
+  publish) or the ``alert`` flow (alert).
+
+Which task goes in which flow is the step table's (:data:`driftloop.pipeline.steps.STEPS`).
 
 Every task retries with exponential backoff; each flow runs one execution at a time (QUEUE).
 Secrets are never written: each ``${NAME}`` reference in the config becomes an environment
@@ -22,6 +26,7 @@ from typing import Any
 import yaml
 
 from driftloop.config import PipelineConfig
+from driftloop.pipeline.steps import STEPS, step_named
 
 __all__ = ["export_kestra", "flows"]
 
@@ -59,6 +64,11 @@ def _step(
     }
 
 
+def _flow_steps(config: PipelineConfig, flow: str) -> list[str]:
+    """The configured steps the flow runs, in the table's order."""
+    return [s.name for s in STEPS if s.flow == flow and s.configured(config)]
+
+
 def _working_directory(tasks: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "id": "loop",
@@ -86,103 +96,103 @@ def _after_detect(namespace: str, detect_id: str) -> dict[str, Any]:
     }
 
 
+CONCURRENCY = {"limit": 1, "behavior": "QUEUE"}
+WINDOW_INPUTS = [
+    {"id": "start", "type": "STRING", "required": False, "description": "window start, YYYY-MM-DD"},
+    {"id": "end", "type": "STRING", "required": False, "description": "window end, YYYY-MM-DD"},
+]
+RUN_INPUT = [{"id": "run_id", "type": "STRING", "description": "the detect execution's run id"}]
+DESCRIPTIONS = {
+    "detect": "fetch, detect drift, append the window.",
+    "retrain": "retrain, promote if better, publish.",
+    "alert": "alert the team through the outbox.",
+}
+
+
+def _flow(config: PipelineConfig, flow: str, namespace: str, **fields: Any) -> dict[str, Any]:
+    """The fields every flow has, in the order Kestra's editor shows them, then ``fields``."""
+    name = config.pipeline
+    head = {
+        "id": f"{name}-{flow}",
+        "namespace": namespace,
+        "description": f"driftloop pipeline '{name}': {DESCRIPTIONS[flow]}",
+        "labels": {"driftloop.pipeline": name},
+    }
+    return head | fields
+
+
+def _detect_triggers(config: PipelineConfig) -> list[dict[str, Any]]:
+    """The config's cron (when it has a schedule) and a webhook keyed by a secret."""
+    triggers: list[dict[str, Any]] = []
+    if config.schedule is not None:
+        triggers.append(
+            {
+                "id": "schedule",
+                "type": "io.kestra.plugin.core.trigger.Schedule",
+                "cron": config.schedule.cron,
+                "timezone": config.schedule.timezone,
+            }
+        )
+    key = f"{{{{ secret('{WEBHOOK_KEY_SECRET}') }}}}"
+    triggers.append({"id": "webhook", "type": "io.kestra.plugin.core.trigger.Webhook", "key": key})
+    return triggers
+
+
+def _detect_flow(config: PipelineConfig, env: dict[str, str], namespace: str) -> dict[str, Any]:
+    detecting = _flow_steps(config, "detect")
+    verdict_task = [s for s in detecting if step_named(s).verdict][-1]  # concept's covers both
+    outputs = [
+        {
+            "id": "drift_detected",
+            "type": "BOOLEAN",
+            "value": f"{{{{ outputs.{verdict_task}.vars.fires }}}}",
+        },
+        {
+            "id": "dataset_drift",
+            "type": "BOOLEAN",
+            "value": "{{ outputs.detect.vars.dataset_drift }}",
+        },
+        {"id": "run_id", "type": "STRING", "value": "{{ execution.id }}"},
+    ]
+    return _flow(
+        config,
+        "detect",
+        namespace,
+        inputs=WINDOW_INPUTS,
+        concurrency=CONCURRENCY,
+        tasks=[_working_directory([_step(s, env, window=i == 0) for i, s in enumerate(detecting)])],
+        outputs=outputs,
+        triggers=_detect_triggers(config),
+    )
+
+
+def _follow_up_flow(
+    config: PipelineConfig, flow: str, env: dict[str, str], namespace: str
+) -> dict[str, Any]:
+    """A flow that continues the detect execution's run when it found drift that matters."""
+    tasks = [_step(s, env, run_id="{{ inputs.run_id }}") for s in _flow_steps(config, flow)]
+    return _flow(
+        config,
+        flow,
+        namespace,
+        inputs=RUN_INPUT,
+        concurrency=CONCURRENCY,
+        tasks=[_working_directory(tasks)],
+        triggers=[_after_detect(namespace, f"{config.pipeline}-detect")],
+    )
+
+
 def flows(
     config: PipelineConfig, raw_text: str, namespace: str = "driftloop"
 ) -> dict[str, dict[str, Any]]:
     """The three flows as dicts (flow id -> flow)."""
     env = _secret_env(raw_text, config)
-    name = config.pipeline
-    detect_id, retrain_id, alert_id = f"{name}-detect", f"{name}-retrain", f"{name}-alert"
-    concurrency = {"limit": 1, "behavior": "QUEUE"}
-    schedule = config.schedule
-    triggers: list[dict[str, Any]] = []
-    if schedule is not None:
-        triggers.append(
-            {
-                "id": "schedule",
-                "type": "io.kestra.plugin.core.trigger.Schedule",
-                "cron": schedule.cron,
-                "timezone": schedule.timezone,
-            }
-        )
-    triggers.append(
-        {
-            "id": "webhook",
-            "type": "io.kestra.plugin.core.trigger.Webhook",
-            "key": f"{{{{ secret('{WEBHOOK_KEY_SECRET}') }}}}",
-        }
-    )
-    window_inputs = [
-        {
-            "id": "start",
-            "type": "STRING",
-            "required": False,
-            "description": "window start, YYYY-MM-DD",
-        },
-        {"id": "end", "type": "STRING", "required": False, "description": "window end, YYYY-MM-DD"},
+    built = [
+        _detect_flow(config, env, namespace),
+        _follow_up_flow(config, "retrain", env, namespace),
+        _follow_up_flow(config, "alert", env, namespace),
     ]
-    data_tasks = [
-        _step("fetch_reference", env, window=True),
-        _step("fetch_current", env),
-        _step("detect", env),
-    ]
-    verdict_task = "detect"
-    if config.concept is not None and config.concept.enabled:
-        data_tasks.append(_step("concept", env))  # its `fires` covers data and concept drift
-        verdict_task = "concept"
-    data_tasks.append(_step("append", env))
-    detect = {
-        "id": detect_id,
-        "namespace": namespace,
-        "description": f"driftloop pipeline '{name}': fetch, detect drift, append the window.",
-        "labels": {"driftloop.pipeline": name},
-        "inputs": window_inputs,
-        "concurrency": concurrency,
-        "tasks": [_working_directory(data_tasks)],
-        "outputs": [
-            {
-                "id": "drift_detected",
-                "type": "BOOLEAN",
-                "value": f"{{{{ outputs.{verdict_task}.vars.fires }}}}",
-            },
-            {
-                "id": "dataset_drift",
-                "type": "BOOLEAN",
-                "value": "{{ outputs.detect.vars.dataset_drift }}",
-            },
-            {"id": "run_id", "type": "STRING", "value": "{{ execution.id }}"},
-        ],
-        "triggers": triggers,
-    }
-    run_input = [{"id": "run_id", "type": "STRING", "description": "the detect execution's run id"}]
-    retrain = {
-        "id": retrain_id,
-        "namespace": namespace,
-        "description": f"driftloop pipeline '{name}': retrain, promote if better, publish.",
-        "labels": {"driftloop.pipeline": name},
-        "inputs": run_input,
-        "concurrency": concurrency,
-        "tasks": [
-            _working_directory(
-                [
-                    _step("retrain", env, run_id="{{ inputs.run_id }}"),
-                    _step("publish", env, run_id="{{ inputs.run_id }}"),
-                ]
-            )
-        ],
-        "triggers": [_after_detect(namespace, detect_id)],
-    }
-    alert = {
-        "id": alert_id,
-        "namespace": namespace,
-        "description": f"driftloop pipeline '{name}': alert the team through the outbox.",
-        "labels": {"driftloop.pipeline": name},
-        "inputs": run_input,
-        "concurrency": concurrency,
-        "tasks": [_working_directory([_step("alert", env, run_id="{{ inputs.run_id }}")])],
-        "triggers": [_after_detect(namespace, detect_id)],
-    }
-    return {detect_id: detect, retrain_id: retrain, alert_id: alert}
+    return {flow["id"]: flow for flow in built}
 
 
 def export_kestra(

@@ -3,7 +3,7 @@
 Importing MLflow and opening its store costs 2-4 s, which a person typing ``driftloop model list``
 feels. For a database store (SQLite, PostgreSQL, MySQL) the registry is a handful of tables;
 this module reads them with SQLAlchemy, read-only, and answers with the very
-:class:`~driftloop.model.registry.ModelVersionInfo` the MLflow client path builds
+:class:`~driftloop.model.versions.ModelVersionInfo` the MLflow client path builds
 (``tests/model/test_lifecycle.py`` compares the two). Any surprise — another schema, a server
 store (``http://``) — returns ``None`` and the caller uses :class:`Registry` instead.
 Writes (promote, rollback) always go through MLflow.
@@ -17,12 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from driftloop.data.sql import redact_url
-from driftloop.model.registry import (
-    PRODUCTION,
-    ModelVersionInfo,
-    RegistryError,
-    parse_model_ref,
-)
+from driftloop.errors import RegistryError
+from driftloop.model.versions import PRODUCTION, ModelVersionInfo, parse_model_ref
 
 __all__ = ["open_catalog"]
 

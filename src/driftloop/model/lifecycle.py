@@ -17,11 +17,12 @@ import numpy as np
 import polars as pl
 
 from driftloop.actions.publish import PublishedFile, Publisher
+from driftloop.config import TrainingConfig
 from driftloop.drift.results import DriftReport
 from driftloop.model.card import ModelCard, slice_scores
 from driftloop.model.metrics import get_metric
 from driftloop.model.registry import Registry
-from driftloop.model.train import TrainedModel, TrainingSpec, fit
+from driftloop.model.train import TrainedModel, fit
 
 __all__ = ["RetrainResult", "publish_version", "retrain"]
 
@@ -58,9 +59,47 @@ class RetrainResult:
         }
 
 
+def _decide(
+    spec: TrainingConfig,
+    trained: TrainedModel,
+    champion_version: int | None,
+    champion_score: float | None,
+    margin: float,
+    first: str = "",
+) -> tuple[bool, str]:
+    """Promote or not, and why: never below a trivial model; else when there is no production
+    model (``first`` says why, e.g. it could not be scored), or when better than production by
+    ``margin`` on the same holdout."""
+    metric = get_metric(spec.metric)
+    score, floor = trained.score, trained.baseline_score
+    if floor is not None and metric.better(floor, score):  # the trivial model wins
+        return False, (
+            f"{spec.metric} {score:.4f} is no better than a trivial model's {floor:.4f} "
+            "(the training mean or majority class): check that predict() returns the target's "
+            "units"
+        )
+    if champion_score is None:
+        return True, first or "first version: no production model yet"
+    if metric.better(score, champion_score, margin):
+        return True, (
+            f"{spec.metric} {score:.4f} beats production v{champion_version}'s "
+            f"{champion_score:.4f}" + (f" by at least {margin:.0%}" if margin else "")
+        )
+    return False, (
+        f"{spec.metric} {score:.4f} does not beat production v{champion_version}'s "
+        f"{champion_score:.4f}" + (f" by {margin:.0%}" if margin else "")
+    )
+
+
+def _without_histograms(drift: DriftReport) -> dict[str, Any]:
+    """The drift report logged with a version: its columns without their histograms."""
+    columns = [{k: v for k, v in c.to_dict().items() if k != "histogram"} for c in drift.columns]
+    return {k: v for k, v in drift.to_dict().items() if k != "columns"} | {"columns": columns}
+
+
 def retrain(
     frame: pl.DataFrame,
-    spec: TrainingSpec,
+    spec: TrainingConfig,
     registry: Registry,
     *,
     name: str,
@@ -85,45 +124,19 @@ def retrain(
         return _finish_pending(registry, publisher, name, pending, started)
     trained = fit(frame, spec)
     estimator = getattr(trained.estimator, "best_estimator_", trained.estimator)
-    metric = get_metric(spec.metric)
     champion_version, champion_score, champion_note = _score_champion(
         registry, name, trained, trusted_types
     )
-    floor = trained.baseline_score
-    if floor is not None and metric.better(floor, trained.score):  # the trivial model wins
-        promote = False
-        reason = (
-            f"{spec.metric} {trained.score:.4f} is no better than a trivial model's {floor:.4f} "
-            "(the training mean or majority class): check that predict() returns the target's "
-            "units"
-        )
-    elif champion_score is None:
-        promote, reason = True, champion_note or "first version: no production model yet"
-    elif metric.better(trained.score, champion_score, margin):
-        promote = True
-        reason = (
-            f"{spec.metric} {trained.score:.4f} beats production v{champion_version}'s "
-            f"{champion_score:.4f}" + (f" by at least {margin:.0%}" if margin else "")
-        )
-    else:
-        promote = False
-        reason = (
-            f"{spec.metric} {trained.score:.4f} does not beat production v{champion_version}'s "
-            f"{champion_score:.4f}" + (f" by {margin:.0%}" if margin else "")
-        )
+    promote, reason = _decide(
+        spec, trained, champion_version, champion_score, margin, first=champion_note
+    )
     card = _card(name, spec, trained, frame, champion_score, trigger, drift, intended_use, reason)
     metrics = {spec.metric: trained.score, "train_seconds": trained.seconds, **trained.user_metrics}
     if champion_score is not None:
         metrics[f"{spec.metric}_production"] = champion_score
     dicts: dict[str, Any] = {"coefficients.json": _importances(estimator)}
     if drift is not None:
-        dicts["drift_report.json"] = {
-            k: v for k, v in drift.to_dict().items() if k != "columns"
-        } | {
-            "columns": [
-                {k: v for k, v in c.to_dict().items() if k != "histogram"} for c in drift.columns
-            ]
-        }
+        dicts["drift_report.json"] = _without_histograms(drift)
     version, run_id = registry.log_version(
         name,
         experiment=experiment or name,
@@ -225,14 +238,14 @@ def _target_stats(frame: pl.DataFrame, target: str) -> dict[str, float]:
     }
 
 
-def _window(frame: pl.DataFrame, spec: TrainingSpec) -> tuple[str, str] | None:
+def _window(frame: pl.DataFrame, spec: TrainingConfig) -> tuple[str, str] | None:
     if not spec.time_column or spec.time_column not in frame.columns:
         return None
     column = frame[spec.time_column]
     return str(column.min()), str(column.max())
 
 
-def _params(spec: TrainingSpec, trained: TrainedModel, frame: pl.DataFrame) -> dict[str, Any]:
+def _params(spec: TrainingConfig, trained: TrainedModel, frame: pl.DataFrame) -> dict[str, Any]:
     stats = _target_stats(frame, spec.target)
     params: dict[str, Any] = {
         "entry_point": spec.entry_point,
@@ -272,7 +285,7 @@ def _importances(estimator: Any) -> dict[str, float]:
 
 def _card(
     name: str,
-    spec: TrainingSpec,
+    spec: TrainingConfig,
     trained: TrainedModel,
     frame: pl.DataFrame,
     champion_score: float | None,
@@ -285,7 +298,7 @@ def _card(
     window = f"{span[0]} to {span[1]}" if span else "all rows"
     predictions = trained.estimator.predict(trained.X_holdout)
     slices = slice_scores(
-        trained.X_holdout, trained.y_holdout, predictions, spec.metric, spec.slice_columns
+        trained.X_holdout, trained.y_holdout, predictions, spec.metric, tuple(spec.slice_columns)
     )
     drift_text = drift.to_markdown() if drift is not None else ""
     stats = _target_stats(frame, spec.target)

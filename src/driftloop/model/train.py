@@ -14,41 +14,20 @@ import importlib.util
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import polars as pl
 
+from driftloop.config import TrainingConfig
 from driftloop.errors import ConfigError, DataError, DriftloopError
 from driftloop.model.metrics import get_metric
 
-__all__ = ["TrainedModel", "TrainingSpec", "fit", "load_entry_point", "split_holdout"]
+__all__ = ["TrainedModel", "fit", "load_entry_point", "split_holdout"]
 
 Trainer = Callable[[pd.DataFrame, pd.Series, dict[str, Any]], Any]
-
-
-@dataclass(frozen=True, slots=True)
-class TrainingSpec:
-    """What to train: the entry point, the target, the features and how to judge the model."""
-
-    target: str
-    entry_point: str = "driftloop.model.bike:train"
-    features: tuple[str, ...] | None = None
-    exclude: tuple[str, ...] = ()
-    time_column: str | None = None
-    holdout: float = 0.1
-    metric: str = "rmsle"
-    params: dict[str, Any] = field(default_factory=dict)
-    slice_columns: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        if not 0 < self.holdout < 1:
-            raise ConfigError(
-                f"The 'holdout' share must be a float in (0, 1). Got {self.holdout!r} instead."
-            )
-        get_metric(self.metric)
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +116,7 @@ def split_holdout(
     return frame.head(frame.height - n_holdout), frame.tail(n_holdout)
 
 
-def feature_columns(frame: pl.DataFrame, spec: TrainingSpec) -> tuple[str, ...]:
+def feature_columns(frame: pl.DataFrame, spec: TrainingConfig) -> tuple[str, ...]:
     if spec.target not in frame.columns:
         raise DataError(
             f"Target column '{spec.target}' is not in the training data (columns: "
@@ -147,12 +126,12 @@ def feature_columns(frame: pl.DataFrame, spec: TrainingSpec) -> tuple[str, ...]:
         missing = [c for c in spec.features if c not in frame.columns]
         if missing:
             raise DataError(f"Feature column '{missing[0]}' is not in the training data.")
-        return spec.features
+        return tuple(spec.features)
     skip = {spec.target, spec.time_column, *spec.exclude}
     return tuple(c for c in frame.columns if c not in skip)
 
 
-def fit(frame: pl.DataFrame, spec: TrainingSpec) -> TrainedModel:
+def fit(frame: pl.DataFrame, spec: TrainingConfig) -> TrainedModel:
     """Split, call the team's trainer on the training part, and score it on the holdout."""
     started = time.perf_counter()
     trainer = load_entry_point(spec.entry_point)

@@ -17,8 +17,9 @@ from driftloop.data.warehouse import META_COLUMNS
 from driftloop.drift import detect
 from driftloop.drift.calibrate import Calibration, calibrate
 from driftloop.errors import ConfigError
-from driftloop.pipeline.steps import RunContext, fetch_reference
-from driftloop.report.concept import render_calibration_html
+from driftloop.pipeline.steps import RunContext
+from driftloop.pipeline.steps.fetch import fetch_reference
+from driftloop.report.calibration import render_calibration_html
 
 __all__ = ["CalibrationResult", "run_calibration", "write_thresholds"]
 

@@ -2,7 +2,8 @@
 ``driftloop step`` (and so Kestra tasks) go through, so the same situation gives the same state.
 
 - a :class:`Skip` → ``skipped`` (its reason is the result);
-- an :class:`EmptyDataError` from a fetch step → ``empty`` (the run is an empty run, exit 0);
+- an :class:`EmptyDataError` from a step declared ``empty_when_no_rows`` (the fetches) →
+  ``empty`` (the run is an empty run, exit 0);
 - any other exception, driftloop's or a third party's (botocore, MLflow, psycopg...) →
   ``failed``, with one line naming the cause (secrets redacted); the traceback goes to the
   ``driftloop.pipeline`` logger at DEBUG level.
@@ -12,19 +13,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from driftloop.errors import DriftloopError, EmptyDataError
-from driftloop.pipeline.steps import RunContext, Skip
+from driftloop.pipeline.steps import Empty, Failed, RunContext, Skip, Skipped, Step, StepResult
 from driftloop.redaction import redact
 
 __all__ = ["StepEnd", "describe", "execute"]
 
 log = logging.getLogger("driftloop.pipeline")
-
-EMPTY_STEPS = ("fetch_reference", "fetch_current")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +29,23 @@ class StepEnd:
     """How one step ended: ``done``, ``skipped``, ``empty`` or ``failed``."""
 
     status: str
-    result: dict[str, Any]
+    result: StepResult
     seconds: float
     error: str | None = None
 
 
-def execute(name: str, step: Callable[[RunContext], dict[str, Any]], ctx: RunContext) -> StepEnd:
+def execute(step: Step, ctx: RunContext) -> StepEnd:
     started = time.perf_counter()
     try:
-        result = step(ctx)
+        result = step.run(ctx)
     except Skip as why:
-        return StepEnd("skipped", {"skipped": str(why)}, time.perf_counter() - started)
+        return StepEnd("skipped", Skipped(str(why)), time.perf_counter() - started)
     except Exception as err:  # every failure is recorded; none leaves a run 'running'
         seconds = time.perf_counter() - started
-        if isinstance(err, EmptyDataError) and name in EMPTY_STEPS:
-            return StepEnd("empty", {"message": str(err)}, seconds, str(err))
-        log.debug("step %s of run %s failed", name, ctx.run_id, exc_info=True)
-        return StepEnd("failed", {"error": describe(err)}, seconds, describe(err))
+        if isinstance(err, EmptyDataError) and step.empty_when_no_rows:
+            return StepEnd("empty", Empty(str(err)), seconds, str(err))
+        log.debug("step %s of run %s failed", step.name, ctx.run_id, exc_info=True)
+        return StepEnd("failed", Failed(describe(err)), seconds, describe(err))
     return StepEnd("done", result, time.perf_counter() - started)
 
 

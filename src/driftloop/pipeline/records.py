@@ -19,8 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from driftloop.data.store import TableStore
-from driftloop.errors import DriftloopError
+from driftloop.data.store import TableStore, now
+from driftloop.errors import LockedError  # re-exported: its home was this module
 
 __all__ = ["LockedError", "RunStore"]
 
@@ -65,14 +65,6 @@ LOCKS = sa.Table(
     sa.Column("pid", sa.Integer, nullable=False),
     sa.Column("heartbeat", sa.DateTime, nullable=False),
 )
-
-
-class LockedError(DriftloopError):
-    """Another run of the same pipeline holds the lock."""
-
-
-def now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
 
 
 def new_run_id() -> str:

@@ -7,9 +7,9 @@ idempotent where it writes (the warehouse append is keyed by the window, the out
 channel), so nothing is duplicated. Two runs of one pipeline never overlap (a lock row with a
 heartbeat; a lock left by a dead process is taken over).
 
-Order: fetch_reference, fetch_current, detect, append, retrain, publish, alert. The alert comes
-last so it can say what happened to the model, and it is sent even when retrain or publish
-failed: a failed retrain must not silence a drift alert.
+The order is the step table's (:data:`driftloop.pipeline.steps.STEPS`). The alert comes last so
+it can say what happened to the model, and it is sent even when retrain or publish failed (it is
+declared ``after_failure``): a failed retrain must not silence a drift alert.
 """
 
 from __future__ import annotations
@@ -19,31 +19,42 @@ import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from driftloop.config import PipelineConfig
 from driftloop.data.identifiers import check_run_id
-from driftloop.errors import ConfigError, SourceError
+from driftloop.errors import ConfigError, LockedError, SourceError
 from driftloop.pipeline.execution import StepEnd, execute
 from driftloop.pipeline.records import RunStore, new_run_id
-from driftloop.pipeline.steps import STEPS, RunContext, model_outcome
+from driftloop.pipeline.steps import (
+    STEPS,
+    DetectResult,
+    Failed,
+    RunContext,
+    Step,
+    StepResult,
+    model_outcome,
+    read_result,
+    step_names,
+)
 
-__all__ = ["RunOutcome", "Runner", "default_window"]
+__all__ = ["OnStep", "RunOutcome", "Runner", "default_window"]
 
-ALWAYS_AFTER_FAILURE = ("alert",)
+OnStep = Callable[[str, str, StepResult], None]
+"""Told of each step as it ends: its name, status (done, skipped, failed, empty) and result."""
 
 
 @dataclass(frozen=True, slots=True)
 class RunOutcome:
     run_id: str
-    status: str  # succeeded, failed, empty
+    status: str  # succeeded, failed, empty, interrupted
     window: tuple[str, str]
-    results: dict[str, dict[str, Any]]
+    results: dict[str, StepResult]
     error: str | None = None
 
     @property
-    def verdict(self) -> dict[str, Any] | None:
-        return self.results.get("detect")
+    def verdict(self) -> DetectResult | None:
+        found = self.results.get("detect")
+        return found if isinstance(found, DetectResult) else None
 
 
 def default_window(config: PipelineConfig, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -73,7 +84,7 @@ class Runner:
         end: dt.date | None = None,
         trigger: str = "manual",
         resume: str | None = None,
-        on_step: Callable[[str, str, dict[str, Any] | None], None] | None = None,
+        on_step: OnStep | None = None,
         run_id: str | None = None,
         stop: threading.Event | None = None,
     ) -> RunOutcome:
@@ -100,7 +111,7 @@ class Runner:
             self.store.acquire(cfg.pipeline, run_id)
             try:
                 self._interrupt_orphans(run_id)
-                self.store.create_run(cfg.pipeline, trigger, start, end, list(STEPS), run_id)
+                self.store.create_run(cfg.pipeline, trigger, start, end, step_names(), run_id)
             except BaseException:
                 self.store.release(cfg.pipeline, run_id)
                 raise
@@ -128,7 +139,7 @@ class Runner:
 
     def _reopen(
         self, run_id: str
-    ) -> tuple[str, dt.date | None, dt.date | None, str, dict[str, dict[str, Any]]]:
+    ) -> tuple[str, dt.date | None, dt.date | None, str, dict[str, StepResult]]:
         record = self.store.run(run_id)
         if record is None:
             raise ConfigError(
@@ -144,14 +155,12 @@ class Runner:
         holder = self.store.holder(self.config.pipeline)
         ours = holder is not None and holder["pid"] == os.getpid()  # left by this very process
         if holder is not None and holder["run_id"] == run_id and not ours:
-            from driftloop.pipeline.records import LockedError
-
             raise LockedError(
                 f"Run '{run_id}' is still running (pid {holder['pid']} on {holder['host']})."
             )
         self.store.reopen_run(run_id)
         done = {
-            s["step"]: s["result"] or {}
+            s["step"]: read_result(s["step"], s["status"], s["result"])
             for s in record["steps"]
             if s["status"] in ("done", "skipped")
         }
@@ -160,80 +169,73 @@ class Runner:
         return run_id, start, end, record["trigger"], done
 
     def _steps(
-        self,
-        ctx: RunContext,
-        done: dict[str, dict[str, Any]],
-        on_step: Callable[[str, str, dict[str, Any] | None], None] | None,
+        self, ctx: RunContext, done: dict[str, StepResult], on_step: OnStep | None
     ) -> RunOutcome:
         failure: str | None = None
-        status = "succeeded"
-        for name, step in STEPS.items():
-            if name in done:
+        for step in STEPS:
+            if step.name in done or not self._runs_now(step, ctx, failure):
                 continue
             if self._stop is not None and self._stop.is_set():
-                self.store.finish_run(ctx.run_id, "interrupted", error=f"stopped before {name}")
-                return RunOutcome(
-                    ctx.run_id, "interrupted", ctx.window, ctx.results, f"stopped before {name}"
-                )
-            if failure is not None and name not in ALWAYS_AFTER_FAILURE:
-                continue
-            if failure is not None and "detect" not in ctx.results:
-                continue
-            try:
-                self.store.heartbeat(self.config.pipeline, ctx.run_id)
-                self.store.start_step(ctx.run_id, name)
-            except SourceError as err:
-                raise SourceError(f"Step '{name}' could not start: {err}") from None
-            end = execute(name, step, ctx)
-            if end.status == "skipped":
-                self._finish_step(ctx, name, end, end.result)
-                ctx.results[name] = end.result
-                self._tell(on_step, name, "skipped", end.result)
-                continue
+                why = f"stopped before {step.name}"
+                self.store.finish_run(ctx.run_id, "interrupted", error=why)
+                return RunOutcome(ctx.run_id, "interrupted", ctx.window, ctx.results, why)
+            end = self._run_step(step, ctx)
+            if on_step is not None:
+                on_step(step.name, end.status, end.result)
             if end.status == "empty":
-                self._finish_step(ctx, name, end, None)
-                self._tell(on_step, name, "empty", end.result)
                 self.store.finish_run(ctx.run_id, "empty", error=end.error)
                 return RunOutcome(ctx.run_id, "empty", ctx.window, ctx.results, end.error)
             if end.status == "failed":
-                failure = f"{name}: {end.error}"
-                self._finish_step(ctx, name, end, None)
-                if name in ("retrain", "publish"):  # the alert says what happened to the model
-                    ctx.results[name] = {"error": end.error}
-                self._tell(on_step, name, "failed", end.result)
-                status = "failed"
-                continue
-            ctx.results[name] = end.result
-            self._finish_step(ctx, name, end, end.result)
-            self._tell(on_step, name, "done", end.result)
+                failure = f"{step.name}: {end.error}"
+        return self._finish(ctx, failure)
+
+    @staticmethod
+    def _runs_now(step: Step, ctx: RunContext, failure: str | None) -> bool:
+        """Every step runs, until one fails; then only ``after_failure`` steps whose needs are
+        done (the alert, when there is a verdict to tell)."""
+        if failure is None:
+            return True
+        return step.after_failure and all(
+            n in ctx.results and not isinstance(ctx.results[n], Failed) for n in step.needs
+        )
+
+    def _run_step(self, step: Step, ctx: RunContext) -> StepEnd:
+        """Run one step and record how it ended; its result joins the context unless it failed
+        (then the failure joins it, so the alert can say what happened to the model)."""
+        try:
+            self.store.heartbeat(self.config.pipeline, ctx.run_id)
+            self.store.start_step(ctx.run_id, step.name)
+        except SourceError as err:
+            raise SourceError(f"Step '{step.name}' could not start: {err}") from None
+        end = execute(step, ctx)
+        recorded = end.result if end.status in ("done", "skipped") else None
+        try:
+            self.store.finish_step(
+                ctx.run_id,
+                step.name,
+                end.status,
+                end.seconds,
+                recorded.to_dict() if recorded is not None else None,
+                end.error,
+            )
+        except SourceError:
+            raise SourceError(f"Step '{step.name}' ended {end.status} ({end.error})") from None
+        if end.status != "empty":
+            ctx.results[step.name] = end.result
+        return end
+
+    def _finish(self, ctx: RunContext, failure: str | None) -> RunOutcome:
+        status = "failed" if failure is not None else "succeeded"
         if status == "succeeded" and ctx.start is not None:
             for older in self.store.supersede(self.config.pipeline, ctx.start, ctx.end, ctx.run_id):
                 self.printer(f"run {older} of the same window is superseded by this one")
-        verdict = ctx.results.get("detect")
+        verdict = ctx.result("detect", DetectResult)
         self.store.finish_run(
             ctx.run_id,
             status,
-            verdict=verdict,
-            model_outcome=model_outcome(ctx.results, ctx.run_id) or None,
-            report_path=verdict.get("report_html") if verdict else None,
+            verdict=verdict.to_dict() if verdict is not None else None,
+            model_outcome=model_outcome(ctx) or None,
+            report_path=verdict.report_html if verdict is not None else None,
             error=failure,
         )
         return RunOutcome(ctx.run_id, status, ctx.window, ctx.results, failure)
-
-    def _finish_step(
-        self, ctx: RunContext, name: str, end: StepEnd, result: dict[str, Any] | None
-    ) -> None:
-        try:
-            self.store.finish_step(ctx.run_id, name, end.status, end.seconds, result, end.error)
-        except SourceError:
-            raise SourceError(f"Step '{name}' ended {end.status} ({end.error})") from None
-
-    @staticmethod
-    def _tell(
-        on_step: Callable[[str, str, dict[str, Any] | None], None] | None,
-        name: str,
-        status: str,
-        result: dict[str, Any] | None,
-    ) -> None:
-        if on_step is not None:
-            on_step(name, status, result)

@@ -1,4 +1,4 @@
-"""Pages for concept drift and calibration (rendering only; the numbers come computed)."""
+"""The concept drift page (rendering only; the numbers come computed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 from driftloop.report.charts import line_chart
 from driftloop.report.html import environment
 
-__all__ = ["render_calibration_html", "render_concept_html"]
+__all__ = ["render_concept_html"]
 
 
 def render_concept_html(
@@ -39,25 +39,6 @@ def render_concept_html(
         .render(
             pipeline=pipeline, window=window, report=report, charts=charts, alarms=alarms or "none"
         )
-    )
-
-
-def render_calibration_html(pipeline: str, calibration: Any, replay: list[dict[str, Any]]) -> str:
-    """Proposed against current thresholds, their false-alarm rates, and the replay."""
-    chart = ""
-    if replay:
-        chart = line_chart(
-            [r["window_start"] for r in replay],
-            {
-                "current": [r["current_share"] for r in replay],
-                "proposed": [r["proposed_share"] for r in replay],
-            },
-            title="share of features drifted per past window",
-        )
-    return (
-        environment()
-        .get_template("calibration.html")
-        .render(pipeline=pipeline, c=calibration, replay=replay, chart=chart)
     )
 
 

@@ -17,7 +17,6 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,7 +84,6 @@ class Coordinator:
         self.stop = threading.Event()
         self._lock = threading.Lock()
         self._states = {name: _State() for name in configs}
-        self.on_finish: Callable[[str, Any], None] | None = None
 
     def trigger(
         self, pipeline: str, trigger: str, start: dt.date | None = None, end: dt.date | None = None
@@ -167,7 +165,7 @@ class Coordinator:
         config = self.configs[pipeline]
         while request is not None:
             started = time.perf_counter()
-            status, verdict = "failed", None
+            status, report_json = "failed", None
             try:
                 start, end = request.start, request.end
                 if request.resume is None and (start is None or end is None):
@@ -180,10 +178,11 @@ class Coordinator:
                     run_id=None if request.resume else request.run_id,
                     stop=self.stop,
                 )
-                status, verdict = outcome.status, outcome.verdict
+                status = outcome.status
+                report_json = outcome.verdict.report_json if outcome.verdict else None
             except Exception:  # a run must never take the server down; it is recorded as failed
                 log.exception("run %s of %s failed", request.run_id, pipeline)
-            self.metrics.record_run(pipeline, status, time.perf_counter() - started, verdict)
+            self.metrics.record_run(pipeline, status, time.perf_counter() - started, report_json)
             with self._lock:
                 state = self._states[pipeline]
                 state.history.append(request.run_id)

@@ -81,14 +81,16 @@ class LoopMetrics:
         )
 
     def record_run(
-        self, pipeline: str, status: str, seconds: float, verdict: dict[str, Any] | None
+        self, pipeline: str, status: str, seconds: float, report_json: str | None
     ) -> None:
+        """Count a finished run; its drift report (``report_json``), when there is one, sets
+        the drift gauges."""
         self.runs.labels(pipeline, status).inc()
         self.duration.labels(pipeline).observe(seconds)
         if status == "succeeded":
             self.last_success.labels(pipeline).set(time.time())
-        if verdict and verdict.get("report_json") and Path(verdict["report_json"]).is_file():
-            self.record_report(pipeline, json.loads(Path(verdict["report_json"]).read_text()))
+        if report_json and Path(report_json).is_file():
+            self.record_report(pipeline, json.loads(Path(report_json).read_text()))
 
     def record_report(self, pipeline: str, report: dict[str, Any]) -> None:
         self.dataset_drift.labels(pipeline).set(1 if report["dataset_drift"] else 0)

@@ -28,14 +28,16 @@ SHUTDOWN_GRACE = 300.0
 
 
 def _drain_outboxes(configs: dict[str, PipelineConfig], coordinator: Coordinator) -> None:
+    from driftloop.actions.notify import senders_for
     from driftloop.actions.outbox import Outbox
-    from driftloop.pipeline.steps import senders_for
 
     for name, config in configs.items():
         engine = sa.create_engine(config.stores.warehouse.get_secret_value())
         try:
             outbox = Outbox(engine)
-            result = outbox.drain(name, senders_for(config, lambda text: log.info("%s", text)))
+            result = outbox.drain(
+                name, senders_for(config.alerts, lambda text: log.info("%s", text))
+            )
             coordinator.metrics.pending_alerts.labels(name).set(result.pending)
         except Exception:  # the timer must survive a database hiccup; it tries again later
             log.exception("draining the outbox of %s failed", name)

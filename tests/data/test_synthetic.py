@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from driftloop.data.demo import BIKE_COLUMNS, bike_sharing, load_bike_sharing, us_holidays
+from driftloop.data.synthetic import BIKE_COLUMNS, bike_sharing, load_bike_sharing, us_holidays
 
 
 def test_schema_and_range() -> None:

@@ -1,0 +1,79 @@
+"""The detect step: the window against the reference, the reports, and whether it fires."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from driftloop.pipeline.steps.context import RunContext
+from driftloop.pipeline.steps.result import StepResult
+
+if TYPE_CHECKING:
+    from driftloop.config import TriggerConfig
+    from driftloop.drift.results import DriftReport
+
+__all__ = ["DetectResult", "detect", "reasons_to_fire"]
+
+
+@dataclass(frozen=True, slots=True)
+class DetectResult(StepResult):
+    """The drift verdict; ``fires`` when drift that matters (``on_drift.when``) was found."""
+
+    dataset_drift: bool
+    share_drifted: float
+    drifted: tuple[str, ...]
+    degradation: tuple[str, ...]
+    fires: bool
+    reasons: tuple[str, ...]
+    report_html: str
+    report_json: str
+    seconds: float
+
+    def summary(self) -> str:
+        verdict = "dataset drift" if self.dataset_drift else "no dataset drift"
+        return f"{verdict}; drifted: {', '.join(self.drifted) or '-'}"
+
+
+def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]:
+    """Why this report matters under the ``on_drift.when`` policy (empty: it does not)."""
+    reasons = []
+    if when.dataset_drift and report.dataset_drift:
+        reasons.append("dataset drift")
+    if when.degradation and report.degradation:
+        reasons.append("degradation")
+    named = sorted(set(when.features) & set(report.drifted_columns))
+    if named:
+        reasons.append("drift in " + ", ".join(named))
+    return tuple(reasons)
+
+
+def detect(ctx: RunContext) -> DetectResult:
+    """Compare the window against the reference; write the JSON and HTML reports."""
+    from driftloop.drift import detect as run_detect
+    from driftloop.report.html import render_html
+
+    cfg = ctx.config
+    report = run_detect(
+        ctx.frame("reference.parquet", "fetch_reference"),
+        ctx.frame("current.parquet", "fetch_current"),
+        columns=cfg.columns,
+        config=cfg.detection,
+    )
+    stem = ctx.report_folder() / ctx.report_stem
+    html, json_path = stem.with_suffix(".html"), stem.with_suffix(".json")
+    report.to_json(json_path)
+    report.to_json(ctx.file("report.json"))
+    title = f"{cfg.pipeline}: {ctx.window[0]} to {ctx.window[1]}"
+    html.write_text(render_html(report, title=title), encoding="utf-8")
+    reasons = reasons_to_fire(report, cfg.on_drift.when)
+    return DetectResult(
+        dataset_drift=report.dataset_drift,
+        share_drifted=round(report.share_drifted, 4),
+        drifted=tuple(report.drifted_columns),
+        degradation=tuple(f"{a.feature}:{a.kind}" for a in report.degradation),
+        fires=bool(reasons),
+        reasons=reasons,
+        report_html=str(html),
+        report_json=str(json_path),
+        seconds=round(report.seconds, 4),
+    )
