@@ -115,11 +115,13 @@ def fetch_current(ctx: RunContext) -> dict[str, Any]:
 def detect(ctx: RunContext) -> dict[str, Any]:
     """Compare the window against the reference; write the JSON and HTML reports."""
     from driftloop.drift import detect as run_detect
+    from driftloop.history.store import record_report
 
     cfg = ctx.config
+    current = ctx.frame("current.parquet", "fetch_current")
     report = run_detect(
         ctx.frame("reference.parquet", "fetch_reference"),
-        ctx.frame("current.parquet", "fetch_current"),
+        current,
         columns=cfg.columns,
         config=cfg.detection,
     )
@@ -130,6 +132,15 @@ def detect(ctx: RunContext) -> dict[str, Any]:
     report.to_json(ctx.file("report.json"))
     report.to_html(
         stem.with_suffix(".html"), title=f"{cfg.pipeline}: {ctx.window[0]} to {ctx.window[1]}"
+    )
+    record_report(
+        cfg.stores.warehouse.get_secret_value(),
+        cfg.pipeline,
+        ctx.run_id,
+        (ctx.start, ctx.end),
+        report,
+        current,
+        str(stem.with_suffix(".json")),
     )
     when = cfg.on_drift.when
     reasons = []
