@@ -52,6 +52,7 @@ for command in (
     loop.calibrate,
     loop.init,
     service.serve,
+    history.backfill,
 ):
     app.command()(command)
 app.add_typer(data.warehouse_app, name="warehouse")
