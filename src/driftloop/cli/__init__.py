@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from driftloop import __version__
-from driftloop.cli import data, detect, history, loop, model, service
+from driftloop.cli import dashboard, data, detect, history, loop, model, service
 from driftloop.cli.common import err, out
 
 __all__ = ["app", "main"]
@@ -53,6 +53,7 @@ for command in (
     loop.init,
     service.serve,
     history.backfill,
+    dashboard.ui,
 ):
     app.command()(command)
 app.add_typer(data.warehouse_app, name="warehouse")

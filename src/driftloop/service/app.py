@@ -27,13 +27,16 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from driftloop.config import PipelineConfig
 from driftloop.pipeline.records import RunStore
+from driftloop.service.access import ReadAccess
 from driftloop.service.coordinator import MAX_QUEUED, Coordinator
+from driftloop.service.dashboard import dashboard_routes, refused
 
 __all__ = ["ReplayGuard", "create_app", "sign", "signed_headers"]
 
@@ -254,6 +257,7 @@ def create_app(
         pipelines = {n: {**coordinator.status(n), "next_run": upcoming.get(n)} for n in configs}
         return JSONResponse({"status": "ok", "pipelines": pipelines})
 
+    tokens = [c.dashboard.token.get_secret_value() for c in configs.values() if c.dashboard.token]
     return Starlette(
         routes=[
             Route("/hooks/{pipeline}", hook, methods=["POST"]),
@@ -261,5 +265,7 @@ def create_app(
             Route("/runs/{run_id}", run),
             Route("/metrics", metrics_endpoint),
             Route("/healthz", healthz),
-        ]
+            *dashboard_routes(configs, tokens, next_runs),
+        ],
+        middleware=[Middleware(ReadAccess, tokens=tokens, on_refused=refused)],
     )

@@ -1,0 +1,148 @@
+"""What each dashboard page shows, read from the history, the run records and the outbox.
+
+Rendering lives in ``dashboard``; these functions only gather numbers, one pipeline at a time
+(each pipeline may keep its tables in its own warehouse database).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from driftloop.config import PipelineConfig
+from driftloop.history.store import HistoryStore
+from driftloop.pipeline.records import RunStore
+
+__all__ = ["PipelineData", "model_event"]
+
+_PROMOTED = re.compile(r"^v(\d+) (promoted|rejected)")
+RECENT_WINDOWS = 26
+
+
+def model_event(outcome: Any) -> tuple[str, str] | None:
+    """("3", "promoted") from a run's model outcome line, or None when no model was decided.
+
+    Examples
+    --------
+    >>> model_event("v3 promoted to production (rmsle 0.21 < 0.25)")
+    ('3', 'promoted')
+    >>> model_event("") is None
+    True
+    """
+    match = _PROMOTED.match(str(outcome or ""))
+    return (match[1], match[2]) if match else None
+
+
+@dataclass
+class PipelineData:
+    """One pipeline's stores, opened once per server."""
+
+    config: PipelineConfig
+
+    @cached_property
+    def url(self) -> str:
+        return self.config.stores.warehouse.get_secret_value()
+
+    @cached_property
+    def history(self) -> HistoryStore:
+        return HistoryStore(self.url)
+
+    @cached_property
+    def runs(self) -> RunStore:
+        return RunStore(self.url)
+
+    def recent(
+        self, start: dt.date | None, end: dt.date | None, count: int = RECENT_WINDOWS
+    ) -> list[dict[str, Any]]:
+        """The windows in [start, end]; without a range, the last ``count``."""
+        windows: list[dict[str, Any]] = self.history.history(self.config.pipeline, start, end)[
+            "windows"
+        ]
+        return windows if start or end else windows[-count:]
+
+    def run_records(self, limit: int = 1000) -> list[dict[str, Any]]:
+        return self.runs.runs(self.config.pipeline, limit)
+
+    def summary(self, next_run: str | None) -> dict[str, Any]:
+        """The overview's line for this pipeline."""
+        name = self.config.pipeline
+        windows = self.history.windows(name)
+        production = next(
+            (
+                e
+                for r in self.run_records()
+                if (e := model_event(r.get("model_outcome"))) and e[1] == "promoted"
+            ),
+            None,
+        )
+        last = windows[-1] if windows else None
+        return {
+            "pipeline": name,
+            "last": last,
+            "shares": [w["share_drifted"] for w in windows[-RECENT_WINDOWS:]],
+            "drift_share": last["drift_share"] if last else None,
+            "next_run": next_run,
+            "pending_alerts": self.pending_alerts(),
+            "production": production[0] if production else None,
+            "windows": len(windows),
+        }
+
+    def pending_alerts(self) -> int:
+        """Alerts waiting in the outbox."""
+        from driftloop.actions.outbox import OUTBOX
+
+        query = sa.select(sa.func.count()).where(
+            OUTBOX.c.pipeline == self.config.pipeline, OUTBOX.c.status == "pending"
+        )
+        try:
+            with self.runs.engine.connect() as conn:
+                return int(conn.execute(query).scalar_one())
+        except sa.exc.SQLAlchemyError:  # no outbox yet: nothing was ever queued
+            return 0
+
+    def deliveries(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's alert per channel: status, attempts, when sent (never the error text)."""
+        from driftloop.actions.outbox import OUTBOX
+
+        columns = (OUTBOX.c.channel, OUTBOX.c.status, OUTBOX.c.attempts, OUTBOX.c.sent_at)
+        try:
+            with self.runs.engine.connect() as conn:
+                query = sa.select(*columns).where(OUTBOX.c.run_id == run_id)
+                return [dict(r) for r in conn.execute(query).mappings()]
+        except sa.exc.SQLAlchemyError:
+            return []
+
+    def concept(self) -> list[dict[str, Any]]:
+        """The concept result of every window (empty without concept monitoring)."""
+        if self.config.concept is None:
+            return []
+        from driftloop.data.predictions import PredictionStore, concept_series
+
+        return concept_series(PredictionStore(self.url), self.config.pipeline)
+
+    def latest_report(self) -> dict[str, Any] | None:
+        """The latest window's full JSON report (histograms included), when its file is there."""
+        rows = self.history.windows(self.config.pipeline)
+        path = rows[-1]["report_json"] if rows else None
+        if not path or not Path(path).is_file():
+            return None
+        data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
+        return data
+
+    def report_file(self, record: dict[str, Any]) -> Path | None:
+        """The run's HTML report, only when it lies inside this pipeline's reports folder."""
+        path = (record.get("verdict") or {}).get("report_html") or record.get("report_path")
+        if not path:
+            return None
+        folder = Path(self.config.stores.reports).resolve()
+        resolved = Path(path).resolve()
+        if not resolved.is_file() or not resolved.is_relative_to(folder):
+            return None
+        return resolved
