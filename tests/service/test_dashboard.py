@@ -39,7 +39,9 @@ def test_the_read_token_guards_pages_and_the_api(dashboard: Dashboard) -> None:
         assert httpx.get(url).status_code == 401, path
         wrong = {"Authorization": f"Bearer {dashboard.token}x"}
         assert httpx.get(url, headers=wrong, cookies={"driftloop_read": "x"}).status_code == 401
-        assert httpx.get(url, headers=dashboard.auth).status_code == 200, path
+        answer = httpx.get(url, headers=dashboard.auth)
+        assert answer.status_code == 200, path
+        assert dashboard.token not in answer.text  # the dashboard never shows a secret
     page = httpx.get(dashboard.url + "/ui/")
     assert '<input type="password" name="token"' in page.text
     api = httpx.get(dashboard.url + f"/api/pipelines/{PIPELINE}/history")

@@ -167,7 +167,7 @@ class Coordinator:
         config = self.configs[pipeline]
         while request is not None:
             started = time.perf_counter()
-            status, verdict = "failed", None
+            status, verdict, window = "failed", None, None
             try:
                 start, end = request.start, request.end
                 if request.resume is None and (start is None or end is None):
@@ -180,10 +180,11 @@ class Coordinator:
                     run_id=None if request.resume else request.run_id,
                     stop=self.stop,
                 )
-                status, verdict = outcome.status, outcome.verdict
+                status, verdict, window = outcome.status, outcome.verdict, outcome.window
             except Exception:  # a run must never take the server down; it is recorded as failed
                 log.exception("run %s of %s failed", request.run_id, pipeline)
-            self.metrics.record_run(pipeline, status, time.perf_counter() - started, verdict)
+            seconds = time.perf_counter() - started
+            self.metrics.record_run(pipeline, status, seconds, verdict, window)
             with self._lock:
                 state = self._states[pipeline]
                 state.history.append(request.run_id)
