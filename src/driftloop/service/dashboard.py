@@ -115,8 +115,9 @@ def dashboard_routes(
 
     def pipeline_page(request: Request) -> Response:
         d = pipeline_of(request)
-        windows = d.recent(_date(request, "from"), _date(request, "to"))
-        return _page("pipeline.html", **_pipeline_context(d, windows, request))
+        windows, total = d.recent(_date(request, "from"), _date(request, "to"))
+        context = _pipeline_context(d, windows, request)
+        return _page("pipeline.html", total=total, **context)
 
     def feature_page(request: Request) -> Response:
         d = pipeline_of(request)
@@ -188,8 +189,8 @@ def _pipeline_context(
     events = [
         (w, model_event((by_run.get(w["run_id"]) or {}).get("model_outcome"))) for w in windows
     ]
-    rows = d.history.windows(name)
-    drift_share = rows[-1]["drift_share"] if rows else None
+    last = d.history.windows(name, dt.date.fromisoformat(windows[-1]["start"])) if windows else []
+    drift_share = last[-1]["drift_share"] if last else None
     share_chart = line_chart(
         labels,
         {"share drifted": [w["share_drifted"] for w in windows]},

@@ -60,12 +60,15 @@ class PipelineData:
 
     def recent(
         self, start: dt.date | None, end: dt.date | None, count: int = RECENT_WINDOWS
-    ) -> list[dict[str, Any]]:
-        """The windows in [start, end]; without a range, the last ``count``."""
-        windows: list[dict[str, Any]] = self.history.history(self.config.pipeline, start, end)[
-            "windows"
-        ]
-        return windows if start or end else windows[-count:]
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The last ``count`` windows that start in [start, end] (open ends: all), with their
+        features, and how many windows the range holds."""
+        name = self.config.pipeline
+        rows = self.history.windows(name, start, end)
+        if len(rows) > count:
+            start = rows[-count]["window_start"]
+        windows: list[dict[str, Any]] = self.history.history(name, start, end)["windows"]
+        return windows, len(rows)
 
     def run_records(self, limit: int = 1000) -> list[dict[str, Any]]:
         return self.runs.runs(self.config.pipeline, limit)
