@@ -137,3 +137,37 @@ def test_backfill_on_the_command_line(make_pipeline, tmp_path: Path) -> None:
         "error: --every must be a number of days, weeks or months like 7d, 2w or 1mo. "
         "Got 'monthly'."
     ]
+
+
+def test_ctrl_c_then_the_same_command_finishes_the_backfill(make_pipeline, tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    config = make_pipeline()
+    path = write_config(config, tmp_path / "driftloop.yaml")
+    argv = [sys.executable, "-m", "driftloop", "backfill", "--config", str(path),
+            "--from", "2011-02-01", "--to", "2011-12-31", "--every", "7d"]  # fmt: skip
+    planned = windows(D(2011, 2, 1), D(2011, 12, 31), "7d")
+    store = RunStore(config.stores.warehouse.get_secret_value())
+    first = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(store.window_runs("bike-sharing")) < 4:
+        assert first.poll() is None and time.monotonic() < deadline, first.communicate()
+        time.sleep(0.05)
+    first.send_signal(signal.SIGINT)
+    _, stderr = first.communicate(timeout=60)
+    assert first.returncode == 130
+    assert "backfill interrupted: run the same command again to continue it" in stderr
+    assert len(store.window_runs("bike-sharing")) < len(planned)
+    second = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert f"{len(planned)} of {len(planned)} windows" in second.stdout
+    runs = store.window_runs("bike-sharing")
+    assert len(runs) == len(planned)  # the window cut short was resumed, not run again
+    assert {r["status"] for r in runs} == {"succeeded"}
+    history = HistoryStore(config.stores.warehouse.get_secret_value()).history("bike-sharing")
+    assert [(w["start"], w["end"]) for w in history["windows"]] == [
+        (str(a), str(b)) for a, b in planned
+    ]

@@ -37,14 +37,18 @@ def backfill(
     with user_errors():
         cfg = load_pipeline(config)
         planned = windows(parse_date(first, "--from"), parse_date(last, "--to"), every)
-        with progress_bar(f"backfill {cfg.pipeline}") as progress:
-            result = run_backfill(
-                cfg,
-                planned,
-                actions=actions,
-                progress=progress,
-                printer=lambda text: err.print(text, markup=False, style="yellow"),
-            )
+        try:
+            with progress_bar(f"backfill {cfg.pipeline}") as progress:
+                result = run_backfill(
+                    cfg,
+                    planned,
+                    actions=actions,
+                    progress=progress,
+                    printer=lambda text: err.print(text, markup=False, style="yellow"),
+                )
+        except KeyboardInterrupt:
+            err.print("backfill interrupted: run the same command again to continue it")
+            raise typer.Exit(130) from None
     counts = ", ".join(
         f"{result.count(s)} {s}" for s in ("succeeded", "empty", "skipped") if result.count(s)
     )
