@@ -171,3 +171,12 @@ def test_ctrl_c_then_the_same_command_finishes_the_backfill(make_pipeline, tmp_p
     assert [(w["start"], w["end"]) for w in history["windows"]] == [
         (str(a), str(b)) for a, b in planned
     ]
+
+
+def test_a_backfill_on_postgresql_skips_what_is_done(make_pipeline, pg_url: str) -> None:
+    config = make_pipeline(warehouse=pg_url)
+    assert [w.status for w in backfill(config, MONTHS[:2]).windows] == ["succeeded"] * 2
+    again = backfill(config, MONTHS)
+    assert [w.status for w in again.windows] == ["skipped", "skipped", "succeeded"]
+    history = HistoryStore(pg_url).history("bike-sharing")["windows"]
+    assert [w["start"] for w in history] == ["2011-02-01", "2011-03-01", "2011-04-01"]

@@ -271,11 +271,15 @@ def record_report(
         return
     rows = current.height
     shares = {c: (current[c].null_count() / rows if rows else 0.0) for c in current.columns}
-    HistoryStore(url).record(
-        pipeline,
-        run_id,
-        (start, end),
-        report.to_dict(),
-        null_shares=shares,
-        report_json=report_json,
-    )
+    store = HistoryStore(url)
+    try:
+        store.record(
+            pipeline,
+            run_id,
+            (start, end),
+            report.to_dict(),
+            null_shares=shares,
+            report_json=report_json,
+        )
+    finally:
+        store.engine.dispose()  # one write per run: no pool left behind in a long-lived server

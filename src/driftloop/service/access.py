@@ -21,7 +21,7 @@ __all__ = ["COOKIE", "ReadAccess", "cookie_value", "is_loopback", "login_cookie"
 
 COOKIE = "driftloop_read"
 PROTECTED = ("/ui", "/api", "/runs", "/metrics")
-OPEN = ("/ui/login", "/ui/static")
+OPEN = ("/ui/login",)
 
 
 def cookie_value(token: str) -> str:

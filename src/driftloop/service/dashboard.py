@@ -292,7 +292,7 @@ def _duration(record: dict[str, Any]) -> str:
         return "-"
     started = dt.datetime.fromisoformat(record["started_at"])
     seconds = (dt.datetime.fromisoformat(record["finished_at"]) - started).total_seconds()
-    return f"{seconds:.0f} s"
+    return f"{seconds:.1f} s"
 
 
 def dashboard_app(configs: dict[str, PipelineConfig]) -> Any:
