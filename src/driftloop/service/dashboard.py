@@ -14,19 +14,19 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from driftloop.config import PipelineConfig
-from driftloop.report.charts import line_chart
 from driftloop.report.format import fmt_number, fmt_p
 from driftloop.service.access import COOKIE, login_cookie
-from driftloop.service.heatmap import heatmap, sparkline
-from driftloop.service.pages import PipelineData, model_event
+from driftloop.service.heatmap import sparkline
+from driftloop.service.pages import PipelineData, feature_context, pipeline_context
 
-__all__ = ["check_exposure", "dashboard_app", "dashboard_routes", "refused"]
+__all__ = ["Dashboard", "check_exposure", "dashboard_app", "dashboard_routes", "refused"]
 
 _ENV = Environment(
     loader=PackageLoader("driftloop.service", "templates"),
@@ -81,83 +81,96 @@ def _limit(request: Request, default: int) -> int:
     return int(text)
 
 
-def dashboard_routes(
-    configs: dict[str, PipelineConfig],
-    tokens: list[str],
-    next_runs: Callable[[], dict[str, str | None]] | None = None,
-) -> list[Route]:
-    """The dashboard's routes over ``configs``; the login form accepts any of ``tokens``."""
-    data = {name: PipelineData(config) for name, config in configs.items()}
+class Dashboard:
+    """The pages and the API over ``configs``; the login form accepts any of ``tokens``."""
 
-    def pipeline_of(request: Request) -> PipelineData:
+    def __init__(
+        self,
+        configs: dict[str, PipelineConfig],
+        tokens: list[str],
+        next_runs: Callable[[], dict[str, str | None]] | None = None,
+    ) -> None:
+        self.data = {name: PipelineData(config) for name, config in configs.items()}
+        self.tokens = tokens
+        self.next_runs = next_runs
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("/", lambda request: RedirectResponse("/ui/")),
+            Route("/ui", lambda request: RedirectResponse("/ui/")),
+            Route("/ui/", _handled(self.overview)),
+            Route("/ui/login", self.login, methods=["GET", "POST"]),
+            Route("/ui/pipelines/{pipeline}", _handled(self.pipeline)),
+            Route("/ui/pipelines/{pipeline}/features/{feature:path}", _handled(self.feature)),
+            Route("/ui/runs/{run_id}", _handled(self.run)),
+            Route("/ui/runs/{run_id}/report", _handled(self.report)),
+            Route("/api/pipelines/{pipeline}/history", _handled(self.api_history)),
+        ]
+
+    def _pipeline(self, request: Request) -> PipelineData:
         name = request.path_params["pipeline"]
-        if name not in data:
-            raise BadRequest(404, f"no pipeline '{name}'; pipelines: {', '.join(sorted(data))}")
-        return data[name]
+        if name not in self.data:
+            known = ", ".join(sorted(self.data))
+            raise BadRequest(404, f"no pipeline '{name}'; pipelines: {known}")
+        return self.data[name]
 
-    def handled(view: Callable[[Request], Response]) -> Callable[[Request], Any]:
-        async def endpoint(request: Request) -> Response:
-            try:
-                return view(request)
-            except BadRequest as err:
-                if request.url.path.startswith("/api"):
-                    return JSONResponse({"error": str(err)}, err.status)
-                return _page("error.html", err.status, status=err.status, message=str(err))
+    def _run(self, run_id: str) -> tuple[PipelineData, dict[str, Any]]:
+        for d in self.data.values():
+            record = d.runs.run(run_id)
+            if record is not None and record["pipeline"] == d.config.pipeline:
+                return d, record
+        raise BadRequest(404, f"no run '{run_id}'")
 
-        return endpoint
-
-    def overview(request: Request) -> Response:
-        upcoming = next_runs() if next_runs is not None else {}
-        rows = [d.summary(upcoming.get(name)) for name, d in data.items()]
+    def overview(self, request: Request) -> Response:
+        upcoming = self.next_runs() if self.next_runs is not None else {}
+        rows = [d.summary(upcoming.get(name)) for name, d in self.data.items()]
         for row in rows:
             row["spark"] = sparkline(row["shares"], line=row["drift_share"])
         return _page("overview.html", rows=rows)
 
-    def pipeline_page(request: Request) -> Response:
-        d = pipeline_of(request)
+    def pipeline(self, request: Request) -> Response:
+        d = self._pipeline(request)
         windows, total = d.recent(_date(request, "from"), _date(request, "to"))
-        context = _pipeline_context(d, windows, request)
-        return _page("pipeline.html", total=total, **context)
+        query = request.query_params
+        context = pipeline_context(
+            d, windows, query.get("status", ""), query.get("trigger", ""), _limit(request, 50)
+        )
+        shown = (query.get("from", ""), query.get("to", ""))
+        return _page("pipeline.html", total=total, range=shown, **context)
 
-    def feature_page(request: Request) -> Response:
-        d = pipeline_of(request)
+    def feature(self, request: Request) -> Response:
+        d = self._pipeline(request)
         name = request.path_params["feature"]
         rows = d.history.features(d.config.pipeline, feature=name)
         if not rows:
             raise BadRequest(404, f"no feature '{name}' in the history of '{d.config.pipeline}'")
-        return _page("feature.html", **_feature_context(d, name, rows))
+        return _page("feature.html", **feature_context(d, name, rows))
 
-    def run_page(request: Request) -> Response:
-        run_id = request.path_params["run_id"]
-        for d in data.values():
-            record = d.runs.run(run_id)
-            if record is not None and record["pipeline"] == d.config.pipeline:
-                deliveries = d.deliveries(run_id)
-                report = d.report_file(record)
-                return _page("run.html", r=record, deliveries=deliveries, report=report)
-        raise BadRequest(404, f"no run '{run_id}'")
+    def run(self, request: Request) -> Response:
+        d, record = self._run(request.path_params["run_id"])
+        deliveries = d.deliveries(record["run_id"])
+        report = d.report_file(record)
+        return _page("run.html", r=record, deliveries=deliveries, report=report)
 
-    def run_report(request: Request) -> Response:
-        run_id = request.path_params["run_id"]
-        for d in data.values():
-            record = d.runs.run(run_id)
-            path = d.report_file(record) if record is not None else None
-            if path is not None:
-                return FileResponse(path, media_type="text/html")
-        raise BadRequest(404, f"no report for run '{run_id}'")
+    def report(self, request: Request) -> Response:
+        d, record = self._run(request.path_params["run_id"])
+        path = d.report_file(record)
+        if path is None:
+            raise BadRequest(404, f"no report for run '{record['run_id']}'")
+        return FileResponse(path, media_type="text/html")
 
-    def api_history(request: Request) -> Response:
-        d = pipeline_of(request)
+    def api_history(self, request: Request) -> Response:
+        d = self._pipeline(request)
         start, end = _date(request, "from"), _date(request, "to")
         return JSONResponse(d.history.history(d.config.pipeline, start, end))
 
-    async def login(request: Request) -> Response:
+    async def login(self, request: Request) -> Response:
         target = request.query_params.get("next", "/ui/")
         target = target if target.startswith("/ui") else "/ui/"
         if request.method == "GET":
             return _page("login.html", next=target, error=None)
         form = parse_qs((await request.body())[:4096].decode("utf-8", "replace"))
-        hashed = login_cookie(tokens, form.get("token", [""])[0])
+        hashed = login_cookie(self.tokens, form.get("token", [""])[0])
         if hashed is None:
             return _page("login.html", 401, next=target, error="Wrong token.")
         response = RedirectResponse(target, 303)
@@ -165,134 +178,28 @@ def dashboard_routes(
         response.set_cookie(COOKIE, hashed, httponly=True, samesite="strict", secure=secure)
         return response
 
-    return [
-        Route("/", lambda request: RedirectResponse("/ui/")),
-        Route("/ui", lambda request: RedirectResponse("/ui/")),
-        Route("/ui/", handled(overview)),
-        Route("/ui/login", login, methods=["GET", "POST"]),
-        Route("/ui/pipelines/{pipeline}", handled(pipeline_page)),
-        Route("/ui/pipelines/{pipeline}/features/{feature:path}", handled(feature_page)),
-        Route("/ui/runs/{run_id}", handled(run_page)),
-        Route("/ui/runs/{run_id}/report", handled(run_report)),
-        Route("/api/pipelines/{pipeline}/history", handled(api_history)),
-    ]
+
+def _handled(view: Callable[[Request], Response]) -> Callable[[Request], Any]:
+    """An endpoint running ``view`` in the thread pool (its queries block), bad input as 4xx."""
+
+    async def endpoint(request: Request) -> Response:
+        try:
+            return await run_in_threadpool(view, request)
+        except BadRequest as err:
+            if request.url.path.startswith("/api"):
+                return JSONResponse({"error": str(err)}, err.status)
+            return _page("error.html", err.status, status=err.status, message=str(err))
+
+    return endpoint
 
 
-def _pipeline_context(
-    d: PipelineData, windows: list[dict[str, Any]], request: Request
-) -> dict[str, Any]:
-    name = d.config.pipeline
-    records = d.run_records()
-    by_run = {r["run_id"]: r for r in records}
-    features = sorted({f for w in windows for f in w["features"]})
-    labels = [w["start"] for w in windows]
-    events = [
-        (w, model_event((by_run.get(w["run_id"]) or {}).get("model_outcome"))) for w in windows
-    ]
-    last = d.history.windows(name, dt.date.fromisoformat(windows[-1]["start"])) if windows else []
-    drift_share = last[-1]["drift_share"] if last else None
-    share_chart = line_chart(
-        labels,
-        {"share drifted": [w["share_drifted"] for w in windows]},
-        title="share of features drifted per window (dataset drift at the dashed line)",
-        baseline=drift_share,
-        marks=[e is not None for _, e in events],
-    )
-    status, trigger = request.query_params.get("status"), request.query_params.get("trigger")
-    runs = [
-        r
-        for r in records
-        if (not status or r["status"] == status) and (not trigger or r["trigger"] == trigger)
-    ][: _limit(request, 50)]
-    for r in runs:
-        r["duration"] = _duration(r)
-    return {
-        "name": name,
-        "windows": windows,
-        "heatmap": heatmap(windows, features, f"/ui/pipelines/{quote(name)}/features/"),
-        "share_chart": share_chart,
-        "concept_charts": _concept_charts(d.concept()),
-        "events": [(w, e) for w, e in events if e is not None],
-        "runs": runs,
-        "status": status or "",
-        "trigger": trigger or "",
-        "statuses": sorted({r["status"] for r in records}),
-        "triggers": sorted({r["trigger"] for r in records}),
-        "range": (request.query_params.get("from", ""), request.query_params.get("to", "")),
-    }
-
-
-def _concept_charts(series: list[dict[str, Any]]) -> list[Any]:
-    if not series:
-        return []
-    labels = [w["window_start"] for w in series]
-    charts = []
-    for metric in series[-1]["metrics"]:
-        name = metric["name"]
-
-        def value(w: dict[str, Any], key: str, name: str = name) -> Any:
-            return next((m.get(key) for m in w["metrics"] if m["name"] == name), None)
-
-        charts.append(
-            line_chart(
-                labels,
-                {name: [value(w, "current") for w in series]},
-                title=f"{name} per window (baseline dashed, 95% CI shaded)",
-                baseline=metric["baseline"],
-                band=([value(w, "ci_low") for w in series], [value(w, "ci_high") for w in series]),
-                marks=[bool(value(w, "alerted")) for w in series],
-            )
-        )
-    return charts
-
-
-def _feature_context(d: PipelineData, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    from driftloop.drift.results import Histogram
-    from driftloop.report.html import histogram_svg
-
-    labels = [r["window_start"].isoformat() for r in rows]
-    last = rows[-1]
-    tested = last["p_value"] is not None
-    chart = line_chart(
-        labels,
-        {
-            ("p-value" if tested else "statistic"): [
-                r["p_value" if tested else "statistic"] for r in rows
-            ]
-        },
-        title=f"{name}: {last['method']} {'p-value' if tested else 'statistic'} per window "
-        "(threshold dashed)",
-        baseline=last["threshold"],
-        marks=[bool(r["drifted"]) for r in rows],
-    )
-    histogram = None
-    report = d.latest_report()
-    column = next((c for c in (report or {}).get("columns", []) if c["name"] == name), None)
-    if column is not None and column.get("histogram"):
-        h = column["histogram"]
-        histogram = histogram_svg(
-            Histogram(
-                tuple(h["reference"]),
-                tuple(h["current"]),
-                tuple(h["edges"]) if h.get("edges") else None,
-                tuple(h["labels"]) if h.get("labels") else None,
-            )
-        )
-    return {
-        "pipeline": d.config.pipeline,
-        "name": name,
-        "rows": rows,
-        "chart": chart,
-        "histogram": histogram,
-    }
-
-
-def _duration(record: dict[str, Any]) -> str:
-    if not record.get("finished_at"):
-        return "-"
-    started = dt.datetime.fromisoformat(record["started_at"])
-    seconds = (dt.datetime.fromisoformat(record["finished_at"]) - started).total_seconds()
-    return f"{seconds:.1f} s"
+def dashboard_routes(
+    configs: dict[str, PipelineConfig],
+    tokens: list[str],
+    next_runs: Callable[[], dict[str, str | None]] | None = None,
+) -> list[Route]:
+    """The dashboard's routes over ``configs`` (for ``serve``'s app and ``ui``'s)."""
+    return Dashboard(configs, tokens, next_runs).routes()
 
 
 def dashboard_app(configs: dict[str, PipelineConfig]) -> Any:

@@ -13,14 +13,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 
 from driftloop.config import PipelineConfig
 from driftloop.history.store import HistoryStore
 from driftloop.pipeline.records import RunStore
+from driftloop.report.charts import line_chart
+from driftloop.service.heatmap import heatmap
 
-__all__ = ["PipelineData", "model_event"]
+__all__ = ["PipelineData", "feature_context", "model_event", "pipeline_context"]
 
 _PROMOTED = re.compile(r"^v(\d+) (promoted|rejected)")
 RECENT_WINDOWS = 26
@@ -149,3 +152,120 @@ class PipelineData:
         if not resolved.is_file() or not resolved.is_relative_to(folder):
             return None
         return resolved
+
+
+def pipeline_context(
+    d: PipelineData, windows: list[dict[str, Any]], status: str, trigger: str, limit: int
+) -> dict[str, Any]:
+    """The pipeline page: heatmap, share drifted, concept metrics, model decisions, runs."""
+    name = d.config.pipeline
+    records = d.run_records()
+    by_run = {r["run_id"]: r for r in records}
+    features = sorted({f for w in windows for f in w["features"]})
+    labels = [w["start"] for w in windows]
+    events = [
+        (w, model_event((by_run.get(w["run_id"]) or {}).get("model_outcome"))) for w in windows
+    ]
+    last = d.history.windows(name, dt.date.fromisoformat(windows[-1]["start"])) if windows else []
+    drift_share = last[-1]["drift_share"] if last else None
+    share_chart = line_chart(
+        labels,
+        {"share drifted": [w["share_drifted"] for w in windows]},
+        title="share of features drifted per window (dataset drift at the dashed line)",
+        baseline=drift_share,
+        marks=[e is not None for _, e in events],
+    )
+    runs = [
+        r
+        for r in records
+        if (not status or r["status"] == status) and (not trigger or r["trigger"] == trigger)
+    ][:limit]
+    for r in runs:
+        r["duration"] = duration(r)
+    return {
+        "name": name,
+        "windows": windows,
+        "heatmap": heatmap(windows, features, f"/ui/pipelines/{quote(name)}/features/"),
+        "share_chart": share_chart,
+        "concept_charts": concept_charts(d.concept()),
+        "events": [(w, e) for w, e in events if e is not None],
+        "runs": runs,
+        "status": status,
+        "trigger": trigger,
+        "statuses": sorted({r["status"] for r in records}),
+        "triggers": sorted({r["trigger"] for r in records}),
+    }
+
+
+def concept_charts(series: list[dict[str, Any]]) -> list[Any]:
+    if not series:
+        return []
+    labels = [w["window_start"] for w in series]
+    charts = []
+    for metric in series[-1]["metrics"]:
+        name = metric["name"]
+
+        def value(w: dict[str, Any], key: str, name: str = name) -> Any:
+            return next((m.get(key) for m in w["metrics"] if m["name"] == name), None)
+
+        charts.append(
+            line_chart(
+                labels,
+                {name: [value(w, "current") for w in series]},
+                title=f"{name} per window (baseline dashed, 95% CI shaded)",
+                baseline=metric["baseline"],
+                band=([value(w, "ci_low") for w in series], [value(w, "ci_high") for w in series]),
+                marks=[bool(value(w, "alerted")) for w in series],
+            )
+        )
+    return charts
+
+
+def feature_context(d: PipelineData, name: str, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The feature page: its statistic over windows, the latest distribution comparison."""
+    from driftloop.drift.results import Histogram
+    from driftloop.report.html import histogram_svg
+
+    labels = [r["window_start"].isoformat() for r in rows]
+    last = rows[-1]
+    tested = last["p_value"] is not None
+    chart = line_chart(
+        labels,
+        {
+            ("p-value" if tested else "statistic"): [
+                r["p_value" if tested else "statistic"] for r in rows
+            ]
+        },
+        title=f"{name}: {last['method']} {'p-value' if tested else 'statistic'} per window "
+        "(threshold dashed)",
+        baseline=last["threshold"],
+        marks=[bool(r["drifted"]) for r in rows],
+    )
+    histogram = None
+    report = d.latest_report()
+    column = next((c for c in (report or {}).get("columns", []) if c["name"] == name), None)
+    if column is not None and column.get("histogram"):
+        h = column["histogram"]
+        histogram = histogram_svg(
+            Histogram(
+                tuple(h["reference"]),
+                tuple(h["current"]),
+                tuple(h["edges"]) if h.get("edges") else None,
+                tuple(h["labels"]) if h.get("labels") else None,
+            )
+        )
+    return {
+        "pipeline": d.config.pipeline,
+        "name": name,
+        "rows": rows,
+        "chart": chart,
+        "histogram": histogram,
+    }
+
+
+def duration(record: dict[str, Any]) -> str:
+    if not record.get("finished_at"):
+        return "-"
+    started = dt.datetime.fromisoformat(record["started_at"])
+    seconds = (dt.datetime.fromisoformat(record["finished_at"]) - started).total_seconds()
+    return f"{seconds:.1f} s"
