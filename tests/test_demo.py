@@ -53,7 +53,11 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
 
 def _dashboard_shows_the_demo(config: Path) -> None:
     """Every demo window in the history; act two's concept metrics on its pipeline page."""
-    from starlette.testclient import TestClient
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
 
     from driftloop.config import load_config
     from driftloop.demo import concept_config
@@ -64,10 +68,19 @@ def _dashboard_shows_the_demo(config: Path) -> None:
     concept = load_config(concept_config(config.parent))
     windows = HistoryStore(cfg.stores.warehouse.get_secret_value()).windows(cfg.pipeline)
     assert len(windows) >= 11
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     app = dashboard_app({cfg.pipeline: cfg, concept.pipeline: concept})
-    with TestClient(app) as client:
-        main = client.get(f"/ui/pipelines/{cfg.pipeline}")
-        shifted = client.get(f"/ui/pipelines/{concept.pipeline}")
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        main = httpx.get(f"http://127.0.0.1:{port}/ui/pipelines/{cfg.pipeline}")
+        shifted = httpx.get(f"http://127.0.0.1:{port}/ui/pipelines/{concept.pipeline}")
+    finally:
+        server.should_exit = True
     assert main.status_code == shifted.status_code == 200
     assert main.text.count('<rect class="cell"') >= 11 * 10
     assert "Concept metrics" in shifted.text and "rmse per window" in shifted.text
