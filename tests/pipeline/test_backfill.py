@@ -180,3 +180,10 @@ def test_a_backfill_on_postgresql_skips_what_is_done(make_pipeline, pg_url: str)
     assert [w.status for w in again.windows] == ["skipped", "skipped", "succeeded"]
     history = HistoryStore(pg_url).history("bike-sharing")["windows"]
     assert [w["start"] for w in history] == ["2011-02-01", "2011-03-01", "2011-04-01"]
+
+
+def test_a_run_of_unknown_steps_is_refused_before_anything_is_recorded(make_pipeline) -> None:
+    config = make_pipeline(seed=False)
+    with pytest.raises(ConfigError, match=r"Unknown steps \['detekt'\]\. Steps: fetch_reference"):
+        Runner(config).run(start=MONTHS[0][0], end=MONTHS[0][1], steps=("detekt",))
+    assert RunStore(config.stores.warehouse.get_secret_value()).window_runs("bike-sharing") == []

@@ -98,6 +98,9 @@ class Runner:
             if end < start:
                 raise ConfigError(f"The window ends ({end}) before it starts ({start}).")
             run_id = run_id or new_run_id()
+            unknown = sorted(set(steps or ()) - set(STEPS))
+            if unknown:
+                raise ConfigError(f"Unknown steps {unknown}. Steps: {', '.join(STEPS)}.")
             names = [name for name in STEPS if steps is None or name in steps]
             # the lock first: a run that cannot take it leaves no record behind
             self.store.acquire(cfg.pipeline, run_id)

@@ -1,4 +1,6 @@
-"""The HTTP side of ``driftloop serve``: webhooks, metrics, the run API, health.
+"""The HTTP side of ``driftloop serve``: webhooks, metrics, the run API, health, and the
+dashboard (``service/dashboard.py``). With ``dashboard.token`` set, the dashboard, ``/api``,
+``/runs`` and ``/metrics`` need it (``service/access.py``); webhooks keep their own token.
 
 ``POST /hooks/{pipeline}`` takes Grafana and Alertmanager alert payloads or plain JSON
 (``{"start": "2011-03-01", "end": "2011-03-31"}`` overrides the window). It needs the bearer token
