@@ -6,6 +6,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from typer.testing import CliRunner
 
@@ -22,6 +23,7 @@ def as_grafana_sends_it(sql: str, pipeline: str) -> str:
     return sql.replace("$__timeFilter(window_end)", "TRUE").replace("$pipeline", pipeline)
 
 
+@pytest.mark.postgres
 def test_every_panel_reads_the_history_at_window_dates(make_pipeline, pg_url: str) -> None:
     config = make_pipeline(warehouse=pg_url)
     planned = windows(dt.date(2011, 2, 1), dt.date(2011, 4, 30), "1mo")

@@ -173,6 +173,7 @@ def test_ctrl_c_then_the_same_command_finishes_the_backfill(make_pipeline, tmp_p
     ]
 
 
+@pytest.mark.postgres
 def test_a_backfill_on_postgresql_skips_what_is_done(make_pipeline, pg_url: str) -> None:
     config = make_pipeline(warehouse=pg_url)
     assert [w.status for w in backfill(config, MONTHS[:2]).windows] == ["succeeded"] * 2
