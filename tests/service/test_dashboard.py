@@ -167,3 +167,21 @@ def test_ui_refuses_to_open_the_dashboard_to_the_network_without_a_token(
         "reach it: set dashboard.token (e.g. token: ${DRIFTLOOP_DASHBOARD_TOKEN}) or serve on "
         "127.0.0.1."
     ]
+
+
+def test_the_run_page_links_the_report_and_the_published_model_card(dashboard: Dashboard) -> None:
+    run = httpx.get(f"{dashboard.url}/ui/runs/{dashboard.model_run}", headers=dashboard.auth)
+    assert f'href="/ui/runs/{dashboard.model_run}/model-card"' in run.text
+    assert f'href="/ui/runs/{dashboard.model_run}/report"' in run.text
+    card = httpx.get(
+        f"{dashboard.url}/ui/runs/{dashboard.model_run}/model-card", headers=dashboard.auth
+    )
+    assert card.status_code == 200 and card.headers["content-type"].startswith("text/markdown")
+    assert "bike-demand" in card.text and "version 1" in card.text.lower()
+    other = _latest_run(dashboard)  # a backfill run: detection only, no model
+    assert (
+        'id="card"'
+        not in httpx.get(f"{dashboard.url}/ui/runs/{other}", headers=dashboard.auth).text
+    )
+    missing = httpx.get(f"{dashboard.url}/ui/runs/{other}/model-card", headers=dashboard.auth)
+    assert missing.status_code == 404 and "no local model card" in missing.text

@@ -16,7 +16,14 @@ from urllib.parse import parse_qs, quote
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -104,6 +111,7 @@ class Dashboard:
             Route("/ui/pipelines/{pipeline}/features/{feature:path}", _handled(self.feature)),
             Route("/ui/runs/{run_id}", _handled(self.run)),
             Route("/ui/runs/{run_id}/report", _handled(self.report)),
+            Route("/ui/runs/{run_id}/model-card", _handled(self.card)),
             Route("/api/pipelines/{pipeline}/history", _handled(self.api_history)),
         ]
 
@@ -149,8 +157,8 @@ class Dashboard:
     def run(self, request: Request) -> Response:
         d, record = self._run(request.path_params["run_id"])
         deliveries = d.deliveries(record["run_id"])
-        report = d.report_file(record)
-        return _page("run.html", r=record, deliveries=deliveries, report=report)
+        report, card = d.report_file(record), d.model_card(record)
+        return _page("run.html", r=record, deliveries=deliveries, report=report, card=card)
 
     def report(self, request: Request) -> Response:
         d, record = self._run(request.path_params["run_id"])
@@ -158,6 +166,14 @@ class Dashboard:
         if path is None:
             raise BadRequest(404, f"no report for run '{record['run_id']}'")
         return FileResponse(path, media_type="text/html")
+
+    def card(self, request: Request) -> Response:
+        d, record = self._run(request.path_params["run_id"])
+        card = d.model_card(record)
+        if card is None or card[1] is None:
+            raise BadRequest(404, f"no local model card for run '{record['run_id']}'")
+        text = card[1].read_text(encoding="utf-8")
+        return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
     def api_history(self, request: Request) -> Response:
         d = self._pipeline(request)

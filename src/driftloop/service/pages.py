@@ -142,6 +142,19 @@ class PipelineData:
         data: dict[str, Any] = json.loads(Path(path).read_text(encoding="utf-8"))
         return data
 
+    def model_card(self, record: dict[str, Any]) -> tuple[str, Path | None] | None:
+        """The model card the run published: its URI, and the file when it is a local one
+        inside this pipeline's ``stores.artifacts`` (so the dashboard may serve it)."""
+        publish = next((s for s in record.get("steps", []) if s["step"] == "publish"), None)
+        files = ((publish or {}).get("result") or {}).get("files", [])
+        uri = next((f["uri"] for f in files if str(f["uri"]).endswith("/model_card.md")), None)
+        if uri is None:
+            return None
+        folder = Path(self.config.stores.artifacts).resolve()
+        path = None if "://" in uri else Path(uri).resolve()
+        local = path if path and path.is_file() and path.is_relative_to(folder) else None
+        return uri, local
+
     def report_file(self, record: dict[str, Any]) -> Path | None:
         """The run's HTML report, only when it lies inside this pipeline's reports folder."""
         path = (record.get("verdict") or {}).get("report_html") or record.get("report_path")
