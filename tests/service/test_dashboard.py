@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from html import unescape
@@ -185,3 +186,21 @@ def test_the_run_page_links_the_report_and_the_published_model_card(dashboard: D
     )
     missing = httpx.get(f"{dashboard.url}/ui/runs/{other}/model-card", headers=dashboard.auth)
     assert missing.status_code == 404 and "no local model card" in missing.text
+
+
+def test_the_overview_tells_each_pipeline_s_state(dashboard: Dashboard) -> None:
+    page = httpx.get(f"{dashboard.url}/ui/", headers=dashboard.auth).text
+    row = page[page.index('<td><a href="/ui/pipelines/bike-sharing">') :].split("</tr>")[0]
+    history = httpx.get(
+        f"{dashboard.url}/api/pipelines/{PIPELINE}/history", headers=dashboard.auth
+    ).json()
+    last = history["windows"][-1]
+    assert f">{last['start']}..{last['end']}</a>" in row
+    assert "<td>24</td>" in row and "<td>v1</td>" in row and 'class="spark"' in row
+    now = dt.datetime.now(dt.UTC)  # the demo's schedule: Mondays 11:00 UTC
+    monday = (now + dt.timedelta(days=-now.weekday() % 7)).replace(
+        hour=11, minute=0, second=0, microsecond=0
+    )
+    if monday <= now:
+        monday += dt.timedelta(days=7)
+    assert f"<td>{monday.isoformat()}</td>" in row

@@ -33,7 +33,14 @@ from driftloop.service.access import COOKIE, login_cookie
 from driftloop.service.heatmap import sparkline
 from driftloop.service.pages import PipelineData, feature_context, pipeline_context
 
-__all__ = ["Dashboard", "check_exposure", "dashboard_app", "dashboard_routes", "refused"]
+__all__ = [
+    "Dashboard",
+    "check_exposure",
+    "dashboard_app",
+    "dashboard_routes",
+    "next_by_schedule",
+    "refused",
+]
 
 _ENV = Environment(
     loader=PackageLoader("driftloop.service", "templates"),
@@ -227,9 +234,24 @@ def dashboard_app(configs: dict[str, PipelineConfig]) -> Any:
 
     tokens = [c.dashboard.token.get_secret_value() for c in configs.values() if c.dashboard.token]
     return Starlette(
-        routes=dashboard_routes(configs, tokens),
+        routes=dashboard_routes(configs, tokens, lambda: next_by_schedule(configs)),
         middleware=[Middleware(ReadAccess, tokens=tokens, on_refused=refused)],
     )
+
+
+def next_by_schedule(configs: dict[str, PipelineConfig]) -> dict[str, str | None]:
+    """Each pipeline's next cron time by its config (what ``serve`` would run; ``ui`` runs
+    nothing itself)."""
+    from driftloop.service.scheduler import cron_trigger
+
+    now = dt.datetime.now(dt.UTC)
+    upcoming: dict[str, str | None] = {}
+    for name, config in configs.items():
+        fire = (
+            cron_trigger(config.schedule).get_next_fire_time(None, now) if config.schedule else None
+        )
+        upcoming[name] = fire.isoformat() if fire is not None else None
+    return upcoming
 
 
 def check_exposure(configs: dict[str, PipelineConfig], host: str) -> str | None:
