@@ -65,7 +65,7 @@ def heatmap(
     """Rows of features, one column per window (its start date), each cell titled with the
     method, statistic, p-value and threshold; feature names link to ``link + name``."""
     width = _LEFT + _CELL_W * len(windows) + 48
-    height = _TOP + _CELL_H * len(features) + 8
+    height = _TOP + _CELL_H * len(features) + 40
     parts = [
         f'<svg class="heatmap" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
         f'role="img" aria-label="drift per feature and window">'
@@ -84,8 +84,23 @@ def heatmap(
         )
         for j, w in enumerate(windows):
             parts.append(_cell(w, name, _LEFT + j * _CELL_W, y))
+    parts.append(_legend(_TOP + _CELL_H * len(features) + 12))
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _legend(y: int) -> str:
+    """Swatches from far below the threshold to far past it."""
+    steps = (0.0, 0.5, 0.9, 1.0, 1.5, 2.0, 3.0)
+    swatches = "".join(
+        f'<rect x="{_LEFT + 16 * i}" y="{y}" width="15" height="10" fill="{_colour(v)}"/>'
+        for i, v in enumerate(steps)
+    )
+    right = _LEFT + 16 * len(steps) + 4
+    return (
+        f'<g class="legend"><text class="tick end" x="{_LEFT - 4}" y="{y + 9}">below threshold'
+        f'</text>{swatches}<text class="tick" x="{right}" y="{y + 9}">past it</text></g>'
+    )
 
 
 def _cell(window: Mapping[str, Any], name: str, x: int, y: int) -> str:
