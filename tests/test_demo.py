@@ -40,6 +40,8 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
         assert listed.returncode == 0, listed.stderr
         assert "succeeded" in listed.stdout or "production" in listed.stdout
     assert elapsed < 60
+    assert "history: driftloop ui --config demo/driftloop.yaml" in out
+    _dashboard_shows_the_demo(config)
     reports = list((tmp_path / "demo" / "reports").rglob("*.html"))
     assert len(reports) >= 11 + 7
     assert (tmp_path / "demo" / "published" / "bike-demand" / "1" / "model.skops").is_file()
@@ -47,3 +49,38 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
         (tmp_path / "demo" / "published" / "bike-demand" / "production.json").read_text()
     )
     assert (tmp_path / "demo" / "published" / "bike-demand" / str(pointer["version"])).is_dir()
+
+
+def _dashboard_shows_the_demo(config: Path) -> None:
+    """Every demo window in the history; act two's concept metrics on its pipeline page."""
+    import socket
+    import threading
+
+    import httpx
+    import uvicorn
+
+    from driftloop.config import load_config
+    from driftloop.demo import concept_config
+    from driftloop.history.store import HistoryStore
+    from driftloop.service.dashboard import dashboard_app
+
+    cfg = load_config(config)
+    concept = load_config(concept_config(config.parent))
+    windows = HistoryStore(cfg.stores.warehouse.get_secret_value()).windows(cfg.pipeline)
+    assert len(windows) >= 11
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = dashboard_app({cfg.pipeline: cfg, concept.pipeline: concept})
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        main = httpx.get(f"http://127.0.0.1:{port}/ui/pipelines/{cfg.pipeline}")
+        shifted = httpx.get(f"http://127.0.0.1:{port}/ui/pipelines/{concept.pipeline}")
+    finally:
+        server.should_exit = True
+    assert main.status_code == shifted.status_code == 200
+    assert main.text.count('<rect class="cell"') >= 11 * 10
+    assert "Concept metrics" in shifted.text and "rmse per window" in shifted.text

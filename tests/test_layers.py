@@ -23,7 +23,7 @@ LAYERS: list[set[str]] = [
     {"data", "report"},
     {"config"},
     {"actions"},  # alerts, outbox, publishers: they know nothing of models
-    {"model"},  # the retrain lifecycle publishes through actions.publish
+    {"model", "history"},  # model: the retrain lifecycle publishes through actions.publish
     {"pipeline"},
     {"service", "cli", "export", "demo", "__init__", "__main__"},
 ]

@@ -302,6 +302,12 @@ class WebhookTriggerConfig(_Model):
     )
 
 
+class DashboardConfig(_Model):
+    token: SecretStr | None = Field(
+        None, description="read token for the dashboard, /api, /runs and /metrics; ${ENV} reference"
+    )
+
+
 class ReportsConfig(_Model):
     base_url: str | None = Field(
         None,
@@ -368,6 +374,7 @@ class PipelineConfig(_Model):
     webhook: WebhookTriggerConfig | None = None
     stores: StoresConfig = Field(default_factory=StoresConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
+    dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
     @field_validator("pipeline")
     @classmethod

@@ -200,6 +200,7 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
     outcomes += _act_two(root, console)
     console.print(f"reports: {config.stores.reports}/{config.pipeline}*/*.html")
     console.print(f"runs:    driftloop runs --config {root / 'driftloop.yaml'}")
+    console.print(f"history: driftloop ui --config {root / 'driftloop.yaml'}  (then open /ui/)")
     console.print(
         "models:  driftloop model list bike-demand --registry "
         + config.stores.mlflow.get_secret_value()

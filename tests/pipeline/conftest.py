@@ -90,6 +90,8 @@ def write_config(config: PipelineConfig, path: Path) -> Path:
         for key in ("token", "hmac_secret"):
             value = getattr(config.webhook, key)
             raw["webhook"][key] = value.get_secret_value() if value is not None else None
+    if config.dashboard.token is not None:
+        raw["dashboard"]["token"] = config.dashboard.token.get_secret_value()
     path.write_text(yaml.safe_dump(raw))
     return path
 

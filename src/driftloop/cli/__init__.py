@@ -13,7 +13,7 @@ from typing import Annotated
 import typer
 
 from driftloop import __version__
-from driftloop.cli import config, data, detect, loop, model, service
+from driftloop.cli import config, dashboard, data, detect, history, loop, model, service
 from driftloop.cli.common import err, out
 
 __all__ = ["app", "main"]
@@ -52,6 +52,8 @@ for command in (
     loop.calibrate,
     config.init,
     service.serve,
+    history.backfill,
+    dashboard.ui,
 ):
     app.command()(command)
 app.add_typer(data.warehouse_app, name="warehouse")
@@ -59,6 +61,7 @@ app.add_typer(data.feedback_app, name="feedback")
 app.add_typer(model.model_app, name="model")
 app.add_typer(config.config_app, name="config")
 app.add_typer(service.export_app, name="export")
+app.add_typer(history.history_app, name="history")
 
 
 def main() -> None:

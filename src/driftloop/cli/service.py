@@ -52,3 +52,21 @@ def export_kestra_cmd(
         written = export_kestra(config, load_pipeline(config), out_dir, namespace)
     for path in written:
         out.print(f"wrote {path}")
+
+
+@export_app.command("grafana")
+def export_grafana_cmd(
+    config: ConfigOption,
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="The dashboard JSON to write.")],
+) -> None:
+    """Write a Grafana dashboard over the drift history tables (PostgreSQL data source)."""
+    from driftloop.cli.common import check_writable
+    from driftloop.export.grafana import export_grafana
+
+    with user_errors():
+        cfg = load_pipeline(config)
+        check_writable(out_file, "the Grafana dashboard")
+        written = export_grafana(cfg.pipeline, out_file)
+    out.print(f"wrote {written}")
+    if not cfg.stores.warehouse.get_secret_value().startswith("postgresql"):
+        out.print("note: its panels query PostgreSQL; this pipeline's warehouse is not PostgreSQL")

@@ -136,6 +136,29 @@ class RunStore(TableStore):
         with self._begin() as conn:
             return [_run_dict(dict(r), None) for r in conn.execute(query).mappings()]
 
+    def window_runs(self, pipeline: str) -> list[dict[str, Any]]:
+        """Every run of ``pipeline`` that has a window, oldest first: run id, window, status and
+        the names of its steps (what a backfill needs to skip or resume a window)."""
+        query = (
+            sa.select(RUNS.c.run_id, RUNS.c.window_start, RUNS.c.window_end, RUNS.c.status)
+            .where(RUNS.c.pipeline == pipeline, RUNS.c.window_start.is_not(None))
+            .order_by(RUNS.c.started_at, RUNS.c.run_id)
+        )
+        steps = (
+            sa.select(STEPS.c.run_id, STEPS.c.step)
+            .join(RUNS, RUNS.c.run_id == STEPS.c.run_id)
+            .where(RUNS.c.pipeline == pipeline)
+            .order_by(STEPS.c.position)
+        )
+        with self._begin() as conn:
+            runs = [dict(r) for r in conn.execute(query).mappings()]
+            names: dict[str, list[str]] = {}
+            for row in conn.execute(steps):
+                names.setdefault(row.run_id, []).append(row.step)
+        for run in runs:
+            run["steps"] = names.get(run["run_id"], [])
+        return runs
+
     def finish_run(self, run_id: str, status: str, **fields: Any) -> None:
         values = {"status": status, "finished_at": now()}
         for key in ("verdict", "model_outcome"):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from driftloop.config import PipelineConfig
@@ -87,18 +87,20 @@ class Runner:
         on_step: OnStep | None = None,
         run_id: str | None = None,
         stop: threading.Event | None = None,
+        steps: Sequence[str] | None = None,
     ) -> RunOutcome:
         """Run (or resume) the loop for one window.
 
         ``run_id`` names a new run (default: generated). ``stop``, when set, ends the run between
-        two steps as ``interrupted``: resumable, nothing half-done.
+        two steps as ``interrupted``: resumable, nothing half-done. ``steps`` runs only those
+        steps of a new run (in the loop's order; a resumed run keeps the steps it was created with).
         """
         cfg = self.config
         self._stop = stop
         if run_id is not None:
             check_run_id(run_id)
         if resume is not None:
-            run_id, start, end, trigger, done = self._reopen(check_run_id(resume))
+            run_id, start, end, trigger, done, names = self._reopen(check_run_id(resume))
             self.store.acquire(cfg.pipeline, run_id)
             self._interrupt_orphans(run_id)
         else:
@@ -107,18 +109,22 @@ class Runner:
             if end < start:
                 raise ConfigError(f"The window ends ({end}) before it starts ({start}).")
             run_id = run_id or new_run_id()
+            unknown = sorted(set(steps or ()) - set(step_names()))
+            if unknown:
+                raise ConfigError(f"Unknown steps {unknown}. Steps: {', '.join(step_names())}.")
+            names = [name for name in step_names() if steps is None or name in steps]
             # the lock first: a run that cannot take it leaves no record behind
             self.store.acquire(cfg.pipeline, run_id)
             try:
                 self._interrupt_orphans(run_id)
-                self.store.create_run(cfg.pipeline, trigger, start, end, step_names(), run_id)
+                self.store.create_run(cfg.pipeline, trigger, start, end, names, run_id)
             except BaseException:
                 self.store.release(cfg.pipeline, run_id)
                 raise
             done = {}
         ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer)
         try:
-            return self._steps(ctx, done, on_step)
+            return self._steps(ctx, done, on_step, names)
         except SourceError as err:
             raise SourceError(
                 f"{err} The run record of {run_id} could not be updated; once the database is "
@@ -139,7 +145,7 @@ class Runner:
 
     def _reopen(
         self, run_id: str
-    ) -> tuple[str, dt.date | None, dt.date | None, str, dict[str, StepResult]]:
+    ) -> tuple[str, dt.date | None, dt.date | None, str, dict[str, StepResult], list[str]]:
         record = self.store.run(run_id)
         if record is None:
             raise ConfigError(
@@ -166,14 +172,21 @@ class Runner:
         }
         start = dt.date.fromisoformat(record["window_start"]) if record["window_start"] else None
         end = dt.date.fromisoformat(record["window_end"]) if record["window_end"] else None
-        return run_id, start, end, record["trigger"], done
+        names = [s["step"] for s in record["steps"]]
+        return run_id, start, end, record["trigger"], done, names
 
     def _steps(
-        self, ctx: RunContext, done: dict[str, StepResult], on_step: OnStep | None
+        self,
+        ctx: RunContext,
+        done: dict[str, StepResult],
+        on_step: OnStep | None,
+        names: list[str],
     ) -> RunOutcome:
         failure: str | None = None
         for step in STEPS:
-            if step.name in done or not self._runs_now(step, ctx, failure):
+            if step.name not in names or step.name in done:
+                continue
+            if not self._runs_now(step, ctx, failure):
                 continue
             if self._stop is not None and self._stop.is_set():
                 why = f"stopped before {step.name}"

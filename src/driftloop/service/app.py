@@ -1,4 +1,6 @@
-"""The HTTP side of ``driftloop serve``: webhooks, metrics, the run API, health.
+"""The HTTP side of ``driftloop serve``: webhooks, metrics, the run API, health, and the
+dashboard (``service/dashboard.py``). With ``dashboard.token`` set, the dashboard, ``/api``,
+``/runs`` and ``/metrics`` need it (``service/access.py``); webhooks keep their own token.
 
 ``POST /hooks/{pipeline}`` takes Grafana and Alertmanager alert payloads or plain JSON
 (``{"start": "2011-03-01", "end": "2011-03-31"}`` overrides the window). It needs the bearer token
@@ -27,13 +29,16 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from driftloop.config import PipelineConfig
 from driftloop.pipeline.records import RunStore
+from driftloop.service.access import ReadAccess
 from driftloop.service.coordinator import MAX_QUEUED, Coordinator
+from driftloop.service.dashboard import dashboard_routes, refused
 
 __all__ = ["ReplayGuard", "create_app", "sign", "signed_headers"]
 
@@ -254,6 +259,7 @@ def create_app(
         pipelines = {n: {**coordinator.status(n), "next_run": upcoming.get(n)} for n in configs}
         return JSONResponse({"status": "ok", "pipelines": pipelines})
 
+    tokens = [c.dashboard.token.get_secret_value() for c in configs.values() if c.dashboard.token]
     return Starlette(
         routes=[
             Route("/hooks/{pipeline}", hook, methods=["POST"]),
@@ -261,5 +267,7 @@ def create_app(
             Route("/runs/{run_id}", run),
             Route("/metrics", metrics_endpoint),
             Route("/healthz", healthz),
-        ]
+            *dashboard_routes(configs, tokens, next_runs),
+        ],
+        middleware=[Middleware(ReadAccess, tokens=tokens, on_refused=refused)],
     )

@@ -165,7 +165,7 @@ class Coordinator:
         config = self.configs[pipeline]
         while request is not None:
             started = time.perf_counter()
-            status, report_json = "failed", None
+            status, report_json, window = "failed", None, None
             try:
                 start, end = request.start, request.end
                 if request.resume is None and (start is None or end is None):
@@ -178,11 +178,12 @@ class Coordinator:
                     run_id=None if request.resume else request.run_id,
                     stop=self.stop,
                 )
-                status = outcome.status
+                status, window = outcome.status, outcome.window
                 report_json = outcome.verdict.report_json if outcome.verdict else None
             except Exception:  # a run must never take the server down; it is recorded as failed
                 log.exception("run %s of %s failed", request.run_id, pipeline)
-            self.metrics.record_run(pipeline, status, time.perf_counter() - started, report_json)
+            seconds = time.perf_counter() - started
+            self.metrics.record_run(pipeline, status, seconds, report_json, window)
             with self._lock:
                 state = self._states[pipeline]
                 state.history.append(request.run_id)

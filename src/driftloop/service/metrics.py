@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from pathlib import Path
@@ -70,6 +71,18 @@ class LoopMetrics:
             ["pipeline"],
             registry=r,
         )
+        self.window_start = Gauge(
+            "driftloop_window_start_timestamp_seconds",
+            "Start of the window the drift gauges describe (its first day, 00:00 UTC)",
+            ["pipeline"],
+            registry=r,
+        )
+        self.window_end = Gauge(
+            "driftloop_window_end_timestamp_seconds",
+            "End of the window the drift gauges describe (the day after its last, 00:00 UTC)",
+            ["pipeline"],
+            registry=r,
+        )
         self.webhooks = Counter(
             "driftloop_webhook_requests",
             "Webhook requests by outcome",
@@ -81,7 +94,12 @@ class LoopMetrics:
         )
 
     def record_run(
-        self, pipeline: str, status: str, seconds: float, report_json: str | None
+        self,
+        pipeline: str,
+        status: str,
+        seconds: float,
+        report_json: str | None,
+        window: tuple[str, str] | None = None,
     ) -> None:
         """Count a finished run; its drift report (``report_json``), when there is one, sets
         the drift gauges."""
@@ -91,6 +109,20 @@ class LoopMetrics:
             self.last_success.labels(pipeline).set(time.time())
         if report_json and Path(report_json).is_file():
             self.record_report(pipeline, json.loads(Path(report_json).read_text()))
+            if window is not None:
+                self.record_window(pipeline, *window)
+
+    def record_window(self, pipeline: str, start: str, end: str) -> None:
+        """Stamp the drift gauges with their window, so a replayed 2011 window reads as 2011
+        (Grafana: ``driftloop_share_drifted`` at ``driftloop_window_end_timestamp_seconds``)."""
+        try:
+            first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+        except ValueError:  # a run without a window: no date to give
+            return
+        midnight = dt.time(tzinfo=dt.UTC)
+        self.window_start.labels(pipeline).set(dt.datetime.combine(first, midnight).timestamp())
+        after = last + dt.timedelta(days=1)
+        self.window_end.labels(pipeline).set(dt.datetime.combine(after, midnight).timestamp())
 
     def record_report(self, pipeline: str, report: dict[str, Any]) -> None:
         self.dataset_drift.labels(pipeline).set(1 if report["dataset_drift"] else 0)

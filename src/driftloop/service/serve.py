@@ -61,8 +61,12 @@ def serve(
             )
         by_name[config.pipeline] = config
     from driftloop import redaction
+    from driftloop.service.dashboard import check_exposure
 
     redaction.install()
+    exposed = check_exposure(by_name, host)
+    if exposed is not None:
+        log.warning("%s", exposed)
     coordinator = Coordinator(by_name, LoopMetrics())
     schedules = {n: c.schedule for n, c in by_name.items() if c.schedule is not None}
     scheduler = build_scheduler(

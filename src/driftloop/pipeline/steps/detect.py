@@ -50,12 +50,14 @@ def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]
 def detect(ctx: RunContext) -> DetectResult:
     """Compare the window against the reference; write the JSON and HTML reports."""
     from driftloop.drift import detect as run_detect
+    from driftloop.history.store import record_report
     from driftloop.report.html import render_html
 
     cfg = ctx.config
+    current = ctx.frame("current.parquet", "fetch_current")
     report = run_detect(
         ctx.frame("reference.parquet", "fetch_reference"),
-        ctx.frame("current.parquet", "fetch_current"),
+        current,
         columns=cfg.columns,
         config=cfg.detection,
     )
@@ -65,6 +67,15 @@ def detect(ctx: RunContext) -> DetectResult:
     report.to_json(ctx.file("report.json"))
     title = f"{cfg.pipeline}: {ctx.window[0]} to {ctx.window[1]}"
     html.write_text(render_html(report, title=title), encoding="utf-8")
+    record_report(
+        cfg.stores.warehouse.get_secret_value(),
+        cfg.pipeline,
+        ctx.run_id,
+        (ctx.start, ctx.end),
+        report,
+        current,
+        str(json_path),
+    )
     reasons = reasons_to_fire(report, cfg.on_drift.when)
     return DetectResult(
         dataset_drift=report.dataset_drift,

@@ -1,0 +1,141 @@
+"""The history store on real SQLite and real PostgreSQL: rows, superseding, schema version."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from driftloop.errors import SourceError
+from driftloop.history.store import HistoryStore
+from driftloop.history.tables import SCHEMA
+
+JAN = (dt.date(2011, 1, 1), dt.date(2011, 1, 7))
+FEB = (dt.date(2011, 2, 1), dt.date(2011, 2, 7))
+T0 = dt.datetime(2026, 1, 1, 11, 0)
+
+
+def report(temp: float, hum: float = 0.01, *, drift: bool = False) -> dict[str, Any]:
+    """A DriftReport.to_dict() with two KS-tested columns."""
+
+    def column(name: str, statistic: float) -> dict[str, Any]:
+        return {
+            "name": name,
+            "kind": "numerical",
+            "method": "ks",
+            "statistic": statistic,
+            "p_value": 0.5 - statistic / 2,
+            "threshold": 0.05,
+            "drifted": statistic > 0.2,
+            "family": "test",
+            "n_reference": 31,
+            "n_current": 7,
+            "skipped": None,
+        }
+
+    columns = [column("temp", temp), column("hum", hum)]
+    share = sum(c["drifted"] for c in columns) / 2
+    return {
+        "dataset_drift": drift,
+        "drift_share": 0.5,
+        "share_drifted": share,
+        "columns": columns,
+        "degradation": [{"feature": "hum", "kind": "nulls", "message": "hum is 40% null"}],
+    }
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def url(request: pytest.FixtureRequest, tmp_path: Path, pg_databases: Any) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'warehouse.db'}"
+    return str(pg_databases())
+
+
+def test_a_window_is_stored_per_run_and_feature(url: str) -> None:
+    store = HistoryStore(url)
+    store.record("bikes", "r1", JAN, report(0.3, drift=True), null_shares={"hum": 0.4}, run_at=T0)
+    store.record("bikes", "r2", FEB, report(0.1), run_at=T0)
+    history = store.history("bikes")
+    assert history["windows"][1]["features"]["temp"]["statistic"] == 0.1
+    history["windows"][1]["features"] = {}
+    assert history == {
+        "pipeline": "bikes",
+        "windows": [
+            {
+                "start": "2011-01-01",
+                "end": "2011-01-07",
+                "run_id": "r1",
+                "dataset_drift": True,
+                "share_drifted": 0.5,
+                "features": {
+                    "hum": {
+                        "method": "ks",
+                        "statistic": 0.01,
+                        "p_value": 0.495,
+                        "threshold": 0.05,
+                        "drifted": False,
+                    },
+                    "temp": {
+                        "method": "ks",
+                        "statistic": 0.3,
+                        "p_value": 0.35,
+                        "threshold": 0.05,
+                        "drifted": True,
+                    },
+                },
+            },
+            {
+                "start": "2011-02-01",
+                "end": "2011-02-07",
+                "run_id": "r2",
+                "dataset_drift": False,
+                "share_drifted": 0.0,
+                "features": {},
+            },
+        ],
+    }
+    hum = store.features("bikes", feature="hum")
+    assert [(r["window_start"], r["null_share"]) for r in hum] == [(JAN[0], 0.4), (FEB[0], None)]
+    (jan, _) = store.windows("bikes")
+    assert jan["degradation"] == [{"feature": "hum", "kind": "nulls", "message": "hum is 40% null"}]
+    assert (jan["n_tested"], jan["n_drifted"], jan["source"]) == (2, 1, "run")
+    assert store.history("bikes", FEB[0], FEB[1])["windows"][0]["run_id"] == "r2"
+    assert store.history("other") == {"pipeline": "other", "windows": []}
+
+
+def test_the_latest_run_of_a_window_wins_and_older_ones_are_kept(url: str) -> None:
+    store = HistoryStore(url)
+    store.record("bikes", "late", JAN, report(0.9), run_at=T0 + dt.timedelta(hours=1))
+    store.record("bikes", "early", JAN, report(0.1), run_at=T0)  # imported after, older run
+    store.record("bikes", "late", JAN, report(0.8), run_at=T0 + dt.timedelta(hours=1))  # again
+    (current,) = store.history("bikes")["windows"]
+    assert current["run_id"] == "late" and current["features"]["temp"]["statistic"] == 0.8
+    every = store.windows("bikes", superseded=True)
+    assert [(w["run_id"], w["superseded"]) for w in every] == [("early", True), ("late", False)]
+    assert {r["run_id"] for r in store.features("bikes")} == {"late"}
+    assert store.run_ids("bikes") == {"early", "late"}
+
+
+def test_tables_from_a_newer_schema_are_refused_with_the_version_that_wrote_them(
+    url: str,
+) -> None:
+    HistoryStore(url).run_ids("bikes")  # creates the tables at this version
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(SCHEMA.update().values(version=7, written_by="9.2.0"))
+    engine.dispose()
+    with pytest.raises(SourceError, match=r"schema version 7, written by driftloop 9\.2\.0"):
+        HistoryStore(url).run_ids("bikes")
+
+
+def test_two_stores_create_the_tables_once(url: str) -> None:
+    for _ in range(2):
+        HistoryStore(url).record("bikes", "r1", JAN, report(0.3), run_at=T0)
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        versions = conn.execute(sa.select(SCHEMA.c.component, SCHEMA.c.version)).all()
+    engine.dispose()
+    assert [tuple(v) for v in versions] == [("history", 1)]
