@@ -25,7 +25,7 @@ def test_the_detect_step_writes_the_window_s_history(make_pipeline) -> None:
     outcome = Runner(config).run(start=MAR[0], end=MAR[1])
     store = HistoryStore(config.stores.warehouse.get_secret_value())
     (window,) = store.history("bike-sharing")["windows"]
-    report = json.loads(Path(outcome.results["detect"]["report_json"]).read_text())
+    report = json.loads(Path(outcome.results["detect"].report_json).read_text())
     assert (window["start"], window["end"], window["run_id"]) == (
         "2011-03-01",
         "2011-03-31",

@@ -64,7 +64,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, bikes: pl.DataFrame) -> 
     )
     planned = windows(dt.date(2011, 2, 1), dt.date(2012, 1, 31), "2w")[:24]
     model_run = Runner(config, printer=lambda _: None).run(start=planned[6][0], end=planned[6][1])
-    assert model_run.results["retrain"]["promoted"], model_run.results
+    assert model_run.results["retrain"].promoted, model_run.results  # type: ignore[attr-defined]
     backfill(config, planned, printer=lambda _: None)
     path = write_config(config, tmp / "driftloop.yaml")
     port = free_port()

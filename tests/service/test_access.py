@@ -60,7 +60,8 @@ def test_drift_gauges_carry_their_window(served: dict[str, Any]) -> None:
         start=MARCH[0], end=MARCH[1], steps=("fetch_reference", "fetch_current", "detect")
     )
     metrics = served["coordinator"].metrics
-    metrics.record_run(config.pipeline, outcome.status, 1.0, outcome.verdict, outcome.window)
+    report_json = outcome.verdict.report_json if outcome.verdict else None
+    metrics.record_run(config.pipeline, outcome.status, 1.0, report_json, outcome.window)
     text = httpx.get(served["url"] + "/metrics", headers={"Authorization": f"Bearer {READ}"}).text
     samples = {
         s.name: s.value
@@ -72,4 +73,4 @@ def test_drift_gauges_carry_their_window(served: dict[str, Any]) -> None:
     assert samples["driftloop_window_end_timestamp_seconds"] == april
     march = dt.datetime(2011, 3, 1, tzinfo=dt.UTC).timestamp()
     assert samples["driftloop_window_start_timestamp_seconds"] == march
-    assert samples["driftloop_share_drifted"] == outcome.verdict["share_drifted"]
+    assert samples["driftloop_share_drifted"] == outcome.verdict.share_drifted  # type: ignore[union-attr]

@@ -36,8 +36,9 @@ class HistoryStore(TableStore):
 
     def _create_tables(self) -> None:
         """Create or upgrade the tables under the DDL lock; refuse tables from a newer schema."""
-        from driftloop import __version__
+        from importlib.metadata import version
 
+        __version__ = version("driftloop")
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
