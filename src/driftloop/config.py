@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -35,6 +36,7 @@ __all__ = [
     "load_config",
     "read_yaml",
     "resolve_env",
+    "secret_field",
 ]
 
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -509,9 +511,21 @@ def _absolute(value: str, folder: Path) -> str:
 _SECRET_FIELDS = ("url", "token", "hmac_secret", "webhook_url", "headers", "warehouse", "mlflow")
 
 
+def secret_field(path: Sequence[str]) -> bool:
+    """Whether the config field at ``path`` holds a secret (database and webhook URLs, tokens,
+    HMAC keys, headers): its value is never shown, logged or written out.
+
+    Examples
+    --------
+    >>> secret_field(["stores", "warehouse"]), secret_field(["model", "name"])
+    (True, False)
+    """
+    return any(part in _SECRET_FIELDS for part in path)
+
+
 def _secret_bearing(path: list[str], value: Any) -> bool:
     """Never echo a secret field's value, nor a structure (it may hold one)."""
-    return isinstance(value, dict | list) or any(part in _SECRET_FIELDS for part in path)
+    return isinstance(value, dict | list) or secret_field(path)
 
 
 def config_schema() -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -163,17 +164,30 @@ def step(
     ] = None,
     start: Annotated[str | None, typer.Option(help="Window start (new runs).")] = None,
     end: Annotated[str | None, typer.Option(help="Window end (new runs).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Without --start/--end: the scheduled date (or ISO date-time) whose window "
+            "to check, as a scheduled run on that date would (new runs; default today).",
+        ),
+    ] = None,
 ) -> None:
     """Run one step and print its result as JSON (and Kestra outputs under Kestra)."""
     import json as _json
     import os
 
+    from driftloop.pipeline.runner import default_window
     from driftloop.pipeline.single import run_step
 
     with user_errors():
         cfg = load_pipeline(config)
         first = parse_date(start, "--start") if start and start.strip() else None
         last = parse_date(end, "--end") if end and end.strip() else None
+        if (first is None) != (last is None):
+            raise ConfigError("Pass both --start and --end, or neither.")
+        if first is None and as_of and as_of.strip():
+            first, last = default_window(cfg, today=_as_of_date(as_of.strip()))
         run, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
     payload = {"run_id": run, "step": name, **result}
     print(_json.dumps(payload, default=str))
@@ -182,6 +196,20 @@ def step(
         print("::" + _json.dumps({"outputs": outputs}, default=str) + "::")
     if result.get("status") == "failed":
         raise typer.Exit(EXIT_ERROR)
+
+
+def _as_of_date(text: str) -> dt.date:
+    """The calendar date of ``2011-02-07`` or ``2011-02-07T11:00:00+01:00`` (Kestra's
+    ``trigger.date``, in the schedule's timezone), as written."""
+    try:
+        if len(text) > 10 and text[10] not in "T ":
+            raise ValueError(text)
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ConfigError(
+            "--as-of must be a date like 2011-02-07 or a date-time like 2011-02-07T11:00:00Z. "
+            f"Got {text!r}."
+        ) from None
 
 
 def kestra_outputs(run_id: str, result: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -44,11 +45,34 @@ def export_kestra_cmd(
     config: ConfigOption,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the flow files.")],
     namespace: Annotated[str, typer.Option(help="Kestra namespace of the flows.")] = "driftloop",
+    image: Annotated[
+        str | None,
+        typer.Option(help="Run tasks in this container image (driftloop installed in it)."),
+    ] = None,
+    install: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Without --image: pip requirement installed before the tasks run (repeatable; "
+            "default: this driftloop version)."
+        ),
+    ] = None,
 ) -> None:
     """Write Kestra flows (detect, retrain, alert) that call the driftloop step commands."""
-    from driftloop.export.kestra import export_kestra
+    from driftloop.errors import ConfigError
+    from driftloop.export.kestra import Runtime, export_kestra
 
     with user_errors():
-        written = export_kestra(config, load_pipeline(config), out_dir, namespace)
+        if not _NAMESPACE.fullmatch(namespace):
+            raise ConfigError(
+                f"--namespace must be lowercase letters, digits, '.', '_' or '-' (a Kestra "
+                f"namespace, like 'company.ml'). Got {namespace!r}."
+            )
+        if image is not None and install:
+            raise ConfigError("Pass --image or --install, not both: an image has driftloop.")
+        runtime = Runtime(image=image, install=tuple(install)) if install else Runtime(image=image)
+        written = export_kestra(config, load_pipeline(config), out_dir, namespace, runtime=runtime)
     for path in written:
         out.print(f"wrote {path}")
+
+
+_NAMESPACE = re.compile(r"[a-z0-9][a-z0-9._-]*")
