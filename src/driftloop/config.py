@@ -68,6 +68,11 @@ class SourceConfig(_Model):
     def _table(cls, value: str | None) -> str | None:
         return None if value is None else _table_name(value)
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else _check_database_url(value)
+
     @field_validator("uri")
     @classmethod
     def _uri(cls, value: str | None) -> str | None:
@@ -270,6 +275,11 @@ class ReportsConfig(_Model):
 
 
 class StoresConfig(_Model):
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse(cls, value: SecretStr) -> SecretStr:
+        return _check_database_url(value)
+
     @field_validator("s3_endpoint_url")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
@@ -353,6 +363,26 @@ def _table_name(value: str) -> str:
                 "use letters, digits and underscores (optionally schema.table), starting with "
                 "a letter or underscore"
             ) from None
+    return value
+
+
+def _check_database_url(value: SecretStr) -> SecretStr:
+    """A SQLAlchemy URL of a database driftloop can open (checked without connecting)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    text = value.get_secret_value()
+    example = "postgresql://user@host:5432/db or sqlite:///path.db"
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            f"not a database URL (check its port and characters): use one like {example}"
+        ) from None
+    try:
+        url.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown database kind '{url.drivername}': use {example}") from None
     return value
 
 

@@ -62,6 +62,8 @@ def run(
         out.print(f"  {marks.get(status, '?')} {name:<16} {detail}", soft_wrap=True)
 
     with user_errors():
+        if trigger not in ("manual", "cron", "webhook"):
+            raise ConfigError(f"--trigger must be manual, cron or webhook. Got {trigger!r}.")
         cfg = load_pipeline(config)
         first = parse_date(start, "--start") if start else None
         last = parse_date(end, "--end") if end else None
@@ -116,6 +118,8 @@ def runs(
     from driftloop.pipeline.records import RunStore
 
     with user_errors():
+        if limit < 1:
+            raise ConfigError(f"--limit must be at least 1. Got {limit}.")
         cfg = load_pipeline(config)
         store = RunStore(cfg.stores.warehouse.get_secret_value())
         if run_id is not None:
@@ -250,8 +254,14 @@ def calibrate(
     from driftloop.pipeline.calibration import run_calibration, write_thresholds
 
     with user_errors():
+        if per_windows < 1:
+            raise ConfigError(f"--per-windows must be at least 1. Got {per_windows}.")
         if not 0 < false_alarms <= per_windows:
             raise ConfigError(f"--false-alarms must be in (0, --per-windows]. Got {false_alarms}.")
+        if window_rows is not None and window_rows < 3:
+            raise ConfigError(f"--window-rows must be at least 3. Got {window_rows}.")
+        if simulations < 20:
+            raise ConfigError(f"--simulations must be at least 20. Got {simulations}.")
         cfg = load_pipeline(config)
         with progress_bar("simulating no-drift windows") as progress:
             result = run_calibration(

@@ -33,8 +33,28 @@ def serve(
     for chatty in ("httpx", "httpcore"):  # a line per request, with full URLs: not at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)
     with user_errors():
+        _check_listen(host, port, drain_seconds)
         configs = [load_pipeline(path) for path in config]
         run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
+
+
+def _check_listen(host: str, port: int, drain_seconds: float) -> None:
+    """Bad listening options fail before anything starts (uvicorn would print a traceback)."""
+    import socket
+
+    from driftloop.errors import ConfigError
+
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be a number from 1 to 65535. Got {port}.")
+    if not drain_seconds > 0:
+        raise ConfigError(f"--drain-seconds must be more than 0. Got {drain_seconds}.")
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ConfigError(
+            f"--host must be an address or name of this machine, e.g. 127.0.0.1 or 0.0.0.0. "
+            f"Got {host!r}."
+        ) from None
 
 
 export_app = typer.Typer(rich_markup_mode=None, help="Export the pipeline to an orchestrator.")
