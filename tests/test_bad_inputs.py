@@ -101,7 +101,7 @@ CASES = [
     Case(
         "detect-header-only",
         ["detect", "{ws}/ref.csv", "{ws}/empty.csv"],
-        ("current data", "no rows"),
+        ("current file", "empty.csv", "no rows"),
         files={"empty.csv": "day,temp,cnt,city\n"},
     ),
     Case(
@@ -835,3 +835,177 @@ def test_the_table_is_large_and_its_ids_unique() -> None:
     assert len(CASES) >= 100
     assert len({c.id for c in CASES}) == len(CASES)
     assert SUBPROCESS <= {c.id for c in CASES}
+
+
+# ---- the HTTP API: `driftloop serve` as a real process ----------------------------------------
+
+TOKEN = "hook-token-7"
+
+
+@dataclass(frozen=True)
+class Request:
+    id: str
+    method: str
+    path: str
+    status: int
+    expect: tuple[str, ...]
+    body: bytes = b""
+    token: str | None = TOKEN
+
+
+def _hook(case_id: str, body: bytes, status: int, *expect: str, **kw: Any) -> Request:
+    return Request(case_id, "POST", "/hooks/bikes", status, expect, body, **kw)
+
+
+REQUESTS = [
+    Request("runs-limit-text", "GET", "/runs?limit=abc", 400, ("limit", "'abc'")),
+    Request("runs-limit-negative", "GET", "/runs?limit=-1", 400, ("limit", "'-1'")),
+    Request("runs-limit-zero", "GET", "/runs?limit=0", 400, ("limit", "'0'")),
+    Request("runs-limit-huge", "GET", "/runs?limit=99999999999", 400, ("limit", "99999999999")),
+    Request("runs-unknown-pipeline", "GET", "/runs?pipeline=cars", 404, ("cars",)),
+    Request("run-unknown", "GET", "/runs/no-such-run", 404, ("no-such-run",)),
+    Request("hook-unknown-pipeline", "POST", "/hooks/cars", 404, ("cars",), b"{}"),
+    _hook("hook-no-token", b"{}", 401, "token", token=None),
+    _hook("hook-wrong-token", b"{}", 401, "token", token="guess"),
+    _hook("hook-not-json", b"{start: soon", 400, "invalid payload"),
+    _hook(
+        "hook-bad-start",
+        b'{"start": "2024-13-01", "end": "2024-01-31"}',
+        400,
+        "start",
+        "2024-13-01",
+    ),
+    _hook("hook-bad-end", b'{"start": "2024-01-01", "end": "tomorrow"}', 400, "end", "tomorrow"),
+    _hook("hook-start-alone", b'{"start": "2024-01-01"}', 400, "'start' and 'end'"),
+    _hook("hook-start-number", b'{"start": 20240101, "end": "2024-01-31"}', 400, "'start'"),
+    _hook(
+        "hook-reversed",
+        b'{"start": "2024-01-31", "end": "2024-01-01"}',
+        400,
+        "2024-01-01",
+        "2024-01-31",
+    ),
+    _hook("hook-too-large", b'{"pad": "' + b"x" * 2048 + b'"}', 413, "1024"),
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    import socket
+    import time
+
+    import httpx
+
+    ws = tmp_path_factory.mktemp("serve")
+    for name, text in FILES.items():
+        (ws / name).write_text(text)
+    raw = {**copy.deepcopy(BASE), "webhook": {"token": "${HOOK_TOKEN}", "max_body_bytes": 1024}}
+    (ws / "driftloop.yaml").write_text(yaml.safe_dump(raw))
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    argv = [sys.executable, "-m", "driftloop", "serve", "-c", "driftloop.yaml"]
+    env = {**__import__("os").environ, "HOOK_TOKEN": TOKEN}
+    log = (ws / "serve.log").open("wb")
+    proc = subprocess.Popen(
+        [*argv, "--port", str(port)], cwd=ws, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            httpx.get(f"{url}/healthz", timeout=1).raise_for_status()
+            break
+        except httpx.HTTPError:
+            assert proc.poll() is None and time.monotonic() < deadline, (
+                ws / "serve.log"
+            ).read_text()
+            time.sleep(0.2)
+    yield url, ws
+    proc.terminate()
+    proc.wait(timeout=30)
+    log.close()
+
+
+@pytest.mark.parametrize("request_case", REQUESTS, ids=[r.id for r in REQUESTS])
+def test_bad_http_request_is_a_clear_4xx_and_starts_nothing(
+    server: Any, request_case: Request
+) -> None:
+    import httpx
+
+    from driftloop.config import load_config
+    from driftloop.pipeline.records import RunStore
+
+    url, ws = server
+    store = RunStore(
+        load_config(
+            ws / "driftloop.yaml", env={"HOOK_TOKEN": TOKEN}
+        ).stores.warehouse.get_secret_value()
+    )
+    before = store.runs("bikes", 100)
+    headers = {"Content-Type": "application/json"}
+    if request_case.token:
+        headers["Authorization"] = f"Bearer {request_case.token}"
+    answer = httpx.request(
+        request_case.method,
+        url + request_case.path,
+        content=request_case.body or None,
+        headers=headers,
+        timeout=10,
+    )
+    assert answer.status_code == request_case.status, answer.text
+    error = answer.json()["error"]
+    assert "\n" not in error and "Traceback" not in answer.text
+    assert all(part in error for part in request_case.expect), (
+        f"{error!r} lacks {request_case.expect}"
+    )
+    assert TOKEN not in answer.text
+    assert store.runs("bikes", 100) == before  # no run started or recorded
+
+
+# ---- the Python API: the same rules for library users -----------------------------------------
+
+
+def _frame(**columns: Any) -> Any:
+    import pandas as pd
+
+    return pd.DataFrame(columns)
+
+
+PYTHON = [
+    ("detect-not-a-frame", lambda d: d([1, 2], [1, 2]), ("DataFrame",)),
+    (
+        "detect-unknown-column",
+        lambda d: d(_frame(a=[1.0, 2.0]), _frame(a=[1.0, 2.0]), columns=["b"]),
+        ("b",),
+    ),
+    (
+        "detect-bad-method",
+        lambda d: d(_frame(a=[1.0, 2.0]), _frame(a=[1.0, 2.0]), config={"method": "wobble"}),
+        ("wobble",),
+    ),
+    (
+        "detect-bad-drift-share",
+        lambda d: d(_frame(a=[1.0, 2.0]), _frame(a=[1.0, 2.0]), config={"drift_share": 0}),
+        ("drift_share", "0"),
+    ),
+    (
+        "detect-empty-reference",
+        lambda d: d(_frame(a=[]), _frame(a=[1.0, 2.0])),
+        ("reference", "no rows"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("case_id", "call", "expect"), PYTHON, ids=[p[0] for p in PYTHON])
+def test_python_api_bad_input_is_one_clear_error(
+    case_id: str, call: Any, expect: tuple[str, ...]
+) -> None:
+    from driftloop import detect
+    from driftloop.errors import DriftloopError
+
+    with pytest.raises(DriftloopError) as info:
+        call(detect)
+    message = str(info.value)
+    assert "\n" not in message
+    assert all(part in message for part in expect), f"{message!r} lacks {expect}"

@@ -65,6 +65,9 @@ def detect(
                 f"--columns names no column. Got {columns!r}; e.g. --columns temp,hum."
             )
         ref, cur = read_table(reference), read_table(current)
+        for frame, source, side in ((ref, reference, "reference"), (cur, current, "current")):
+            if frame.height == 0:
+                raise ConfigError(f"The {side} file '{safe_uri(source)}' has no rows. Pass data.")
         cells = (ref.height + cur.height) * len(names or ref.columns)
         with progress_bar("comparing columns", show=cells >= _PROGRESS_MIN_CELLS) as progress:
             report = run_detect(ref, cur, columns=names, config=settings, progress=progress)
