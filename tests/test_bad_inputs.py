@@ -749,6 +749,19 @@ CASES = [
         ("--namespace", "A B"),
     ),
     Case("init-exists", ["init", "{ws}/driftloop.yaml"], ("driftloop.yaml", "--force")),
+    Case("init-under-a-file", ["init", "{ws}/ref.csv/x.yaml"], ("ref.csv", "not a folder")),
+    Case("demo-out-a-file", ["demo", "--out", "{ws}/ref.csv"], ("ref.csv", "is a file")),
+    Case(
+        "export-out-a-file",
+        ["export", "kestra", *CFG, "-o", "{ws}/ref.csv/flows"],
+        ("ref.csv", "is a file"),
+    ),
+    Case("config-check-a-folder", ["config", "check", "-c", "{ws}"], ("{ws}", "is a folder")),
+    Case(
+        "detect-config-a-folder",
+        ["detect", "{ws}/ref.csv", "{ws}/cur.csv", "--config", "{ws}"],
+        ("{ws}", "is a folder"),
+    ),
 ]
 
 # Run as a separate process, as from a shell (the console-script entry point, real stderr).

@@ -420,6 +420,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``, or a ConfigError naming the file and the problem."""
+    if path.is_dir():
+        raise ConfigError(f"Config file '{path}' is a folder. Name the config file in it.")
     if not path.is_file():
         raise ConfigError(f"Config file '{path}' does not exist. Check the path.")
     try:

@@ -12,6 +12,8 @@ from rich.table import Table
 from driftloop.cli.common import (
     EXIT_ERROR,
     ConfigOption,
+    check_folder,
+    check_writable,
     err,
     load_pipeline,
     out,
@@ -31,6 +33,7 @@ def demo(
     from driftloop.demo import run_demo
 
     with user_errors():
+        check_folder(out_dir, "the demo")
         outcomes = run_demo(out_dir, console=out)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(EXIT_ERROR)
@@ -342,6 +345,7 @@ def init(
     with user_errors():
         if path.exists() and not force:
             raise ConfigError(f"'{path}' already exists. Use --force to overwrite it.")
+        check_writable(path, "the example config")
         text = files("driftloop").joinpath("templates/driftloop.yaml").read_text(encoding="utf-8")
         path.write_text(text, encoding="utf-8")
     out.print(f"wrote {path}; edit it, then: driftloop config check --config {path}")

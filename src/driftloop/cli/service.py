@@ -10,6 +10,7 @@ import typer
 
 from driftloop.cli.common import (
     ConfigOption,
+    check_folder,
     load_pipeline,
     out,
     user_errors,
@@ -89,6 +90,7 @@ def export_kestra_cmd(
             )
         if image is not None and install:
             raise ConfigError("Pass --image or --install, not both: an image has driftloop.")
+        check_folder(out_dir, "the Kestra flows")
         runtime = Runtime(image=image, install=tuple(install)) if install else Runtime(image=image)
         written = export_kestra(config, load_pipeline(config), out_dir, namespace, runtime=runtime)
     for path in written:
