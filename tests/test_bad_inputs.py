@@ -210,6 +210,30 @@ CASES = [
         files={"d.yaml": "columns: {temp: {kind: ordinal}}\n"},
     ),
     Case(
+        "detect-config-a-list",
+        ["detect", "{ws}/ref.csv", "{ws}/cur.csv", "--config", "{ws}/d.yaml"],
+        ("d.yaml", "mapping", "list"),
+        files={"d.yaml": "- method: ks\n"},
+    ),
+    Case(
+        "detect-config-threshold-range",
+        ["detect", "{ws}/ref.csv", "{ws}/cur.csv", "--config", "{ws}/d.yaml"],
+        ("thresholds.ks", "2.0"),
+        files={"d.yaml": "thresholds: {ks: 2}\n"},
+    ),
+    Case(
+        "detect-config-threshold-without-method",
+        ["detect", "{ws}/ref.csv", "{ws}/cur.csv", "--config", "{ws}/d.yaml"],
+        ("temp", "-1.0"),
+        files={"d.yaml": "columns: {temp: {threshold: -1}}\n"},
+    ),
+    Case(
+        "detect-semicolons",
+        ["detect", "{ws}/semi.csv", "{ws}/cur.csv"],
+        ("no columns in common", "a;b"),
+        files={"semi.csv": "a;b\n1;2\n"},
+    ),
+    Case(
         "detect-url-bad-port",
         ["detect", "http://127.0.0.1:notaport/ref.csv", "{ws}/cur.csv"],
         ("notaport",),
@@ -640,6 +664,24 @@ CASES = [
         "predictions-config-missing",
         ["feedback", "predictions", "{ws}/preds.csv", "-c", "{ws}/nope.yaml"],
         ("nope.yaml",),
+    ),
+    Case(
+        "predictions-duplicate-ids",
+        ["feedback", "predictions", "{ws}/p.csv", *CFG],
+        ("Duplicate ids", "p1"),
+        files={"p.csv": "id,prediction,ts\np1,1,2024-01-01\np1,2,2024-01-02\n"},
+    ),
+    Case(
+        "predictions-numeric-timestamp",
+        ["feedback", "predictions", "{ws}/p.csv", *CFG],
+        ("ts", "12345"),
+        files={"p.csv": "id,prediction,ts\np1,1,12345\n"},
+    ),
+    Case(
+        "predictions-missing-id",
+        ["feedback", "predictions", "{ws}/p.csv", *CFG],
+        ("row 0", "'id'"),
+        files={"p.csv": "id,prediction,ts\n,1,2024-01-01\n"},
     ),
     Case(
         "outcomes-actual-column",
