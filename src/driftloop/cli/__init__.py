@@ -72,9 +72,9 @@ class _OneLineErrors(TyperGroup):
         except clickx.ClickException as e:
             e.show()
             sys.exit(e.exit_code)
-        except typer.Abort:
-            err.print("Aborted.")
-            sys.exit(1)
+        except typer.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+            err.print("interrupted")
+            sys.exit(130)
         sys.exit(result if isinstance(result, int) else 0)
 
 
