@@ -272,6 +272,7 @@ CASES = [
     ),
     check("current-bad-date", "current.start", "2024-13-01", "current.start", "2024-13-01"),
     check("columns-string", "columns", "temp", "columns", "temp"),
+    check("columns-empty", "columns", [], "columns", "at least one column"),
     check("append-table", "append.table", "x y", "append.table", "x y"),
     check("append-conflict", "append.on_conflict", "merge", "append.on_conflict", "merge"),
     check("append-enabled", "append.enabled", "maybe", "append.enabled", "maybe"),

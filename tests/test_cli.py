@@ -255,3 +255,16 @@ def test_duplicate_pandas_column_names_are_named() -> None:
         driftloop.ConfigError, match=r"^The reference data has duplicate column names: a\. Rename"
     ):
         driftloop.detect(frame, frame)
+
+
+def test_a_failed_run_is_one_line_with_its_resume_command(tmp_path: Path) -> None:
+    config = tmp_path / "driftloop.yaml"
+    config.write_text(
+        "pipeline: bikes\nreference: {uri: gone.csv}\ncurrent: {uri: gone.csv}\n"
+        "on_drift: {retrain: false, publish: false}\n"
+    )
+    args = ["run", "-c", str(config), "--start", "2024-01-01", "--end", "2024-01-31"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "gone.csv" in line and ".. " not in line and ". Resume with: driftloop run" in line

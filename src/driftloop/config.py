@@ -332,6 +332,13 @@ class PipelineConfig(_Model):
     stores: StoresConfig = Field(default_factory=StoresConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
 
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("name at least one column, or remove 'columns' to compare them all")
+        return value
+
     @field_validator("pipeline")
     @classmethod
     def _name(cls, value: str) -> str:

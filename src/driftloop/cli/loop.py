@@ -79,7 +79,7 @@ def run(
     )
     if outcome.status == "failed":
         err.print(
-            f"[bold red]error:[/] {outcome.error}. "
+            f"[bold red]error:[/] {str(outcome.error).rstrip('.')}. "
             f"Resume with: driftloop run --config {config} --resume {outcome.run_id}",
             soft_wrap=True,
         )
