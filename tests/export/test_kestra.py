@@ -366,3 +366,34 @@ def test_step_window_options_bad_input(tmp_path: Path, args: list[str], message:
     (line,) = result.stderr.strip().splitlines()
     assert message in line
     assert not (tmp_path / ".driftloop").exists()  # no run record, no warehouse file
+
+
+def _expressions(node: object) -> list[str]:
+    if isinstance(node, str):
+        return re.findall(r"\{\{(.*?)\}\}", node)
+    if isinstance(node, dict):
+        return [e for value in node.values() for e in _expressions(value)]
+    if isinstance(node, list):
+        return [e for value in node for e in _expressions(value)]
+    return []
+
+
+def test_every_expression_names_what_its_flow_declares(exported: dict[str, str]) -> None:
+    """inputs.X is a declared input, outputs.T a task of the flow, trigger.outputs.X an output
+    of the flow the trigger follows — a typo would only show up in Kestra, at run time."""
+    flows = {f["id"]: f for f in _flows(exported).values()}
+    for flow in flows.values():
+        inputs = {i["id"] for i in flow["inputs"]}
+        tasks = {t["id"] for t in _tasks(flow)}
+        for expression in _expressions(flow["tasks"]) + _expressions(flow.get("outputs", [])):
+            assert set(re.findall(r"inputs\.(\w+)", expression)) <= inputs, expression
+            assert set(re.findall(r"\boutputs\.(\w+)\.vars", expression)) <= tasks, expression
+        for trigger in flow["triggers"]:
+            if trigger["type"].endswith("trigger.Flow"):
+                (upstream,) = trigger["preconditions"]["flows"]
+                declared = {o["id"] for o in flows[upstream["flowId"]].get("outputs", [])}
+                used = set(re.findall(r"trigger\.outputs\.(\w+)", str(trigger)))
+                assert used and used <= declared, (flow["id"], used, declared)
+                assert set(trigger["inputs"]) <= inputs
+            elif "inputs" in trigger:
+                assert set(trigger["inputs"]) <= inputs
