@@ -173,7 +173,7 @@ def test_warehouse_seed_and_append(pg_url: str, tmp_path: Path) -> None:
     whole = runner.invoke(app, [*argv[:-2]])  # no --date-column: 731 rows under one window?
     assert whole.exit_code == 2 and whole.output.strip() == (
         "error: Pass --date-column so only the window's rows are stored, or --whole-file to "
-        "store every row of the file under this window."
+        "store every row of the file under this window (one of them, not both)."
     )
     assert Warehouse(pg_url).count("current") == 28  # nothing written
     period = ["--date-column", "dteday", "--start", "2011-01-01", "--end", "2011-01-31"]
@@ -239,7 +239,8 @@ def test_detect_url_with_a_bad_port_is_one_line(tmp_path) -> None:
     result = CliRunner().invoke(app, ["detect", url, url])
     assert result.exit_code == 2
     assert result.output.strip() == (
-        "error: The URL 'http://127.0.0.1:<invalid port>/x.csv' has an invalid port: use a "
+        "error: The URL 'http://127.0.0.1:<invalid port>/x.csv' has an invalid port 'notaport': "
+        "use a "
         "number from 1 to 65535, e.g. http://host:8080/data.csv."
     )
 
@@ -254,3 +255,16 @@ def test_duplicate_pandas_column_names_are_named() -> None:
         driftloop.ConfigError, match=r"^The reference data has duplicate column names: a\. Rename"
     ):
         driftloop.detect(frame, frame)
+
+
+def test_a_failed_run_is_one_line_with_its_resume_command(tmp_path: Path) -> None:
+    config = tmp_path / "driftloop.yaml"
+    config.write_text(
+        "pipeline: bikes\nreference: {uri: gone.csv}\ncurrent: {uri: gone.csv}\n"
+        "on_drift: {retrain: false, publish: false}\n"
+    )
+    args = ["run", "-c", str(config), "--start", "2024-01-01", "--end", "2024-01-31"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    (line,) = result.stderr.strip().splitlines()
+    assert "gone.csv" in line and ".. " not in line and ". Resume with: driftloop run" in line

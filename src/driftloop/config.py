@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Self
 
@@ -35,6 +36,7 @@ __all__ = [
     "load_config",
     "read_yaml",
     "resolve_env",
+    "secret_field",
 ]
 
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -65,6 +67,11 @@ class SourceConfig(_Model):
     @classmethod
     def _table(cls, value: str | None) -> str | None:
         return None if value is None else _table_name(value)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: SecretStr | None) -> SecretStr | None:
+        return None if value is None else _check_database_url(value)
 
     @field_validator("uri")
     @classmethod
@@ -323,6 +330,11 @@ class ReportsConfig(_Model):
 
 
 class StoresConfig(_Model):
+    @field_validator("warehouse")
+    @classmethod
+    def _warehouse(cls, value: SecretStr) -> SecretStr:
+        return _check_database_url(value)
+
     @field_validator("s3_endpoint_url")
     @classmethod
     def _endpoint(cls, value: str | None) -> str | None:
@@ -376,6 +388,13 @@ class PipelineConfig(_Model):
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
 
+    @field_validator("columns")
+    @classmethod
+    def _columns(cls, value: list[str] | None) -> list[str] | None:
+        if value is not None and not value:
+            raise ValueError("name at least one column, or remove 'columns' to compare them all")
+        return value
+
     @field_validator("pipeline")
     @classmethod
     def _name(cls, value: str) -> str:
@@ -404,6 +423,26 @@ def _table_name(value: str) -> str:
                 "use letters, digits and underscores (optionally schema.table), starting with "
                 "a letter or underscore"
             ) from None
+    return value
+
+
+def _check_database_url(value: SecretStr) -> SecretStr:
+    """A SQLAlchemy URL of a database driftloop can open (checked without connecting)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    text = value.get_secret_value()
+    example = "postgresql://user@host:5432/db or sqlite:///path.db"
+    try:
+        url = make_url(text)
+    except (ArgumentError, ValueError):
+        raise ValueError(
+            f"not a database URL (check its port and characters): use one like {example}"
+        ) from None
+    try:
+        url.get_dialect()
+    except NoSuchModuleError:
+        raise ValueError(f"unknown database kind '{url.drivername}': use {example}") from None
     return value
 
 
@@ -441,6 +480,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML mapping from ``path``, or a ConfigError naming the file and the problem."""
+    if path.is_dir():
+        raise ConfigError(f"Config file '{path}' is a folder. Name the config file in it.")
     if not path.is_file():
         raise ConfigError(f"Config file '{path}' does not exist. Check the path.")
     try:
@@ -562,9 +603,21 @@ def _absolute(value: str, folder: Path) -> str:
 _SECRET_FIELDS = ("url", "token", "hmac_secret", "webhook_url", "headers", "warehouse", "mlflow")
 
 
+def secret_field(path: Sequence[str]) -> bool:
+    """Whether the config field at ``path`` holds a secret (database and webhook URLs, tokens,
+    HMAC keys, headers): its value is never shown, logged or written out.
+
+    Examples
+    --------
+    >>> secret_field(["stores", "warehouse"]), secret_field(["model", "name"])
+    (True, False)
+    """
+    return any(part in _SECRET_FIELDS for part in path)
+
+
 def _secret_bearing(path: list[str], value: Any) -> bool:
     """Never echo a secret field's value, nor a structure (it may hold one)."""
-    return isinstance(value, dict | list) or any(part in _SECRET_FIELDS for part in path)
+    return isinstance(value, dict | list) or secret_field(path)
 
 
 def config_schema() -> dict[str, Any]:

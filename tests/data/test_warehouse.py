@@ -292,3 +292,11 @@ def test_seed_replace_forgets_the_replaced_tables_windows(url: str) -> None:
     wh.append(window(10), pipeline="p", window_start=D1, window_end=D2, table="mixed")
     wh.seed(window(5), table="mixed", if_exists="replace")
     assert [a for a in wh.appends("p") if a["table_name"] == "mixed"] == []
+
+
+def test_a_new_sqlite_file_gets_its_folder_on_first_use(tmp_path) -> None:
+    folder = tmp_path / ".driftloop" / "nested"
+    warehouse = Warehouse(f"sqlite:///{folder / 'warehouse.db'}")
+    assert not folder.exists()  # nothing is created before a connection
+    warehouse.append(window(10), pipeline="p", window_start=D1, window_end=D2)
+    assert (folder / "warehouse.db").is_file()

@@ -8,9 +8,16 @@ explicitly.
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Sequence
+from typing import Annotated, Any
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer vendors click (typer._click) since 0.20; the exceptions are that copy's
+    from typer._click import exceptions as clickx
+except ImportError:  # pragma: no cover - an older typer on the real click
+    from click import exceptions as clickx  # type: ignore[no-redef]
 
 from driftloop import __version__
 from driftloop.cli import config, dashboard, data, detect, history, loop, model, service
@@ -18,7 +25,61 @@ from driftloop.cli.common import err, out
 
 __all__ = ["app", "main"]
 
+
+def _given(error: clickx.UsageError, args: Sequence[str]) -> str:
+    """The value the user gave a rejected option (typer's messages leave it out)."""
+    param = getattr(error, "param", None)
+    if getattr(param, "param_type_name", "") != "option" or "Got " in error.format_message():
+        return ""
+    for i, arg in enumerate(args):
+        for opt in getattr(param, "opts", ()):
+            if arg == opt and i + 1 < len(args):
+                return f" Got {args[i + 1]!r}."
+            if arg.startswith(f"{opt}="):
+                return f" Got {arg.partition('=')[2]!r}."
+    return ""
+
+
+class _OneLineErrors(TyperGroup):
+    """Usage errors (a bad option value, a missing argument) as one line on stderr, exit 2 —
+    like every other bad input — instead of click's usage block."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, False, **extra)
+        given = list(sys.argv[1:] if args is None else args)
+        try:
+            result = super().main(given, prog_name, complete_var, False, **extra)
+        except clickx.NoArgsIsHelpError as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except clickx.UsageError as e:
+            where = e.ctx.command_path if e.ctx is not None else "driftloop"
+            message = e.format_message().rstrip(".") + "."
+            err.print(
+                f"error: {message}{_given(e, given)} See: {where} --help",
+                markup=False,
+                soft_wrap=True,
+            )
+            sys.exit(e.exit_code)
+        except clickx.ClickException as e:
+            e.show()
+            sys.exit(e.exit_code)
+        except typer.Abort:  # Ctrl-C (click turns KeyboardInterrupt into Abort)
+            err.print("interrupted")
+            sys.exit(130)
+        sys.exit(result if isinstance(result, int) else 0)
+
+
 app = typer.Typer(
+    cls=_OneLineErrors,
     name="driftloop",
     help="Close the loop on model drift: detect, alert, retrain, register, publish.",
     no_args_is_help=True,

@@ -18,6 +18,7 @@ __all__ = [
     "EXIT_DRIFT",
     "EXIT_ERROR",
     "ConfigOption",
+    "check_folder",
     "check_writable",
     "err",
     "load_pipeline",
@@ -80,6 +81,8 @@ def check_writable(path: Path, what: str) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise ConfigError(f"Cannot write {what} to '{path}': it is a folder. Name a file.")
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"Cannot write {what} to '{path}': '{folder}' is a file, not a folder.")
     if not folder.is_dir():
         raise ConfigError(
             f"Cannot write {what} to '{path}': the folder '{folder}' does not exist. Create it "
@@ -88,6 +91,26 @@ def check_writable(path: Path, what: str) -> None:
     if not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
         raise ConfigError(
             f"Cannot write {what} to '{path}': permission denied. Choose a writable path."
+        )
+
+
+def check_folder(path: Path, what: str) -> None:
+    """Raise ConfigError unless ``path`` is a folder, or one can be created there — checked
+    before any work, so nothing is half-written."""
+    import os
+
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"Cannot write {what} into '{path}': it is a file. Name a folder.")
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(
+            f"Cannot write {what} into '{path}': '{existing}' is a file. Name another folder."
+        )
+    if not os.access(existing, os.W_OK):
+        raise ConfigError(
+            f"Cannot write {what} into '{path}': permission denied. Choose a writable folder."
         )
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from driftloop.cli.common import ConfigOption, load_pipeline, out, user_errors
+from driftloop.cli.common import ConfigOption, check_writable, load_pipeline, out, user_errors
 from driftloop.errors import ConfigError
 
 config_app = typer.Typer(rich_markup_mode=None, help="The driftloop.yaml format.")
@@ -47,6 +47,7 @@ def init(
     with user_errors():
         if path.exists() and not force:
             raise ConfigError(f"'{path}' already exists. Use --force to overwrite it.")
+        check_writable(path, "the example config")
         text = files("driftloop").joinpath("templates/driftloop.yaml").read_text(encoding="utf-8")
         path.write_text(text, encoding="utf-8")
     out.print(f"wrote {path}; edit it, then: driftloop config check --config {path}")

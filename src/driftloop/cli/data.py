@@ -13,6 +13,7 @@ from driftloop.cli.common import (
     parse_date,
     user_errors,
 )
+from driftloop.data.identifiers import check_name
 from driftloop.errors import ConfigError
 
 warehouse_app = typer.Typer(
@@ -84,10 +85,13 @@ def warehouse_append(
 
     with user_errors():
         first, last = parse_date(start, "--start"), parse_date(end, "--end")
-        if date_column is None and not whole_file:
+        check_name(pipeline, "pipeline", "--pipeline")
+        if on_conflict not in ("replace", "skip"):
+            raise ConfigError(f"--on-conflict must be replace or skip. Got {on_conflict!r}.")
+        if (date_column is None) == (not whole_file):
             raise ConfigError(
                 "Pass --date-column so only the window's rows are stored, or --whole-file to "
-                "store every row of the file under this window."
+                "store every row of the file under this window (one of them, not both)."
             )
         frame = read_table(source, date_column=date_column, start=first, end=last)
         result = Warehouse(url).append(
@@ -143,6 +147,8 @@ def feedback_predictions(
             "model_version": model_version_column,
         }
         rows = _columns(frame, mapping, source)
+        if rows.height == 0:
+            raise ConfigError(f"'{source}' has no predictions (no rows). Check the file.")
         count = PredictionStore(cfg.stores.warehouse.get_secret_value()).log_predictions(
             cfg.pipeline, rows
         )
@@ -165,6 +171,8 @@ def feedback_outcomes(
     with user_errors():
         cfg = load_pipeline(config)
         rows = _columns(read_table(source), {"id": id_column, "actual": actual_column}, source)
+        if rows.height == 0:
+            raise ConfigError(f"'{source}' has no outcomes (no rows). Check the file.")
         count = PredictionStore(cfg.stores.warehouse.get_secret_value()).log_outcomes(
             cfg.pipeline, rows
         )

@@ -15,6 +15,7 @@ from driftloop.cli.common import (
     progress_bar,
     user_errors,
 )
+from driftloop.errors import ConfigError
 
 _PROGRESS_MIN_CELLS = 5_000_000  # below this a check takes about a second: no bar
 
@@ -48,12 +49,25 @@ def detect(
         for path, what in ((json_path, "JSON"), (html_path, "HTML")):
             if path is not None:
                 check_writable(path, f"the {what} report")
+        if (
+            json_path is not None
+            and html_path is not None
+            and json_path.resolve() == (html_path.resolve())
+        ):
+            raise ConfigError(f"--json and --html name the same file '{json_path}'. Use two.")
         settings = None
         if config is not None:
             raw = read_yaml(config)
             settings = raw.get("detection", raw)
         names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
+        if columns is not None and not names:
+            raise ConfigError(
+                f"--columns names no column. Got {columns!r}; e.g. --columns temp,hum."
+            )
         ref, cur = read_table(reference), read_table(current)
+        for frame, source, side in ((ref, reference, "reference"), (cur, current, "current")):
+            if frame.height == 0:
+                raise ConfigError(f"The {side} file '{safe_uri(source)}' has no rows. Pass data.")
         cells = (ref.height + cur.height) * len(names or ref.columns)
         with progress_bar("comparing columns", show=cells >= _PROGRESS_MIN_CELLS) as progress:
             report = run_detect(ref, cur, columns=names, config=settings, progress=progress)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -12,6 +13,7 @@ from rich.table import Table
 from driftloop.cli.common import (
     EXIT_ERROR,
     ConfigOption,
+    check_folder,
     err,
     load_pipeline,
     out,
@@ -35,6 +37,7 @@ def demo(
     from driftloop.demo import run_demo
 
     with user_errors():
+        check_folder(out_dir, "the demo")
         outcomes = run_demo(out_dir, console=out)
     if any(o.status == "failed" for o in outcomes):
         raise typer.Exit(EXIT_ERROR)
@@ -66,6 +69,8 @@ def run(
         out.print(f"  {marks.get(status, '?')} {name:<16} {detail}", soft_wrap=True)
 
     with user_errors():
+        if trigger not in ("manual", "cron", "webhook"):
+            raise ConfigError(f"--trigger must be manual, cron or webhook. Got {trigger!r}.")
         cfg = load_pipeline(config)
         first = parse_date(start, "--start") if start else None
         last = parse_date(end, "--end") if end else None
@@ -78,7 +83,7 @@ def run(
     )
     if outcome.status == "failed":
         err.print(
-            f"[bold red]error:[/] {escape(outcome.error or '')}. "
+            f"[bold red]error:[/] {escape(str(outcome.error or '').rstrip('.'))}. "
             f"Resume with: driftloop run --config {config} --resume {outcome.run_id}",
             soft_wrap=True,
         )
@@ -97,6 +102,8 @@ def runs(
     from driftloop.pipeline.records import RunStore
 
     with user_errors():
+        if limit < 1:
+            raise ConfigError(f"--limit must be at least 1. Got {limit}.")
         cfg = load_pipeline(config)
         store = RunStore(cfg.stores.warehouse.get_secret_value())
         if run_id is not None:
@@ -140,17 +147,30 @@ def step(
     ] = None,
     start: Annotated[str | None, typer.Option(help="Window start (new runs).")] = None,
     end: Annotated[str | None, typer.Option(help="Window end (new runs).")] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Without --start/--end: the scheduled date (or ISO date-time) whose window "
+            "to check, as a scheduled run on that date would (new runs; default today).",
+        ),
+    ] = None,
 ) -> None:
     """Run one step and print its result as JSON (and Kestra outputs under Kestra)."""
     import json as _json
     import os
 
+    from driftloop.pipeline.runner import default_window
     from driftloop.pipeline.single import run_step
 
     with user_errors():
         cfg = load_pipeline(config)
         first = parse_date(start, "--start") if start and start.strip() else None
         last = parse_date(end, "--end") if end and end.strip() else None
+        if (first is None) != (last is None):
+            raise ConfigError("Pass both --start and --end, or neither.")
+        if first is None and as_of and as_of.strip():
+            first, last = default_window(cfg, today=_as_of_date(as_of.strip()))
         run, status, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
     fields = {"status": status, **result.to_dict()}
     print(_json.dumps({"run_id": run, "step": name, **fields}, default=str))
@@ -166,6 +186,20 @@ def step(
             markup=True,
         )
         raise typer.Exit(EXIT_ERROR)
+
+
+def _as_of_date(text: str) -> dt.date:
+    """The calendar date of ``2011-02-07`` or ``2011-02-07T11:00:00+01:00`` (Kestra's
+    ``trigger.date``, in the schedule's timezone), as written."""
+    try:
+        if len(text) > 10 and text[10] not in "T ":
+            raise ValueError(text)
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        raise ConfigError(
+            "--as-of must be a date like 2011-02-07 or a date-time like 2011-02-07T11:00:00Z. "
+            f"Got {text!r}."
+        ) from None
 
 
 def kestra_outputs(run_id: str, result: dict[str, Any]) -> dict[str, Any]:
@@ -206,8 +240,14 @@ def calibrate(
     from driftloop.pipeline.calibration import run_calibration, write_thresholds
 
     with user_errors():
+        if per_windows < 1:
+            raise ConfigError(f"--per-windows must be at least 1. Got {per_windows}.")
         if not 0 < false_alarms <= per_windows:
             raise ConfigError(f"--false-alarms must be in (0, --per-windows]. Got {false_alarms}.")
+        if window_rows is not None and window_rows < 3:
+            raise ConfigError(f"--window-rows must be at least 3. Got {window_rows}.")
+        if simulations < 20:
+            raise ConfigError(f"--simulations must be at least 20. Got {simulations}.")
         cfg = load_pipeline(config)
         with progress_bar("simulating no-drift windows") as progress:
             result = run_calibration(

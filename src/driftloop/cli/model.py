@@ -13,6 +13,7 @@ from driftloop.cli.common import (
     out,
     user_errors,
 )
+from driftloop.data.identifiers import check_name
 from driftloop.errors import ConfigError
 
 model_app = typer.Typer(
@@ -86,6 +87,7 @@ def _open(registry: str | None, config: Path | None, *, read: bool) -> Any:
 def model_list(name: str, registry: RegistryOption = None, config: PipelineOption = None) -> None:
     """Versions of NAME: aliases, status, key metrics, trigger, created."""
     with user_errors():
+        check_name(name, "model", "NAME")
         versions = _reader(registry, config).versions(name)
     table = Table(show_edge=False, header_style="bold")
     for column in ("version", "aliases", "status", "metrics", "trigger", "created"):
@@ -112,14 +114,25 @@ def model_show(
 
 @model_app.command("promote")
 def model_promote(
-    name: str, version: int, registry: RegistryOption = None, config: PipelineOption = None
+    name: str,
+    version: Annotated[str, typer.Argument(help="A version number, e.g. 3.")],
+    registry: RegistryOption = None,
+    config: PipelineOption = None,
 ) -> None:
     """Point NAME's production alias at VERSION."""
     with user_errors():
+        check_name(name, "model", "NAME")
+        number = _version_number(version)
         opened = _open(registry, config, read=True)
-        previous = opened.promote(name, version, "promoted by hand")
-        pointer = _republish(opened, config, name, version)
-    out.print(f"{name}: production is now version {version} (was {previous or 'none'}); {pointer}")
+        previous = opened.promote(name, number, "promoted by hand")
+        pointer = _republish(opened, config, name, number)
+    out.print(f"{name}: production is now version {number} (was {previous or 'none'}); {pointer}")
+
+
+def _version_number(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"VERSION must be a version number like 3. Got {text!r}.")
+    return int(text)
 
 
 @model_app.command("rollback")
@@ -128,6 +141,7 @@ def model_rollback(
 ) -> None:
     """Return NAME's production alias to the previous production version."""
     with user_errors():
+        check_name(name, "model", "NAME")
         opened = _open(registry, config, read=True)
         current, target = opened.rollback(name)
         pointer = _republish(opened, config, name, target)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from driftloop.cli.common import (
     ConfigOption,
+    check_folder,
     load_pipeline,
     out,
     user_errors,
@@ -32,8 +34,28 @@ def serve(
     for chatty in ("httpx", "httpcore"):  # a line per request, with full URLs: not at INFO
         logging.getLogger(chatty).setLevel(logging.WARNING)
     with user_errors():
+        _check_listen(host, port, drain_seconds)
         configs = [load_pipeline(path) for path in config]
         run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
+
+
+def _check_listen(host: str, port: int, drain_seconds: float) -> None:
+    """Bad listening options fail before anything starts (uvicorn would print a traceback)."""
+    import socket
+
+    from driftloop.errors import ConfigError
+
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"--port must be a number from 1 to 65535. Got {port}.")
+    if not drain_seconds > 0:
+        raise ConfigError(f"--drain-seconds must be more than 0. Got {drain_seconds}.")
+    try:
+        socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError):
+        raise ConfigError(
+            f"--host must be an address or name of this machine, e.g. 127.0.0.1 or 0.0.0.0. "
+            f"Got {host!r}."
+        ) from None
 
 
 export_app = typer.Typer(rich_markup_mode=None, help="Export the pipeline to an orchestrator.")
@@ -44,12 +66,33 @@ def export_kestra_cmd(
     config: ConfigOption,
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Folder for the flow files.")],
     namespace: Annotated[str, typer.Option(help="Kestra namespace of the flows.")] = "driftloop",
+    image: Annotated[
+        str | None,
+        typer.Option(help="Run tasks in this container image (driftloop installed in it)."),
+    ] = None,
+    install: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Without --image: pip requirement installed before the tasks run (repeatable; "
+            "default: this driftloop version)."
+        ),
+    ] = None,
 ) -> None:
     """Write Kestra flows (detect, retrain, alert) that call the driftloop step commands."""
-    from driftloop.export.kestra import export_kestra
+    from driftloop.errors import ConfigError
+    from driftloop.export.kestra import Runtime, export_kestra
 
     with user_errors():
-        written = export_kestra(config, load_pipeline(config), out_dir, namespace)
+        if not _NAMESPACE.fullmatch(namespace):
+            raise ConfigError(
+                f"--namespace must be lowercase letters, digits, '.', '_' or '-' (a Kestra "
+                f"namespace, like 'company.ml'). Got {namespace!r}."
+            )
+        if image is not None and install:
+            raise ConfigError("Pass --image or --install, not both: an image has driftloop.")
+        check_folder(out_dir, "the Kestra flows")
+        runtime = Runtime(image=image, install=tuple(install)) if install else Runtime(image=image)
+        written = export_kestra(config, load_pipeline(config), out_dir, namespace, runtime=runtime)
     for path in written:
         out.print(f"wrote {path}")
 
@@ -70,3 +113,6 @@ def export_grafana_cmd(
     out.print(f"wrote {written}")
     if not cfg.stores.warehouse.get_secret_value().startswith("postgresql"):
         out.print("note: its panels query PostgreSQL; this pipeline's warehouse is not PostgreSQL")
+
+
+_NAMESPACE = re.compile(r"[a-z0-9][a-z0-9._-]*")

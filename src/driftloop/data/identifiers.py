@@ -10,7 +10,7 @@ import re
 
 from driftloop.errors import ConfigError, SchemaError
 
-__all__ = ["check_column_name", "check_run_id", "check_table_name"]
+__all__ = ["check_column_name", "check_name", "check_run_id", "check_table_name"]
 
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _MAX_BYTES = 63  # PostgreSQL truncates longer names silently, which can merge two columns
@@ -57,6 +57,35 @@ def check_run_id(run_id: str) -> str:
             "with a letter or digit (no '/' and no '..'). List runs with: driftloop runs."
         )
     return run_id
+
+
+_NAMES = {
+    # what -> (pattern, how to write one); the same rules as driftloop.yaml's
+    "pipeline": (
+        re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,62}$"),
+        "letters, digits, '-' and '_', starting with a letter",
+    ),
+    "model": (
+        re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"),
+        "letters, digits, '.', '_' and '-', starting with a letter or digit",
+    ),
+}
+
+
+def check_name(name: str, what: str, option: str) -> str:
+    """A pipeline or model name given on the command line (``option``).
+
+    Examples
+    --------
+    >>> check_name("team/bikes", "model", "NAME")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    driftloop.errors.ConfigError: NAME must be a model name: use letters, ... Got 'team/bikes'.
+    """
+    pattern, rule = _NAMES[what]
+    if not pattern.match(name):
+        raise ConfigError(f"{option} must be a {what} name: use {rule}. Got {name!r}.")
+    return name
 
 
 def check_column_name(name: str, table: str) -> str:

@@ -82,8 +82,10 @@ def _check_port(uri: str) -> None:
     try:
         parts.port  # noqa: B018 - parsing it is the check
     except ValueError:
+        given = parts.netloc.rpartition("@")[2].rpartition(":")[2]  # after any user:password@
+        shown = f" '{given}'" if re.fullmatch(r"[\w.+-]{1,20}", given) else ""
         raise ConfigError(
-            f"The URL '{safe_uri(uri)}' has an invalid port: use a number from 1 to 65535, "
+            f"The URL '{safe_uri(uri)}' has an invalid port{shown}: use a number from 1 to 65535, "
             "e.g. http://host:8080/data.csv."
         ) from None
 
@@ -271,7 +273,21 @@ def _parse(payload: bytes | Path, kind: str, shown: str) -> pl.DataFrame:
         ) from None
     if frame.width == 0:
         raise SourceError(f"'{shown}' has no columns. Check that it is a non-empty {kind} file.")
+    _check_unique_header(frame, shown)
     return frame
+
+
+_RENAMED = re.compile(r"^(.*)_duplicated_\d+$")  # how Polars renames a repeated CSV header
+
+
+def _check_unique_header(frame: pl.DataFrame, shown: str) -> None:
+    for name in frame.columns:
+        match = _RENAMED.match(name)
+        if match and match[1] in frame.columns:
+            raise SchemaError(
+                f"'{shown}' has the column '{match[1]}' more than once. Rename or drop the "
+                "repeated columns."
+            )
 
 
 _DATE_LIKE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4})")

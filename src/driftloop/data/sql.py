@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -21,7 +22,7 @@ from driftloop.data.identifiers import check_table_name
 from driftloop.data.sources import no_rows
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
 
-__all__ = ["is_postgres", "read_sql", "redact_url", "window_clause"]
+__all__ = ["is_postgres", "read_sql", "redact_url", "sqlite_folder_on_connect", "window_clause"]
 
 
 def redact_url(url: str) -> str:
@@ -36,6 +37,20 @@ def redact_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):
         return "<unparsable database URL>"
+
+
+def sqlite_folder_on_connect(engine: sa.Engine) -> sa.Engine:
+    """A SQLite file's folder is created when the engine first connects (a new config's default
+    ``.driftloop/warehouse.db`` works at once); nothing is created before a connection."""
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        folder = Path(database).parent
+
+        def make_folder(*_: Any) -> None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+        sa.event.listen(engine, "do_connect", make_folder)
+    return engine
 
 
 def is_postgres(url: str) -> bool:

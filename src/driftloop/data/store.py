@@ -7,7 +7,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 
-from driftloop.data.sql import redact_url
+from driftloop.data.sql import redact_url, sqlite_folder_on_connect
 from driftloop.errors import SourceError
 
 __all__ = ["TableStore", "now"]
@@ -32,7 +32,7 @@ class TableStore:
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
+            self.engine = sqlite_folder_on_connect(sa.create_engine(url, pool_pre_ping=True))
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as err:
             raise SourceError(f"Cannot use database URL {redact_url(url)}: {err}.") from None
         self._ready = False

@@ -23,7 +23,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from driftloop.data.identifiers import check_column_name, check_table_name
-from driftloop.data.sql import is_postgres, read_sql, redact_url
+from driftloop.data.sql import is_postgres, read_sql, redact_url, sqlite_folder_on_connect
 from driftloop.data.sqltypes import conform, sql_type
 from driftloop.errors import (
     ConfigError,
@@ -82,7 +82,7 @@ class Warehouse:
         self.schema = check_table_name(schema, "schema") if schema else None
         self._postgres = is_postgres(url)
         try:
-            self.engine = sa.create_engine(url, pool_pre_ping=True)
+            self.engine = sqlite_folder_on_connect(sa.create_engine(url, pool_pre_ping=True))
         except (sa.exc.ArgumentError, sa.exc.NoSuchModuleError) as err:
             raise ConfigError(f"Cannot use warehouse URL {redact_url(url)}: {err}.") from None
 

@@ -145,6 +145,9 @@ def describe_validation_error(
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         return f"Unknown setting '{path}'. Remove it or check its spelling."
+    if isinstance(first.get("input"), dict) and first["type"] == "value_error":
+        rule = message.removeprefix("Value error, ")  # a rule across fields: it names them
+        return f"Invalid section '{path}': {rule}." if path else f"{rule}."
     return f"Invalid setting '{path}' = {value!r}: {message}."
 
 

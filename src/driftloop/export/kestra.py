@@ -1,128 +1,210 @@
 """Kestra flows equivalent to the seed pipeline's three, calling the same ``driftloop step`` CLI.
 
-- ``<pipeline>-detect``: Schedule trigger (the config's cron) and Webhook trigger (its key a
+- ``<pipeline>-detect``: Schedule trigger (the config's cron; it passes ``trigger.date`` as the
+  ``as_of`` input, so a backfill checks the windows of past dates) and Webhook trigger (its key a
   secret); the steps of the ``detect`` flow (fetch_reference, fetch_current, detect, concept when
   configured, append) in one working directory; flow outputs ``drift_detected`` (the
   ``on_drift`` verdict), ``dataset_drift`` and ``run_id``.
-- ``<pipeline>-retrain`` and ``<pipeline>-alert``: Flow triggers with preconditions on the detect
-  flow's SUCCESS and an ExecutionOutputs condition on ``drift_detected``; they continue the same
-  run (its id is the detect execution's) with the steps of the ``retrain`` flow (retrain,
-  publish) or the ``alert`` flow (alert).
+- ``<pipeline>-retrain``: a Flow trigger on the detect flow's SUCCESS with an ExecutionOutputs
+  condition on ``drift_detected``; continues the same run (its id is the detect execution's) with
+  the steps of the ``retrain`` flow (retrain, publish).
+- ``<pipeline>-alert``: a Flow trigger on the retrain flow's end, whatever its state, so the alert
+  says what happened to the model (promoted, rejected, not published, failed).
 
 Which task goes in which flow is the step table's (:data:`driftloop.pipeline.steps.STEPS`).
 
 Every task retries with exponential backoff; each flow runs one execution at a time (QUEUE).
-Secrets are never written: each ``${NAME}`` reference in the config becomes an environment
-variable ``NAME: "{{ secret('NAME') }}"`` (open-source Kestra reads ``SECRET_NAME``, base64).
-The config travels as a namespace file; ``stores.runs`` must be a path the workers share.
+Tasks run in a container image with driftloop installed (``image``), or on the worker's Python
+after ``beforeCommands`` install driftloop into a virtualenv of the execution's working directory.
+Only secrets become ``{{ secret('NAME') }}`` (open-source Kestra reads ``SECRET_NAME``, base64):
+a ``${NAME}`` reference in a secret field, with a secret-looking name or a credential-bearing
+value; other references are written inline with their value. The config and a ``file.py`` trainer
+travel as namespace files; ``stores.runs`` must be a path the workers share.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
-from pathlib import Path
+import shlex
+import shutil
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
 
-from driftloop.config import PipelineConfig
-from driftloop.pipeline.steps import STEPS, step_named
+from driftloop.config import PipelineConfig, secret_field
+from driftloop.errors import ConfigError
+from driftloop.pipeline.steps import STEPS
+from driftloop.redaction import redact
 
-__all__ = ["export_kestra", "flows"]
+__all__ = ["Runtime", "export_kestra", "flows"]
 
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSW|PWD|KEY|CREDENTIAL", re.IGNORECASE)
 SHELL = "io.kestra.plugin.scripts.shell.Commands"
 PROCESS = "io.kestra.plugin.core.runner.Process"
+DOCKER = "io.kestra.plugin.scripts.runner.docker.Docker"
 WORKDIR = "io.kestra.plugin.core.flow.WorkingDirectory"
+FLOW_TRIGGER = "io.kestra.plugin.core.trigger.Flow"
 RETRY = {"type": "exponential", "interval": "PT30S", "maxInterval": "PT10M", "maxAttempts": 3}
 WEBHOOK_KEY_SECRET = "DRIFTLOOP_WEBHOOK_KEY"
+ENDED = ["SUCCESS", "WARNING", "FAILED", "KILLED"]
+CONFIG_FILE = "driftloop.yaml"
 
 
-def _secret_env(raw_text: str, config: PipelineConfig) -> dict[str, str]:
-    names = sorted(set(_REF.findall(raw_text)))
+def _installed_version() -> str:
+    try:
+        return importlib.metadata.version("driftloop")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a source checkout
+        return "0.1.0"
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Where the tasks run: ``image`` (a container image with driftloop installed), else the
+    worker's Python, into which ``install`` (pip requirements) is installed once per execution.
+
+    Examples
+    --------
+    >>> runtime = Runtime(install=("driftloop==0.1.0", "team-trainers>=2"))
+    >>> runtime.before_commands()[0].split("pip ")[1]
+    "install --quiet driftloop==0.1.0 'team-trainers>=2')"
+    >>> Runtime(image="ghcr.io/acme/driftloop:0.1.0").task_fields()["containerImage"]
+    'ghcr.io/acme/driftloop:0.1.0'
+    """
+
+    image: str | None = None
+    install: tuple[str, ...] = field(
+        default_factory=lambda: (f"driftloop=={_installed_version()}",)
+    )
+
+    def before_commands(self) -> list[str]:
+        requirements = " ".join(shlex.quote(r) for r in self.install)
+        return [
+            "test -x .venv/bin/driftloop || (python3 -m venv .venv && "
+            f".venv/bin/pip install --quiet {requirements})",
+            ". .venv/bin/activate",
+        ]
+
+    def task_fields(self) -> dict[str, Any]:
+        if self.image is not None:
+            return {"taskRunner": {"type": DOCKER}, "containerImage": self.image}
+        return {"taskRunner": {"type": PROCESS}, "beforeCommands": self.before_commands()}
+
+
+def _references(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], str]]:
+    if isinstance(node, str):
+        yield from ((path, name) for name in _REF.findall(node))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _references(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for value in node:
+            yield from _references(value, path)
+
+
+def _inline(value: str) -> str:
+    """A plain setting as Kestra must see it: never rendered as an expression."""
+    return f"{{% raw %}}{value}{{% endraw %}}" if "{{" in value or "{%" in value else value
+
+
+def task_env(raw: Any, config: PipelineConfig, env: Mapping[str, str]) -> dict[str, str]:
+    """The tasks' environment: each ``${NAME}`` of the config, as a Kestra secret when it is one
+    (a secret field, a secret-looking name, or a value carrying a credential), else inline."""
+    secrets: set[str] = set()
+    plain: set[str] = set()
+    for path, name in _references(raw):
+        value = env.get(name, "")
+        is_secret = secret_field(path) or _SECRET_NAME.search(name) or redact(value) != value
+        (secrets if is_secret else plain).add(name)
     if config.stores.artifacts.startswith("s3://"):
-        names = sorted({*names, "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"})
-    return {name: f"{{{{ secret('{name}') }}}}" for name in names}
+        secrets |= {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+    out = {name: f"{{{{ secret('{name}') }}}}" for name in secrets}
+    for name in plain - secrets:
+        if name not in env:
+            raise ConfigError(f"The config references ${{{name}}}, which is not set. Export it.")
+        out[name] = _inline(env[name])
+    return dict(sorted(out.items()))
 
 
-def _step(
-    name: str, env: dict[str, str], window: bool = False, run_id: str = "{{ execution.id }}"
-) -> dict[str, Any]:
-    command = f"driftloop step {name} --config driftloop.yaml --run-id {run_id}"
-    if window:
-        command += (
-            " --start \"{{ inputs.start ?? (trigger.body.start ?? '') }}\""
-            " --end \"{{ inputs.end ?? (trigger.body.end ?? '') }}\""
+def trainer_file(raw: Any) -> str | None:
+    """The ``file.py`` of a ``file.py:function`` entry point, relative to the config's folder
+    (a module entry point comes with an installed package: None)."""
+    training = raw.get("training") if isinstance(raw, dict) else None
+    entry = training.get("entry_point") if isinstance(training, dict) else None
+    target, sep, _ = str(entry or "").rpartition(":")
+    if not sep or not target.endswith(".py"):
+        return None
+    path = PurePosixPath(target)
+    if path.is_absolute() or ".." in path.parts:
+        raise ConfigError(
+            f"training.entry_point '{entry}' is outside the config's folder; the Kestra export "
+            "carries the trainer as a namespace file next to driftloop.yaml. Move the trainer "
+            "into the config's folder and name it relative to it."
         )
-    return {
-        "id": name,
-        "type": SHELL,
-        "taskRunner": {"type": PROCESS},
-        "env": dict(env),
-        "commands": [command],
-        "retry": dict(RETRY),
-    }
+    return path.as_posix()
 
 
-def _flow_steps(config: PipelineConfig, flow: str) -> list[str]:
-    """The configured steps the flow runs, in the table's order."""
-    return [s.name for s in STEPS if s.flow == flow and s.configured(config)]
+@dataclass(frozen=True, slots=True)
+class _Tasks:
+    """What every task of the export shares."""
+
+    env: dict[str, str]
+    runtime: Runtime
+    files: list[str]
+
+    def step(self, name: str, run_id: str = "{{ execution.id }}", window: bool = False) -> Any:
+        command = f"driftloop step {name} --config {CONFIG_FILE} --run-id {run_id}"
+        if window:  # only the first task opens the run; later ones read its window
+            command += (
+                " --start \"{{ inputs.start ?? (trigger.body.start ?? '') }}\""
+                " --end \"{{ inputs.end ?? (trigger.body.end ?? '') }}\""
+                " --as-of \"{{ inputs.as_of ?? '' }}\""
+            )
+        return {
+            "id": name,
+            "type": SHELL,
+            **self.runtime.task_fields(),
+            "env": dict(self.env),
+            "commands": [command],
+            "retry": dict(RETRY),
+        }
+
+    def directory(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "id": "loop",
+            "type": WORKDIR,
+            "namespaceFiles": {"enabled": True, "include": list(self.files)},
+            "tasks": steps,
+        }
 
 
-def _working_directory(tasks: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "id": "loop",
-        "type": WORKDIR,
-        "namespaceFiles": {"enabled": True, "include": ["driftloop.yaml"]},
-        "tasks": tasks,
-    }
-
-
-def _after_detect(namespace: str, detect_id: str) -> dict[str, Any]:
-    return {
-        "id": "after_detect",
-        "type": "io.kestra.plugin.core.trigger.Flow",
+def _flow_trigger(namespace: str, pipeline: str, after: str, states: list[str]) -> Any:
+    flow = {"namespace": namespace, "flowId": f"{pipeline}-{after}", "states": states}
+    trigger: dict[str, Any] = {
+        "id": f"after_{after}",
+        "type": FLOW_TRIGGER,
         "inputs": {"run_id": "{{ trigger.outputs.run_id }}"},
-        "preconditions": {
-            "id": "detect_succeeded",
-            "flows": [{"namespace": namespace, "flowId": detect_id, "states": ["SUCCESS"]}],
-        },
-        "conditions": [
+        "preconditions": {"id": f"{after}_ended", "flows": [flow]},
+    }
+    if after == "detect":  # retrain only when the verdict fires
+        trigger["conditions"] = [
             {
                 "type": "io.kestra.plugin.core.condition.ExecutionOutputs",
                 "expression": "{{ trigger.outputs.drift_detected == true }}",
             }
-        ],
-    }
+        ]
+    return trigger
 
 
-CONCURRENCY = {"limit": 1, "behavior": "QUEUE"}
-WINDOW_INPUTS = [
-    {"id": "start", "type": "STRING", "required": False, "description": "window start, YYYY-MM-DD"},
-    {"id": "end", "type": "STRING", "required": False, "description": "window end, YYYY-MM-DD"},
-]
-RUN_INPUT = [{"id": "run_id", "type": "STRING", "description": "the detect execution's run id"}]
-DESCRIPTIONS = {
-    "detect": "fetch, detect drift, append the window.",
-    "retrain": "retrain, promote if better, publish.",
-    "alert": "alert the team through the outbox.",
-}
-
-
-def _flow(config: PipelineConfig, flow: str, namespace: str, **fields: Any) -> dict[str, Any]:
-    """The fields every flow has, in the order Kestra's editor shows them, then ``fields``."""
-    name = config.pipeline
-    head = {
-        "id": f"{name}-{flow}",
-        "namespace": namespace,
-        "description": f"driftloop pipeline '{name}': {DESCRIPTIONS[flow]}",
-        "labels": {"driftloop.pipeline": name},
-    }
-    return head | fields
+def _input(name: str, description: str) -> dict[str, Any]:
+    return {"id": name, "type": "STRING", "required": False, "description": description}
 
 
 def _detect_triggers(config: PipelineConfig) -> list[dict[str, Any]]:
-    """The config's cron (when it has a schedule) and a webhook keyed by a secret."""
     triggers: list[dict[str, Any]] = []
     if config.schedule is not None:
         triggers.append(
@@ -131,6 +213,7 @@ def _detect_triggers(config: PipelineConfig) -> list[dict[str, Any]]:
                 "type": "io.kestra.plugin.core.trigger.Schedule",
                 "cron": config.schedule.cron,
                 "timezone": config.schedule.timezone,
+                "inputs": {"as_of": "{{ trigger.date }}"},  # a backfill's past dates too
             }
         )
     key = f"{{{{ secret('{WEBHOOK_KEY_SECRET}') }}}}"
@@ -138,76 +221,118 @@ def _detect_triggers(config: PipelineConfig) -> list[dict[str, Any]]:
     return triggers
 
 
-def _detect_flow(config: PipelineConfig, env: dict[str, str], namespace: str) -> dict[str, Any]:
-    detecting = _flow_steps(config, "detect")
-    verdict_task = [s for s in detecting if step_named(s).verdict][-1]  # concept's covers both
-    outputs = [
-        {
-            "id": "drift_detected",
-            "type": "BOOLEAN",
-            "value": f"{{{{ outputs.{verdict_task}.vars.fires }}}}",
-        },
-        {
-            "id": "dataset_drift",
-            "type": "BOOLEAN",
-            "value": "{{ outputs.detect.vars.dataset_drift }}",
-        },
-        {"id": "run_id", "type": "STRING", "value": "{{ execution.id }}"},
-    ]
-    return _flow(
-        config,
-        "detect",
-        namespace,
-        inputs=WINDOW_INPUTS,
-        concurrency=CONCURRENCY,
-        tasks=[_working_directory([_step(s, env, window=i == 0) for i, s in enumerate(detecting)])],
-        outputs=outputs,
-        triggers=_detect_triggers(config),
-    )
+def _flow_steps(config: PipelineConfig, flow: str) -> list[str]:
+    """The configured steps the flow runs, in the table's order."""
+    return [s.name for s in STEPS if s.flow == flow and s.configured(config)]
 
 
-def _follow_up_flow(
-    config: PipelineConfig, flow: str, env: dict[str, str], namespace: str
-) -> dict[str, Any]:
-    """A flow that continues the detect execution's run when it found drift that matters."""
-    tasks = [_step(s, env, run_id="{{ inputs.run_id }}") for s in _flow_steps(config, flow)]
-    return _flow(
-        config,
-        flow,
-        namespace,
-        inputs=RUN_INPUT,
-        concurrency=CONCURRENCY,
-        tasks=[_working_directory(tasks)],
-        triggers=[_after_detect(namespace, f"{config.pipeline}-detect")],
-    )
+def _detect_flow(config: PipelineConfig, tasks: _Tasks) -> dict[str, Any]:
+    names = _flow_steps(config, "detect")
+    steps = [tasks.step(name, window=i == 0) for i, name in enumerate(names)]
+    # the last configured verdict step's `fires` (concept's covers data and concept drift)
+    verdict = [s.name for s in STEPS if s.verdict and s.name in names][-1]
+    days = config.schedule.window_days if config.schedule else 7
+    return {
+        "description": f"driftloop pipeline '{config.pipeline}': fetch, detect drift, append.",
+        "inputs": [
+            _input("start", "window start, YYYY-MM-DD"),
+            _input("end", "window end, YYYY-MM-DD"),
+            _input("as_of", f"without start/end: the {days} days before this date (default today)"),
+        ],
+        "tasks": [tasks.directory(steps)],
+        "outputs": [
+            {"id": "drift_detected", "type": "BOOLEAN", "value": _var(verdict, "fires")},
+            {"id": "dataset_drift", "type": "BOOLEAN", "value": _var("detect", "dataset_drift")},
+            {"id": "run_id", "type": "STRING", "value": "{{ execution.id }}"},
+        ],
+        "triggers": _detect_triggers(config),
+    }
+
+
+def _var(task: str, name: str) -> str:
+    return f"{{{{ outputs.{task}.vars.{name} }}}}"
 
 
 def flows(
-    config: PipelineConfig, raw_text: str, namespace: str = "driftloop"
+    config: PipelineConfig,
+    raw_text: str,
+    namespace: str = "driftloop",
+    *,
+    env: Mapping[str, str] | None = None,
+    runtime: Runtime | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """The three flows as dicts (flow id -> flow)."""
-    env = _secret_env(raw_text, config)
-    built = [
-        _detect_flow(config, env, namespace),
-        _follow_up_flow(config, "retrain", env, namespace),
-        _follow_up_flow(config, "alert", env, namespace),
-    ]
-    return {flow["id"]: flow for flow in built}
+    """The three flows as dicts (flow id -> flow), in the order they run."""
+    import os
+
+    raw = yaml.safe_load(raw_text) or {}
+    trainer = trainer_file(raw)
+    tasks = _Tasks(
+        task_env(raw, config, os.environ if env is None else env),
+        runtime or Runtime(),
+        [CONFIG_FILE] + ([trainer] if trainer else []),
+    )
+    name = config.pipeline
+    continued = [{"id": "run_id", "type": "STRING", "description": "the detect execution's id"}]
+    run = "{{ inputs.run_id }}"
+    retrain = {
+        "description": f"driftloop pipeline '{name}': retrain, promote if better, publish.",
+        "inputs": continued,
+        "tasks": [tasks.directory([tasks.step(s, run) for s in _flow_steps(config, "retrain")])],
+        # an input, not a task output: it resolves whatever state the flow ends in
+        "outputs": [{"id": "run_id", "type": "STRING", "value": "{{ inputs.run_id }}"}],
+        "triggers": [_flow_trigger(namespace, name, "detect", ["SUCCESS"])],
+    }
+    alert = {
+        "description": f"driftloop pipeline '{name}': alert the team, with the model's fate.",
+        "inputs": continued,
+        "tasks": [tasks.directory([tasks.step(s, run) for s in _flow_steps(config, "alert")])],
+        "triggers": [_flow_trigger(namespace, name, "retrain", ENDED)],
+    }
+    bodies = {"detect": _detect_flow(config, tasks), "retrain": retrain, "alert": alert}
+    return {f"{name}-{part}": _flow(part, namespace, name, body) for part, body in bodies.items()}
+
+
+def _flow(part: str, namespace: str, pipeline: str, body: dict[str, Any]) -> dict[str, Any]:
+    description, inputs = body.pop("description"), body.pop("inputs")
+    return {
+        "id": f"{pipeline}-{part}",
+        "namespace": namespace,
+        "description": description,
+        "labels": {"driftloop.pipeline": pipeline},
+        "inputs": inputs,
+        "concurrency": {"limit": 1, "behavior": "QUEUE"},
+        **body,
+    }
 
 
 def export_kestra(
-    config_path: Path, config: PipelineConfig, out_dir: Path, namespace: str = "driftloop"
+    config_path: Path,
+    config: PipelineConfig,
+    out_dir: Path,
+    namespace: str = "driftloop",
+    *,
+    env: Mapping[str, str] | None = None,
+    runtime: Runtime | None = None,
 ) -> list[Path]:
-    """Write the flows (and the config as the namespace file they read) into ``out_dir``."""
+    """Write the flows, the config and a ``file.py`` trainer (the namespace files the flows
+    read) into ``out_dir``."""
     raw_text = config_path.read_text(encoding="utf-8")
+    generated = flows(config, raw_text, namespace, env=env, runtime=runtime)
+    trainer = trainer_file(yaml.safe_load(raw_text) or {})
+    source = config_path.parent / trainer if trainer else None
+    if source is not None and not source.is_file():
+        raise ConfigError(f"training.entry_point names '{trainer}', which does not exist.")
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for flow_id, flow in flows(config, raw_text, namespace).items():
+    for flow_id, flow in generated.items():
         path = out_dir / f"{flow_id}.yaml"
         header = f"# Generated by `driftloop export kestra` from {config_path.name}; do not edit.\n"
         path.write_text(header + yaml.safe_dump(flow, sort_keys=False, width=100), encoding="utf-8")
         written.append(path)
-    namespace_file = out_dir / "driftloop.yaml"
+    namespace_file = out_dir / CONFIG_FILE
     namespace_file.write_text(raw_text, encoding="utf-8")  # still holds ${NAME} references only
     written.append(namespace_file)
+    if source is not None and trainer is not None:
+        (out_dir / trainer).parent.mkdir(parents=True, exist_ok=True)
+        written.append(Path(shutil.copyfile(source, out_dir / trainer)))
     return written

@@ -36,9 +36,9 @@ class HistoryStore(TableStore):
 
     def _create_tables(self) -> None:
         """Create or upgrade the tables under the DDL lock; refuse tables from a newer schema."""
-        from importlib.metadata import version
+        from importlib.metadata import version as package_version
 
-        __version__ = version("driftloop")
+        __version__ = package_version("driftloop")
         with self.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})

@@ -156,10 +156,17 @@ def _window(payload: Any) -> tuple[dt.date | None, dt.date | None, str | None]:
         return None, None, None
     if not (isinstance(start, str) and isinstance(end, str)):
         raise ValueError("'start' and 'end' must both be dates like 2011-03-01")
-    first, last = dt.date.fromisoformat(start), dt.date.fromisoformat(end)
+    first, last = _date(start, "start"), _date(end, "end")
     if last < first:
         raise ValueError(f"the window ends ({last}) before it starts ({first})")
     return first, last, None
+
+
+def _date(text: str, key: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"'{key}' must be a date like 2011-03-01; got {text[:40]!r}") from None
 
 
 _MAX_LIMIT = 1000

@@ -60,11 +60,15 @@ def build_scheduler(
     url: str, schedules: dict[str, ScheduleConfig], coordinator: Any
 ) -> BackgroundScheduler:
     """A scheduler whose jobs fire the coordinator; call ``start()`` on it."""
+    import sqlalchemy as sa
     from apscheduler.jobstores.memory import MemoryJobStore
 
+    from driftloop.data.sql import sqlite_folder_on_connect
+
+    engine = sqlite_folder_on_connect(sa.create_engine(url))
     scheduler = BackgroundScheduler(
         jobstores={
-            "default": SQLAlchemyJobStore(url=url, tablename="driftloop_scheduler_jobs"),
+            "default": SQLAlchemyJobStore(engine=engine, tablename="driftloop_scheduler_jobs"),
             "memory": MemoryJobStore(),
         },
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE},
