@@ -166,10 +166,10 @@ class TrainingConfig(_Model):
     --------
     >>> TrainingConfig(target="cnt", exclude=("instant",)).exclude
     ['instant']
-    >>> TrainingConfig(target="cnt", holdout=1.5)
+    >>> TrainingConfig(target="cnt", holdout=1.5)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    driftloop.errors.ConfigError: The 'holdout' share must be a float in (0, 1). Got 1.5 instead.
+    driftloop.errors.ConfigError: The 'training.holdout' share must be a float in (0, 1). Got 1.5...
     """
 
     entry_point: str = "driftloop.model.bike:train"
@@ -196,7 +196,7 @@ class TrainingConfig(_Model):
     def _holdout_share(cls, value: Any) -> Any:
         if isinstance(value, int | float) and not 0 < value < 1:
             raise ConfigError(
-                f"The 'holdout' share must be a float in (0, 1). Got {value!r} instead."
+                f"The 'training.holdout' share must be a float in (0, 1). Got {value!r} instead."
             )
         return value
 

@@ -123,7 +123,8 @@ def test_trainer_failures_are_clear(tmp_path, year: pl.DataFrame) -> None:
     with pytest.raises(DataError, match=r"^Target column 'count' is not in the training data"):
         fit(year, TrainingConfig(target="count"))
     with pytest.raises(
-        ConfigError, match=r"^The 'holdout' share must be a float in \(0, 1\)\. Got 1\.5 instead\.$"
+        ConfigError,
+        match=r"^The 'training.holdout' share must be a float in \(0, 1\)\. Got 1\.5 instead\.$",
     ):
         TrainingConfig(target="cnt", holdout=1.5)
     with pytest.raises(
@@ -159,6 +160,6 @@ def test_a_bad_training_setting_in_a_config_file_is_the_same_one_line() -> None:
         load_config(raw)
     raw["training"] |= {"metric": "rmse", "holdout": 0}
     with pytest.raises(
-        ConfigError, match=r"The 'holdout' share must be a float in \(0, 1\)\. Got 0"
+        ConfigError, match=r"The 'training.holdout' share must be a float in \(0, 1\)\. Got 0"
     ):
         load_config(raw)

@@ -100,6 +100,7 @@ def test_every_kestra_task_of_an_empty_window_runs_its_exported_command(
                 .replace("{{ inputs.run_id }}", execution)
                 .replace("{{ inputs.start ?? (trigger.body.start ?? '') }}", EMPTY[0])
                 .replace("{{ inputs.end ?? (trigger.body.end ?? '') }}", EMPTY[1])
+                .replace("{{ inputs.as_of ?? '' }}", "")
             )
             assert "{{" not in command, command
             proc = subprocess.run(
