@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import polars as pl
 import pytest
 import yaml
@@ -140,3 +141,31 @@ def test_write_keeps_the_files_comments_and_layout(tmp_path) -> None:
     written = yaml.safe_load(text)["detection"]["columns"]
     assert written["temp"]["kind"] == "numerical" and "threshold" in written["temp"]
     assert set(written) == {"temp", "hum"}
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("target_rate", 1.5, r"^target_rate must be in \(0, 1\), e\.g\. 1/13\. Got 1\.5\.$"),
+        ("simulations", 0, r"^simulations must be at least 20 \(two halves of 10\)\. Got 0\.$"),
+        ("reference_rows", 1, r"^reference_rows must be at least 2\. Got 1\.$"),
+    ],
+)
+def test_calibrate_settings_out_of_range_get_one_line(
+    setting: str, value: float, message: str
+) -> None:
+    from driftloop.errors import ConfigError, DriftloopError
+
+    kwargs = {"window_rows": 7, "reference_rows": 100} | {setting: value}
+    with pytest.raises((ConfigError, DriftloopError), match=message):
+        calibrate(bike_sharing(), **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_column_null_in_some_simulated_windows_does_not_crash() -> None:
+    rng = np.random.default_rng(0)
+    mostly_null = np.where(rng.random(200) < 0.9, np.nan, rng.normal(size=200))
+    pool = pl.DataFrame({"x": rng.normal(size=200), "m": mostly_null}).with_columns(
+        pl.col("m").fill_nan(None)
+    )
+    c = calibrate(pool, window_rows=5, reference_rows=100, simulations=40)
+    assert {col.name for col in c.columns} == {"x", "m"}

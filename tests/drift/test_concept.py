@@ -127,3 +127,24 @@ def test_errors() -> None:
         concept_drift(bp, by, bp, by, detectors=["kswin"])
     with pytest.raises(ConfigError, match="use it with task: classification"):
         concept_drift(bp, by, bp, by, detectors=["ddm"])
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("confidence", 1.5, r"^confidence must be in \(0\.5, 1\), e\.g\. 0\.95\. Got 1\.5\.$"),
+        ("n_boot", 0, r"^n_boot must be a whole number of at least 50\. Got 0\.$"),
+        (
+            "max_error_increase",
+            -0.1,
+            r"^max_error_increase must be a positive number\. Got -0\.1\.$",
+        ),
+        ("max_score_drop", 2.0, r"^max_score_drop must be in \(0, 1\]\. Got 2\.0\.$"),
+    ],
+)
+def test_settings_out_of_range_get_one_line(setting: str, value: float, message: str) -> None:
+    # Before: confidence=1.5 leaked numpy's "Quantiles must be in the range [0, 1]", and n_boot=0
+    # and a negative tolerance were accepted.
+    bp, by = pairs(40)
+    with pytest.raises(ConfigError, match=message):
+        concept_drift(bp, by, bp, by, **{setting: value})  # type: ignore[arg-type]

@@ -33,7 +33,7 @@ import polars as pl
 from driftloop.drift.detection import detect
 from driftloop.drift.methods import Family, get_method
 from driftloop.drift.settings import DetectionSettings, load_settings
-from driftloop.errors import DataError
+from driftloop.errors import ConfigError, DataError
 
 __all__ = ["Calibration", "ColumnCalibration", "calibrate"]
 
@@ -172,6 +172,12 @@ def calibrate(
     base = load_settings(settings)
     if window_rows < 3:
         raise DataError(f"window_rows must be at least 3. Got {window_rows}.")
+    if reference_rows < 2:
+        raise DataError(f"reference_rows must be at least 2. Got {reference_rows}.")
+    if not 0 < target_rate < 1:
+        raise ConfigError(f"target_rate must be in (0, 1), e.g. 1/13. Got {target_rate!r}.")
+    if simulations < 20:
+        raise ConfigError(f"simulations must be at least 20 (two halves of 10). Got {simulations}.")
     if pool.height < window_rows + 10:
         raise DataError(
             f"Too few rows to calibrate windows of {window_rows} rows: the pool has {pool.height}. "

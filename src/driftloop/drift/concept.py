@@ -24,6 +24,7 @@ model was known to be good, e.g. its holdout or its first weeks in production):
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -195,6 +196,13 @@ def concept_drift(
     >>> good.concept_drift, bad.concept_drift
     (False, True)
     """
+    _check_settings(
+        confidence=confidence,
+        n_boot=n_boot,
+        max_error_increase=max_error_increase,
+        max_correlation_drop=max_correlation_drop,
+        max_score_drop=max_score_drop,
+    )
     bp, by, cp, cy = (
         np.asarray(a, dtype=np.float64)
         for a in (baseline_pred, baseline_true, current_pred, current_true)
@@ -252,6 +260,29 @@ def concept_drift(
         np.concatenate([by - bp, cy - cp]), task, detectors, by, bp, cy, cp, offset=bp.size
     )
     return ConceptReport(task, int(bp.size), int(cp.size), tuple(metrics), alarms)
+
+
+def _check_settings(
+    *,
+    confidence: float,
+    n_boot: int,
+    max_error_increase: float,
+    max_correlation_drop: float,
+    max_score_drop: float,
+) -> None:
+    """One-line errors for settings out of range, as :func:`driftloop.detect` gives."""
+    if not 0.5 < confidence < 1:
+        raise ConfigError(f"confidence must be in (0.5, 1), e.g. 0.95. Got {confidence!r}.")
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 50:
+        raise ConfigError(f"n_boot must be a whole number of at least 50. Got {n_boot!r}.")
+    for name, value, high in (
+        ("max_error_increase", max_error_increase, math.inf),
+        ("max_correlation_drop", max_correlation_drop, 2.0),
+        ("max_score_drop", max_score_drop, 1.0),
+    ):
+        if not 0 < value <= high:
+            bound = "a positive number" if high == math.inf else f"in (0, {high:g}]"
+            raise ConfigError(f"{name} must be {bound}. Got {value!r}.")
 
 
 _INFORMATIONAL = ("pearson", "spearman")
