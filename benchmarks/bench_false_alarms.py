@@ -325,6 +325,11 @@ def main() -> None:
         f"# No-drift rates and power ({args.trials} trials per cell; 100,000-row cells use a "
         f"tenth; alpha = {ALPHA}; ⚠ marks a rate above alpha + 1 pp)",
         "",
+        f"Simulation error: at a true 5%, {args.trials} trials have a standard error of "
+        f"{np.sqrt(0.05 * 0.95 / args.trials):.1%} (a tenth of the trials: "
+        f"{np.sqrt(0.05 * 0.95 / max(100, args.trials // 10)):.1%}), so a ⚠ within two of them "
+        "is noise; a method that truly exceeded its rate shows ⚠ across a row.",
+        "",
     ]
     sections = {
         "1": lambda: section_methods(args.trials),
