@@ -14,16 +14,24 @@ from driftloop.report.format import fmt_number, fmt_p
 if TYPE_CHECKING:
     from driftloop.drift.results import DriftReport, Histogram
 
-__all__ = ["environment", "histogram_svg", "render_html"]
+__all__ = ["environment", "histogram_svg", "render_html", "template_environment"]
 
-_ENV = Environment(
-    loader=PackageLoader("driftloop.report", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_ENV.filters["num"] = fmt_number
-_ENV.filters["p"] = fmt_p
+
+def template_environment(package: str) -> Environment:
+    """A Jinja environment over ``package``'s ``templates`` folder, autoescaping, with the number
+    filters every driftloop page uses (``num``, ``p``)."""
+    env = Environment(
+        loader=PackageLoader(package, "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["num"] = fmt_number
+    env.filters["p"] = fmt_p
+    return env
+
+
+_ENV = template_environment("driftloop.report")
 
 _W, _H, _PAD = 420, 140, 18
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qs, quote
 
-from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import (
@@ -28,7 +27,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from driftloop.config import PipelineConfig
-from driftloop.report.format import fmt_number, fmt_p
+from driftloop.report.html import template_environment
 from driftloop.service.access import COOKIE, login_cookie
 from driftloop.service.heatmap import sparkline
 from driftloop.service.pages import PipelineData, feature_context, pipeline_context
@@ -42,14 +41,7 @@ __all__ = [
     "refused",
 ]
 
-_ENV = Environment(
-    loader=PackageLoader("driftloop.service", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
-)
-_ENV.filters["num"] = fmt_number
-_ENV.filters["p"] = fmt_p
+_ENV = template_environment("driftloop.service")
 _ENV.filters["q"] = lambda text: quote(str(text), safe="")
 _MAX_LIMIT = 1000
 
