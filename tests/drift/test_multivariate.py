@@ -67,14 +67,19 @@ def test_a_shuffled_correlated_column_is_caught_and_the_pair_named(method: str) 
 
 
 @pytest.mark.parametrize(
-    ("method", "trials"), [("domain_classifier", 30), ("pca_reconstruction", 60)]
+    ("method", "trials", "mean_p"),
+    [
+        ("domain_classifier", 30, (0.5, 0.95)),  # Rüger's combination is conservative
+        ("pca_reconstruction", 60, (0.35, 0.65)),  # an exact permutation test: about uniform
+    ],
 )
-def test_no_drift_windows_rarely_alarm(method: str, trials: int) -> None:
-    # 30 and 60 trials: at the nominal 5%, 2 and 4 alarms are within one binomial SD of the mean.
+def test_no_drift_windows_rarely_alarm(
+    method: str, trials: int, mean_p: tuple[float, float]
+) -> None:
     results = verdicts(method, trials, broken=False, seed=2)
     assert sum(r.drifted for r in results) / trials <= 0.07
     p_values = [r.p_value for r in results if r.p_value is not None]
-    assert len(p_values) == trials and 0.3 < float(np.mean(p_values)) < 0.7  # about uniform
+    assert len(p_values) == trials and mean_p[0] < float(np.mean(p_values)) < mean_p[1]
 
 
 def test_detect_runs_the_configured_methods_and_the_report_round_trips() -> None:

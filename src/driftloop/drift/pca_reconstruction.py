@@ -1,7 +1,7 @@
 """PCA reconstruction error: do current rows still lie where reference rows lie?
 
 Numbers are standardised on the reference (a constant column keeps scale 1, so it never divides
-by zero; missing values become the reference mean); labels become indicator columns of the
+by zero; a missing value becomes its column's pooled mean); labels become indicator columns of the
 pooled data's most frequent labels. The principal components that explain ``explained_variance``
 of the reference are kept; a row's error is the mean squared difference between it and its
 projection on them. The statistic is the current rows' mean error: rows whose columns no longer
@@ -84,11 +84,11 @@ def pca_reconstruction(data: Encoded, settings: MultivariateSettings) -> Multiva
 
 def _errors(fit: FloatArray, scored: FloatArray, explained: float) -> FloatArray:
     """Squared reconstruction residuals of ``scored`` (rows x columns) by ``fit``'s components."""
-    mean = np.nanmean(fit, axis=0)
-    scale = np.nanstd(fit, axis=0)
+    mean = fit.mean(axis=0)
+    scale = fit.std(axis=0)
     scale[~(scale > 0)] = 1.0
-    z_fit = np.nan_to_num((fit - mean) / scale)
-    z = np.nan_to_num((scored - mean) / scale)
+    z_fit = (fit - mean) / scale
+    z = (scored - mean) / scale
     values, vectors = np.linalg.eigh(z_fit.T @ z_fit / len(z_fit))
     values, vectors = values[::-1], vectors[:, ::-1]
     share = np.cumsum(np.clip(values, 0, None)) / max(float(np.clip(values, 0, None).sum()), 1e-300)
@@ -111,8 +111,12 @@ def _design(data: Encoded) -> _Design:
         indicators = (codes[:, None] == frequent[None, :]).astype(np.float64)
         columns.append(indicators)
         owner += [j] * indicators.shape[1]
+    rows = np.hstack(columns)
+    # Missing numbers take the pooled mean: the same for every split, so the test stays exact.
+    fill = np.nan_to_num(np.nanmean(np.where(np.isnan(rows).all(axis=0), 0.0, rows), axis=0))
+    rows = np.where(np.isnan(rows), fill, rows)
     return _Design(
-        rows=np.hstack(columns),
+        rows=rows,
         owner=np.asarray(owner, dtype=np.int64),
         n_reference=len(data.reference),
     )
