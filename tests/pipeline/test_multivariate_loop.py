@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import polars as pl
 import pytest
@@ -9,7 +11,10 @@ import pytest
 import driftloop
 from driftloop.actions.notify import build_alert
 from driftloop.config import TriggerConfig
+from driftloop.data.sources import filter_window
+from driftloop.data.warehouse import Warehouse
 from driftloop.drift.results import DriftReport
+from driftloop.pipeline.runner import Runner
 from driftloop.pipeline.steps.detect import reasons_to_fire
 from driftloop.report.html import render_html
 from driftloop.report.markdown import render_markdown
@@ -75,3 +80,26 @@ def test_markdown_and_html_show_the_multivariate_panel(broken: DriftReport) -> N
     html = render_html(broken)
     assert 'id="multivariate"' in html and html.count("rows no longer agree on") == 2
     assert 'data-method="pca_reconstruction"' in html
+
+
+def test_a_broken_join_fires_the_loop_through_the_runner(make_pipeline, bikes, tmp_path) -> None:
+    """The whole loop on a window whose atemp values were mis-keyed: no column drifts."""
+    year = (dt.date(2011, 1, 1), dt.date(2011, 12, 31))
+    config = make_pipeline(
+        seed=False,
+        on_drift={"retrain": False, "publish": False},
+        detection={"multivariate": {"permutations": 99}},
+    )
+    days_2011 = filter_window(bikes, "dteday", *year)
+    Warehouse(config.stores.warehouse.get_secret_value()).seed(
+        days_2011, table="reference", if_exists="replace"
+    )
+    rng = np.random.default_rng(14)
+    atemp = rng.permutation(days_2011["atemp"].to_numpy())
+    rest = bikes["atemp"].to_numpy()[days_2011.height :]  # the data start on 2011-01-01
+    broken = bikes.with_columns(pl.Series("atemp", np.concatenate([atemp, rest])))
+    broken.write_csv(tmp_path / "data" / "day.csv")
+    detected = Runner(config).run(start=year[0], end=year[1]).results["detect"]
+    assert not detected.dataset_drift and detected.drifted == ()
+    assert detected.fires
+    assert detected.reasons == ("multivariate drift (domain_classifier, pca_reconstruction)",)
