@@ -69,7 +69,7 @@ def test_a_shuffled_correlated_column_is_caught_and_the_pair_named(method: str) 
 @pytest.mark.parametrize(
     ("method", "trials", "mean_p"),
     [
-        ("domain_classifier", 30, (0.5, 0.95)),  # Rüger's combination is conservative
+        ("domain_classifier", 40, (0.5, 0.95)),  # Rüger's combination is conservative
         ("pca_reconstruction", 60, (0.35, 0.65)),  # an exact permutation test: about uniform
     ],
 )

@@ -14,7 +14,10 @@ independent, though: each fold's model was trained on the others' labels, and ro
 repeat (neighbouring days of bike data) make the folds err together. Treating them as independent
 (permuting labels within every fold at once) raised the false alarms on bike-sharing days to 10%
 at alpha 0.05. So the folds' p-values are combined by Rüger's rule, valid under any dependence:
-``p = K / r * p_(r)``, the r-th smallest of the K fold p-values with r = ceil(K / 2). The
+``p = K / r * p_(r)``, the r-th smallest of the K fold p-values with r = ceil(K / 2): with the
+default two folds, twice the smaller one. Fewer, larger folds lose less to the combination: on
+bike days with a quarter of the rows' ``atemp`` mis-keyed, 2 folds caught 33% of 40 windows, 3
+folds 28% and 5 folds 18%, each with at most 2.5% false alarms. The
 ``threshold`` reported is the AUC each fold would need for ``p`` to reach alpha (normal
 approximation, averaged over folds). False-alarm and detection rates are measured in
 ``tests/drift/test_multivariate.py`` and ``benchmarks/bench_multivariate.py``.

@@ -75,7 +75,7 @@ class MultivariateSettings(_Strict):
     max_rows: int = Field(2000, ge=50, le=1_000_000, description="rows drawn per side")
     alpha: float = Field(0.05, gt=0, lt=1, description="drifted when the p-value is below this")
     permutations: int = Field(199, ge=19, le=9999, description="pca_reconstruction's null draws")
-    folds: int = Field(5, ge=2, le=10, description="domain classifier cross-validation folds")
+    folds: int = Field(2, ge=2, le=10, description="domain classifier cross-validation folds")
     explained_variance: float = Field(0.9, gt=0, lt=1, description="PCA components kept")
     seed: int = 0
 
