@@ -112,7 +112,8 @@ def _components(fit: FloatArray, explained: float) -> int:
     number: refitted splits of a drifted pool would otherwise keep more, and score nothing."""
     values = np.clip(_eigen(fit)[0], 0, None)
     share = np.cumsum(values) / max(float(values.sum()), 1e-300)
-    return int(min(np.searchsorted(share, explained) + 1, max(len(values) - 1, 1)))
+    needed = int(np.searchsorted(share, explained)) + 1
+    return min(needed, max(len(values) - 1, 1))
 
 
 def _errors(fit: FloatArray, scored: FloatArray, k: int) -> FloatArray:
