@@ -418,6 +418,26 @@ CASES = [
     check("detection-threshold", "detection.thresholds", {"ks": "low"}, "thresholds", "low"),
     check("detection-workers", "detection.workers", 0, "detection.workers", "0"),
     check("degradation", "detection.degradation", {"null_rate": 2}, "null_rate", "2"),
+    check(
+        "multivariate-method",
+        "detection.multivariate",
+        {"methods": ["lof"]},
+        "detection.multivariate.methods",
+        "lof",
+    ),
+    check(
+        "multivariate-one-column",
+        "detection.multivariate",
+        {"columns": ["temp"]},
+        "detection.multivariate.columns",
+        "at least 2",
+    ),
+    Case(
+        "detect-multivariate-unknown-column",
+        ["detect", "{ws}/ref.csv", "{ws}/cur.csv", "--config", "{ws}/d.yaml"],
+        ("nope", "detection.multivariate.columns"),
+        files={"d.yaml": "multivariate: {columns: [temp, nope]}\n"},
+    ),
     Case(
         "config-duplicate-key",
         CHECK,

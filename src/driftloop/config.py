@@ -110,6 +110,7 @@ class TriggerConfig(_Model):
     dataset_drift: bool = True
     degradation: bool = True
     concept_drift: bool = True
+    multivariate: bool = Field(True, description="a detection.multivariate method finding drift")
     features: list[str] = Field(default_factory=list, description="any of these drifting fires")
 
 

@@ -117,6 +117,7 @@ def build_alert(
         f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
     )
     lines = _drift_lines(drifted, top)
+    joint = _multivariate_lines(report)
     broken = [
         f"• {_code(a['feature'])} {a['kind']}: {escape(a['message'])}" for a in degradation[:top]
     ]
@@ -135,6 +136,8 @@ def build_alert(
             "degradation": sorted(f"{a['feature']}:{a['kind']}" for a in degradation),
             # a model promoted, rejected or not published is always news: never suppressed
             "model": run_id if model_outcome else None,
+            # only when found, so the alerts of reports without it keep their fingerprints
+            **({"multivariate": sorted(m["method"] for m in _found(report))} if joint else {}),
         },
         sort_keys=True,
     )
@@ -146,12 +149,18 @@ def build_alert(
         "dataset_drift": report["dataset_drift"],
         "share_drifted": report["share_drifted"],
         "drifted_features": [c["name"] for c in drifted],
+        "multivariate": [
+            {"method": m["method"], "top_features": m["top_features"]} for m in _found(report)
+        ],
         "degradation": degradation,
         "report": report_location,
         "model": model_outcome,
     }
-    text = "\n".join([escape(head), summary, *lines, *broken, " · ".join(context)])
-    return Alert(text, _blocks(head, summary, lines, broken, context), payload, fingerprint)
+    text = "\n".join([escape(head), summary, *joint, *lines, *broken, " · ".join(context)])
+    blocks = _blocks(head, summary, lines, broken, context)
+    if joint:
+        blocks.insert(2, _section("*Multivariate drift*\n" + "\n".join(joint)))
+    return Alert(text, blocks, payload, fingerprint)
 
 
 def _verdict(report: dict[str, Any], concept_shift: bool) -> str:
@@ -160,6 +169,8 @@ def _verdict(report: dict[str, Any], concept_shift: bool) -> str:
         return "Dataset drift"
     if report["degradation"]:
         return "Feature degradation"
+    if _found(report):
+        return "Multivariate drift"
     return "Concept drift" if concept_shift else "Drift"
 
 
@@ -173,6 +184,26 @@ def _drift_lines(drifted: list[dict[str, Any]], top: int) -> list[str]:
         )
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
+    return lines
+
+
+def _found(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The multivariate methods that found drift (reports before schema 1.2 have none)."""
+    return [m for m in report.get("multivariate", []) if m["drifted"]]
+
+
+def _multivariate_lines(report: dict[str, Any]) -> list[str]:
+    """One line per method that found drift, naming the columns that drive it."""
+    from driftloop.drift.results import MultivariateDrift
+
+    lines = []
+    for data in _found(report):
+        m = MultivariateDrift.from_dict(data)
+        p = f", p={fmt_p(m.p_value)}" if m.p_value is not None else ""
+        lines.append(
+            f"• *{escape(m.method)}* = {fmt_number(m.statistic)}{p} (threshold "
+            f"{fmt_number(m.threshold)}): {escape(m.finding)}"
+        )
     return lines
 
 
@@ -191,21 +222,22 @@ def _blocks(
 ) -> list[dict[str, Any]]:
     """The Slack Block Kit message: header, summary, drifted features, degradation, context."""
 
-    def section(text: str) -> dict[str, Any]:
-        return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": escape(head)[:150]}},
-        section(summary),
+        _section(summary),
     ]
     if lines:
-        blocks.append(section("*Top drifted features*\n" + "\n".join(lines)))
+        blocks.append(_section("*Top drifted features*\n" + "\n".join(lines)))
     if broken:
-        blocks.append(section("*Degradation*\n" + "\n".join(broken)[:2900]))
+        blocks.append(_section("*Degradation*\n" + "\n".join(broken)[:2900]))
     blocks.append(
         {"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(context)}]}
     )
     return blocks
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
 
 
 class ConsoleSender:

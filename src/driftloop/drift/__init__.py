@@ -19,8 +19,14 @@ if TYPE_CHECKING:
         DriftReport,
         ExcludedColumn,
         Histogram,
+        MultivariateDrift,
     )
-    from driftloop.drift.settings import ColumnSettings, DegradationSettings, DetectionSettings
+    from driftloop.drift.settings import (
+        ColumnSettings,
+        DegradationSettings,
+        DetectionSettings,
+        MultivariateSettings,
+    )
 
 _LAZY = {
     "ColumnKind": "driftloop.drift.columns",
@@ -34,9 +40,11 @@ _LAZY = {
     "DriftReport": "driftloop.drift.results",
     "ExcludedColumn": "driftloop.drift.results",
     "Histogram": "driftloop.drift.results",
+    "MultivariateDrift": "driftloop.drift.results",
     "ColumnSettings": "driftloop.drift.settings",
     "DegradationSettings": "driftloop.drift.settings",
     "DetectionSettings": "driftloop.drift.settings",
+    "MultivariateSettings": "driftloop.drift.settings",
 }
 __all__ = [
     "METHODS",
@@ -51,6 +59,8 @@ __all__ = [
     "ExcludedColumn",
     "Histogram",
     "Method",
+    "MultivariateDrift",
+    "MultivariateSettings",
     "detect",
     "get_method",
 ]

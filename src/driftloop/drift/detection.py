@@ -30,6 +30,7 @@ from driftloop.drift.results import (
     DriftReport,
     ExcludedColumn,
     Histogram,
+    MultivariateDrift,
 )
 from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DetectionSettings, load_settings
@@ -106,6 +107,7 @@ def detect(
         results = _benjamini_hochberg(results)
     tested = [r for r in results if r.skipped is None]
     share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
+    multivariate = _multivariate(ref, cur, results, excluded, settings)
     return DriftReport(
         dataset_drift=bool(tested) and share >= settings.drift_share,
         drift_share=settings.drift_share,
@@ -117,7 +119,36 @@ def detect(
         current_rows=cur.height,
         fdr=settings.fdr,
         seconds=time.perf_counter() - started,
+        multivariate=multivariate,
     )
+
+
+def _multivariate(
+    ref: pl.DataFrame,
+    cur: pl.DataFrame,
+    results: list[ColumnDrift],
+    excluded: list[ExcludedColumn],
+    settings: DetectionSettings,
+) -> tuple[MultivariateDrift, ...]:
+    """The configured multivariate methods over the listed (or every tested) column."""
+    if settings.multivariate is None:
+        return ()
+    from driftloop.drift.multivariate import run_multivariate
+
+    kinds = {r.name: r.kind for r in results if r.skipped is None}
+    wanted = settings.multivariate.columns
+    for name in wanted or ():
+        if name not in kinds:
+            why = next(
+                (e.reason for e in excluded if e.name == name), "not among the compared columns"
+            )
+            raise ConfigError(
+                f"Column '{name}' in detection.multivariate.columns cannot be used: {why}. "
+                f"Use tested columns: {_list(list(kinds))}."
+            )
+    names = wanted or [n for n in kinds if kinds[n] != "text"]
+    columns = [(n, kinds[n]) for n in names]
+    return run_multivariate(ref, cur, columns, settings.multivariate)
 
 
 @dataclass(frozen=True, slots=True)

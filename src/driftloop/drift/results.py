@@ -26,11 +26,13 @@ __all__ = [
     "DriftReport",
     "ExcludedColumn",
     "Histogram",
+    "MultivariateDrift",
     "Renderer",
     "register_renderer",
 ]
 
-SCHEMA_VERSION = "1.1"  # 1.1: columns[].warning; a distance's p_value at small sizes
+# 1.1: columns[].warning; a distance's p_value at small sizes. 1.2: multivariate[]
+SCHEMA_VERSION = "1.2"
 
 
 class Renderer(Protocol):
@@ -155,6 +157,52 @@ class ExcludedColumn:
 
 
 @dataclass(frozen=True, slots=True)
+class MultivariateDrift:
+    """Drift across columns by one method (``domain_classifier``, ``pca_reconstruction``).
+
+    ``threshold`` is the statistic's critical value (the null distribution's 1 - alpha
+    quantile); ``drifted`` means ``p_value`` < alpha. ``top_features`` are the columns that drive
+    the statistic, most responsible first, with their share of it in ``importances``.
+    """
+
+    method: str
+    statistic: float | None
+    threshold: float | None
+    p_value: float | None
+    drifted: bool
+    top_features: tuple[str, ...]
+    columns: tuple[str, ...]
+    n_reference: int
+    n_current: int
+    importances: tuple[float, ...] = ()
+    skipped: str | None = None
+
+    @property
+    def finding(self) -> str:
+        """What the drift means in words, e.g. ``rows no longer agree on temp vs atemp``."""
+        if len(self.top_features) >= 2:
+            return "rows no longer agree on " + " vs ".join(self.top_features[:3])
+        if self.top_features:
+            return f"driven by {self.top_features[0]}"
+        return "no single column stands out"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        for name in ("statistic", "threshold", "p_value"):
+            out[name] = _finite(out[name])
+        for name in ("top_features", "columns", "importances"):
+            out[name] = list(out[name])
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MultivariateDrift:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        for name in ("top_features", "columns", "importances"):
+            fields[name] = tuple(fields.get(name, ()))
+        return cls(**fields)
+
+
+@dataclass(frozen=True, slots=True)
 class DriftReport:
     """The outcome of comparing a current sample against a reference sample.
 
@@ -173,6 +221,12 @@ class DriftReport:
     fdr: bool = False
     seconds: float = field(default=0.0, compare=False)
     schema_version: str = SCHEMA_VERSION
+    multivariate: tuple[MultivariateDrift, ...] = ()
+
+    @property
+    def multivariate_drift(self) -> bool:
+        """True when any multivariate method found drift (``dataset_drift`` stays univariate)."""
+        return any(m.drifted for m in self.multivariate)
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -210,6 +264,7 @@ class DriftReport:
             "columns": [c.to_dict() for c in self.columns],
             "degradation": [d.to_dict() for d in self.degradation],
             "excluded": [e.to_dict() for e in self.excluded],
+            "multivariate": [m.to_dict() for m in self.multivariate],
         }
 
     @classmethod
@@ -244,6 +299,9 @@ class DriftReport:
             fdr=data["fdr"],
             seconds=data.get("seconds", 0.0),
             schema_version=version,
+            multivariate=tuple(
+                MultivariateDrift.from_dict(m) for m in data.get("multivariate", [])
+            ),
         )
 
     @classmethod

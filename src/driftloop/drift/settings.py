@@ -15,7 +15,13 @@ from driftloop.drift.columns import ColumnKind
 from driftloop.drift.methods import AUTOMATIC, get_method
 from driftloop.errors import ConfigError
 
-__all__ = ["ColumnSettings", "DegradationSettings", "DetectionSettings", "load_settings"]
+__all__ = [
+    "ColumnSettings",
+    "DegradationSettings",
+    "DetectionSettings",
+    "MultivariateSettings",
+    "load_settings",
+]
 
 
 class _Strict(BaseModel):
@@ -49,6 +55,31 @@ class DegradationSettings(_Strict):
     )
 
 
+MultivariateMethod = Literal["domain_classifier", "pca_reconstruction"]
+_MULTIVARIATE_METHODS: tuple[MultivariateMethod, ...] = ("domain_classifier", "pca_reconstruction")
+
+
+class MultivariateSettings(_Strict):
+    """Drift in how columns relate, which no single column shows (``drift/multivariate.py``).
+
+    Rows are capped at ``max_rows`` per side, drawn at random (seeded): the domain classifier
+    compares equal numbers of rows from each side (the smaller side's count, at most the cap).
+    """
+
+    methods: list[MultivariateMethod] = Field(
+        default_factory=lambda: list(_MULTIVARIATE_METHODS), min_length=1
+    )
+    columns: list[str] | None = Field(
+        None, min_length=2, description="default: the tested numerical and categorical columns"
+    )
+    max_rows: int = Field(2000, ge=50, le=1_000_000, description="rows drawn per side")
+    alpha: float = Field(0.05, gt=0, lt=1, description="drifted when the p-value is below this")
+    permutations: int = Field(199, ge=19, le=9999, description="pca_reconstruction's null draws")
+    folds: int = Field(2, ge=2, le=10, description="domain classifier cross-validation folds")
+    explained_variance: float = Field(0.9, gt=0, lt=1, description="PCA components kept")
+    seed: int = 0
+
+
 class DetectionSettings(_Strict):
     """How drift is decided.
 
@@ -71,6 +102,7 @@ class DetectionSettings(_Strict):
     columns: dict[str, ColumnSettings] = Field(default_factory=dict)
     degradation: DegradationSettings = Field(default_factory=DegradationSettings)
     workers: int | None = Field(None, ge=1, le=64)
+    multivariate: MultivariateSettings | None = None
 
     @model_validator(mode="after")
     def _check_methods(self) -> Self:

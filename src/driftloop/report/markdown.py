@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from driftloop.report.format import fmt_number, fmt_p
 
 if TYPE_CHECKING:
-    from driftloop.drift.results import DriftReport
+    from driftloop.drift.results import DriftReport, MultivariateDrift
 
 __all__ = ["render_markdown"]
 
@@ -37,9 +37,20 @@ def render_markdown(report: DriftReport, *, top: int = 5) -> str:
     if len(ranked) > top:
         lines.append(f"• … and {len(ranked) - top} more")
     lines += [f"⚠ `{c.name}`: {c.warning}" for c in report.columns if c.warning][:top]
+    lines += [_multivariate_line(m) for m in report.multivariate]
     if report.degradation:
         lines.append(f"*{len(report.degradation)} degradation alert(s)*:")
         lines += [f"• `{a.feature}` {a.kind}: {a.message}" for a in report.degradation[:top]]
         if len(report.degradation) > top:
             lines.append(f"• … and {len(report.degradation) - top} more")
     return "\n".join(lines)
+
+
+def _multivariate_line(m: MultivariateDrift) -> str:
+    if m.skipped:
+        return f"Multivariate {m.method}: skipped ({m.skipped})"
+    verdict = f"*Multivariate drift*, {m.finding}" if m.drifted else "no multivariate drift"
+    return (
+        f"{m.method} = {fmt_number(m.statistic)} (threshold {fmt_number(m.threshold)}, "
+        f"p={fmt_p(m.p_value)}): {verdict}"
+    )

@@ -41,6 +41,9 @@ def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]
         reasons.append("dataset drift")
     if when.degradation and report.degradation:
         reasons.append("degradation")
+    joint = [m.method for m in report.multivariate if m.drifted]
+    if when.multivariate and joint:
+        reasons.append("multivariate drift (" + ", ".join(joint) + ")")
     named = sorted(set(when.features) & set(report.drifted_columns))
     if named:
         reasons.append("drift in " + ", ".join(named))
