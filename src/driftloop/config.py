@@ -111,6 +111,9 @@ class TriggerConfig(_Model):
     degradation: bool = True
     concept_drift: bool = True
     features: list[str] = Field(default_factory=list, description="any of these drifting fires")
+    segments: bool | list[str] = Field(
+        False, description="drift inside a segment fires (true, or these segment columns only)"
+    )
 
 
 class OnDriftConfig(_Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -116,7 +116,8 @@ def build_alert(
         f"{len(drifted)} of {report['n_tested']} features drifted ({report['share_drifted']:.0%}; "
         f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
     )
-    lines = _drift_lines(drifted, top)
+    in_segments = _segment_findings(report.get("segments", ()))
+    lines = _drift_lines(drifted, top) + _segment_lines(in_segments, top)
     broken = [
         f"• {_code(a['feature'])} {a['kind']}: {escape(a['message'])}" for a in degradation[:top]
     ]
@@ -129,6 +130,7 @@ def build_alert(
         context.append(f"model: {escape(model_outcome)}")
     fingerprint = json.dumps(
         {
+            **({"segments": sorted(in_segments)} if in_segments else {}),
             "pipeline": pipeline,
             "window": list(window),  # another window is news, even with the same features
             "drifted": sorted(c["name"] for c in drifted),
@@ -173,6 +175,24 @@ def _drift_lines(drifted: list[dict[str, Any]], top: int) -> list[str]:
         )
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
+    return lines
+
+
+def _segment_findings(segments: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(column, segment) for every column drifted inside a segment of the report."""
+    return [
+        (c["name"], f"{s['column']} = {s['value']}")
+        for s in segments
+        for c in s["columns"]
+        if c["drifted"]
+    ]
+
+
+def _segment_lines(found: list[tuple[str, str]], top: int) -> list[str]:
+    """``• `windspeed` drifted where `workingday = 0` ``."""
+    lines = [f"• {_code(name)} drifted where {_code(where)}" for name, where in found[:top]]
+    if len(found) > top:
+        lines.append(f"• … and {len(found) - top} more segment finding(s)")
     return lines
 
 

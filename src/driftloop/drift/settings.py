@@ -15,7 +15,13 @@ from driftloop.drift.columns import ColumnKind
 from driftloop.drift.methods import AUTOMATIC, get_method
 from driftloop.errors import ConfigError
 
-__all__ = ["ColumnSettings", "DegradationSettings", "DetectionSettings", "load_settings"]
+__all__ = [
+    "ColumnSettings",
+    "DegradationSettings",
+    "DetectionSettings",
+    "SegmentSettings",
+    "load_settings",
+]
 
 
 class _Strict(BaseModel):
@@ -49,6 +55,13 @@ class DegradationSettings(_Strict):
     )
 
 
+class SegmentSettings(_Strict):
+    """A column whose values split both samples into segments, each tested on its own."""
+
+    column: str = Field(min_length=1)
+    min_rows: int = Field(30, ge=1, description="a segment smaller on either side is skipped")
+
+
 class DetectionSettings(_Strict):
     """How drift is decided.
 
@@ -71,6 +84,7 @@ class DetectionSettings(_Strict):
     columns: dict[str, ColumnSettings] = Field(default_factory=dict)
     degradation: DegradationSettings = Field(default_factory=DegradationSettings)
     workers: int | None = Field(None, ge=1, le=64)
+    segments: list[SegmentSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_methods(self) -> Self:
