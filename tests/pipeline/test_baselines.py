@@ -19,18 +19,20 @@ from tests.pipeline.conftest import MakePipeline
 MARCH_2012 = (dt.date(2012, 3, 1), dt.date(2012, 3, 31))
 
 
-@pytest.fixture(params=["sqlite", "csv"])
+@pytest.fixture(params=["sqlite", "postgresql", "csv"])
 def reference_for(
     request: pytest.FixtureRequest, make_pipeline: MakePipeline, tmp_path: Path, bikes: pl.DataFrame
 ) -> Any:
-    """Builds a config whose reference is the whole bike table (SQLite or CSV) with ``extra``."""
+    """Builds a config whose reference is the whole bike table (SQLite, PostgreSQL or CSV) with
+    ``extra``."""
+    pg = request.getfixturevalue("pg_url") if request.param == "postgresql" else None
 
     def build(**extra: Any) -> PipelineConfig:
         config = make_pipeline(seed=False)
         if request.param == "csv":
             source = {"uri": str(tmp_path / "data" / "day.csv")}
         else:
-            url = config.stores.warehouse.get_secret_value()
+            url = pg or config.stores.warehouse.get_secret_value()
             Warehouse(url).seed(bikes, table="history", if_exists="replace")
             source = {"url": url, "table": "history"}
         return make_pipeline(seed=False, reference={**source, "date_column": "dteday", **extra})
