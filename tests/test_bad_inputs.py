@@ -300,6 +300,13 @@ CASES = [
         "overlap",
     ),
     check(
+        "baseline-on-current",
+        "current",
+        {"uri": "cur.csv", "date_column": "day", "baseline": {"type": "lag", "days": 7}},
+        "current.baseline",
+        "under reference",
+    ),
+    check(
         "baseline-and-lag",
         "reference",
         {"uri": "ref.csv", "date_column": "day", "lag_days": 364, "baseline": {"type": "fixed"}},

@@ -472,6 +472,15 @@ class PipelineConfig(_Model):
             raise ValueError("on_drift.retrain needs the 'training' and 'model' sections")
         return self
 
+    @model_validator(mode="after")
+    def _baseline_is_the_references(self) -> Self:
+        if self.current.baseline is not None:
+            raise ValueError(
+                "current.baseline has no effect: the current data is the run's window. "
+                "Move baseline under reference"
+            )
+        return self
+
 
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
