@@ -260,6 +260,58 @@ CASES = [
     ),
     check("reference-lag-zero", "reference.lag_days", 0, "reference.lag_days", "0"),
     check("reference-lag-no-date", "reference.lag_days", 364, "lag_days"),
+    check(
+        "baseline-unknown-type",
+        "reference",
+        {"uri": "ref.csv", "date_column": "day", "baseline": {"type": "seasonal"}},
+        "reference.baseline.type",
+        "seasonal",
+    ),
+    check(
+        "baseline-years-zero",
+        "reference",
+        {"uri": "ref.csv", "date_column": "day", "baseline": {"type": "same_period", "years": 0}},
+        "years = 0",
+    ),
+    check(
+        "baseline-exclude-reversed",
+        "reference",
+        {
+            "uri": "ref.csv",
+            "date_column": "day",
+            "baseline": {"exclude": [{"start": "2024-02-01", "end": "2024-01-01"}]},
+        },
+        "2024-01-01",
+        "swap",
+    ),
+    check(
+        "baseline-exclude-overlap",
+        "reference",
+        {
+            "uri": "ref.csv",
+            "date_column": "day",
+            "baseline": {
+                "exclude": [
+                    {"start": "2024-01-01", "end": "2024-01-10"},
+                    {"start": "2024-01-05", "end": "2024-01-20"},
+                ]
+            },
+        },
+        "overlap",
+    ),
+    check(
+        "baseline-on-current",
+        "current",
+        {"uri": "cur.csv", "date_column": "day", "baseline": {"type": "lag", "days": 7}},
+        "current.baseline",
+        "under reference",
+    ),
+    check(
+        "baseline-and-lag",
+        "reference",
+        {"uri": "ref.csv", "date_column": "day", "lag_days": 364, "baseline": {"type": "fixed"}},
+        "lag_days or baseline",
+    ),
     check("current-ftp", "current.uri", "ftp://example.org/x.csv", "current.uri", "ftp://"),
     check("current-port", "current.uri", "http://h:notaport/x.csv", "current.uri", "h:notaport"),
     check("current-no-host", "current.uri", "https:///x.csv", "current.uri", "https:///x.csv"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import polars as pl
 import pytest
@@ -10,9 +12,11 @@ from typer.testing import CliRunner
 
 from driftloop.cli import app
 from driftloop.data.synthetic import bike_sharing
+from driftloop.data.warehouse import Warehouse
 from driftloop.demo import DEMO_COLUMNS, month
 from driftloop.drift.calibrate import calibrate
 from driftloop.errors import DataError
+from driftloop.pipeline.calibration import run_calibration
 from driftloop.pipeline.runner import Runner
 from tests.pipeline.conftest import bikes, make_pipeline, write_config
 
@@ -169,3 +173,23 @@ def test_a_column_null_in_some_simulated_windows_does_not_crash() -> None:
     )
     c = calibrate(pool, window_rows=5, reference_rows=100, simulations=40)
     assert {col.name for col in c.columns} == {"x", "m"}
+
+
+def test_calibrate_takes_a_relative_baseline_from_the_latest_window(make_pipeline, bikes) -> None:
+    config = make_pipeline(on_drift={"retrain": False, "alert": False})
+    url = config.stores.warehouse.get_secret_value()
+    Warehouse(url).seed(bikes, table="history", if_exists="replace")
+    source = {"url": url, "table": "history", "date_column": "dteday"}
+    trailing = {**source, "baseline": {"type": "trailing", "days": 28}}
+    config = make_pipeline(
+        seed=False, on_drift={"retrain": False, "alert": False}, reference=trailing
+    )
+    for number in (2, 3):
+        Runner(config).run(start=month(2011, number)[0], end=month(2011, number)[1])
+    result = run_calibration(
+        config, window_rows=7, target_rate=0.1, simulations=40, use_history=False
+    )
+    assert result.calibration.reference_rows == 28 - 7  # the pool is February's 28 days
+    read = pl.read_parquet(Path(config.stores.runs) / "calibration" / "reference.parquet")
+    days = read["dteday"].cast(pl.String).str.slice(0, 10)
+    assert (days.min(), days.max(), read.height) == ("2011-02-01", "2011-02-28", 28)

@@ -9,6 +9,7 @@ or error messages. Config errors name the field path and the bad value.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 from collections.abc import Sequence
@@ -47,6 +48,57 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class DateRange(_Model):
+    """Dates ``start``..``end``, both inclusive."""
+
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.end < self.start:
+            raise ValueError(
+                f"the exclude range ends ({self.end}) before it starts ({self.start}); swap them"
+            )
+        return self
+
+
+class BaselineConfig(_Model):
+    """Which rows the reference holds, relative to the run's window.
+
+    ``fixed``: the source's own window; ``lag``: the run's window moved back ``days``;
+    ``same_period``: the run's dates in each of the ``years`` previous years, pooled;
+    ``trailing``: the ``days`` before the run's window, ``offset_days`` earlier. Rows in an
+    ``exclude`` range (holidays, outages) never enter the reference.
+    """
+
+    type: Literal["fixed", "lag", "same_period", "trailing"] = "fixed"
+    days: int | None = Field(None, ge=1, description="lag and trailing: how many days")
+    years: int = Field(1, description="same_period: how many previous years")
+    offset_days: int = Field(0, ge=0, description="trailing: a gap before the run's window")
+    exclude: list[DateRange] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Self:
+        if self.years < 1:
+            raise ValueError(
+                f"baseline years = {self.years} must be at least 1 (the previous year)"
+            )
+        if self.type in ("lag", "trailing") and self.days is None:
+            example = (
+                "{type: lag, days: 364}" if self.type == "lag" else "{type: trailing, days: 28}"
+            )
+            raise ValueError(f"a {self.type} baseline needs days, e.g. {example}")
+        ranges = sorted(self.exclude, key=lambda r: r.start)
+        for before, after in itertools.pairwise(ranges):
+            if after.start <= before.end:
+                raise ValueError(
+                    f"the exclude ranges {before.start}..{before.end} and "
+                    f"{after.start}..{after.end} overlap; merge them"
+                )
+        return self
+
+
 class SourceConfig(_Model):
     """Where a table comes from: a file/URL (``uri``) or a database (``url`` + table/query)."""
 
@@ -61,6 +113,9 @@ class SourceConfig(_Model):
         None,
         ge=1,
         description="reference only: the run's window moved back N days (364: last year)",
+    )
+    baseline: BaselineConfig | None = Field(
+        None, description="reference only: fixed, lag, same_period or trailing, with exclusions"
     )
 
     @field_validator("table")
@@ -88,6 +143,12 @@ class SourceConfig(_Model):
             raise ValueError("a database source needs exactly one of 'table' or 'query'")
         if self.lag_days is not None and self.date_column is None:
             raise ValueError("lag_days needs the date_column the window applies to")
+        if self.lag_days is not None and self.baseline is not None:
+            raise ValueError(
+                "set lag_days or baseline, not both (lag_days: N is baseline: {type: lag, days: N})"
+            )
+        if self.baseline is not None and self.date_column is None:
+            raise ValueError("baseline needs the date_column the window applies to")
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
         return self
@@ -112,6 +173,9 @@ class TriggerConfig(_Model):
     concept_drift: bool = True
     multivariate: bool = Field(True, description="a detection.multivariate method finding drift")
     features: list[str] = Field(default_factory=list, description="any of these drifting fires")
+    segments: bool | list[str] = Field(
+        False, description="drift inside a segment fires (true, or these segment columns only)"
+    )
 
 
 class OnDriftConfig(_Model):
@@ -407,6 +471,15 @@ class PipelineConfig(_Model):
     def _retrain_needs_training(self) -> Self:
         if self.on_drift.retrain and (self.training is None or self.model is None):
             raise ValueError("on_drift.retrain needs the 'training' and 'model' sections")
+        return self
+
+    @model_validator(mode="after")
+    def _baseline_is_the_references(self) -> Self:
+        if self.current.baseline is not None:
+            raise ValueError(
+                "current.baseline has no effect: the current data is the run's window. "
+                "Move baseline under reference"
+            )
         return self
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -116,7 +116,8 @@ def build_alert(
         f"{len(drifted)} of {report['n_tested']} features drifted ({report['share_drifted']:.0%}; "
         f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
     )
-    lines = _drift_lines(drifted, top)
+    in_segments = _segment_findings(report.get("segments", ()))
+    lines = _drift_lines(drifted, top) + _segment_lines(in_segments, top)
     joint = _multivariate_lines(report)
     broken = [
         f"• {_code(a['feature'])} {a['kind']}: {escape(a['message'])}" for a in degradation[:top]
@@ -130,6 +131,7 @@ def build_alert(
         context.append(f"model: {escape(model_outcome)}")
     fingerprint = json.dumps(
         {
+            **({"segments": sorted(in_segments)} if in_segments else {}),
             "pipeline": pipeline,
             "window": list(window),  # another window is news, even with the same features
             "drifted": sorted(c["name"] for c in drifted),
@@ -204,6 +206,24 @@ def _multivariate_lines(report: dict[str, Any]) -> list[str]:
             f"• *{escape(m.method)}* = {fmt_number(m.statistic)}{p} (threshold "
             f"{fmt_number(m.threshold)}): {escape(m.finding)}"
         )
+    return lines
+
+
+def _segment_findings(segments: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(column, segment) for every column drifted inside a segment of the report."""
+    return [
+        (c["name"], f"{s['column']} = {s['value']}")
+        for s in segments
+        for c in s["columns"]
+        if c["drifted"]
+    ]
+
+
+def _segment_lines(found: list[tuple[str, str]], top: int) -> list[str]:
+    """``• `windspeed` drifted where `workingday = 0` ``."""
+    lines = [f"• {_code(name)} drifted where {_code(where)}" for name, where in found[:top]]
+    if len(found) > top:
+        lines.append(f"• … and {len(found) - top} more segment finding(s)")
     return lines
 
 

@@ -31,6 +31,7 @@ from driftloop.drift.results import (
     ExcludedColumn,
     Histogram,
     MultivariateDrift,
+    SegmentDrift,
 )
 from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DetectionSettings, load_settings
@@ -108,6 +109,7 @@ def detect(
     tested = [r for r in results if r.skipped is None]
     share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
     multivariate = _multivariate(ref, cur, results, excluded, settings)
+    segments = _segments(ref, cur, present, settings) if settings.segments else ()
     return DriftReport(
         dataset_drift=bool(tested) and share >= settings.drift_share,
         drift_share=settings.drift_share,
@@ -120,6 +122,7 @@ def detect(
         fdr=settings.fdr,
         seconds=time.perf_counter() - started,
         multivariate=multivariate,
+        segments=segments,
     )
 
 
@@ -149,6 +152,28 @@ def _multivariate(
     names = wanted or [n for n in kinds if kinds[n] != "text"]
     columns = [(n, kinds[n]) for n in names]
     return run_multivariate(ref, cur, columns, settings.multivariate)
+
+
+def _segments(
+    ref: pl.DataFrame, cur: pl.DataFrame, names: list[str], settings: DetectionSettings
+) -> tuple[SegmentDrift, ...]:
+    """Each segment through the same column analysis as the whole data (no charts, no alerts:
+    the whole-data report carries those)."""
+    from driftloop.drift.segments import segment_drift
+
+    def compare(r: pl.DataFrame, c: pl.DataFrame, columns: list[str]) -> list[ColumnDrift]:
+        r_columns, c_columns = _by_name(r), _by_name(c)
+        results = []
+        for name in columns:
+            try:
+                outcome = _analyse(_Task(name, r_columns[name], c_columns[name], settings))
+            except ValueQualityError:  # no valid reference values in this segment: nothing to test
+                continue
+            if outcome.result is not None:
+                results.append(outcome.result)
+        return results
+
+    return segment_drift(ref, cur, names, settings, compare)
 
 
 @dataclass(frozen=True, slots=True)

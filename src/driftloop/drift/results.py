@@ -28,11 +28,13 @@ __all__ = [
     "Histogram",
     "MultivariateDrift",
     "Renderer",
+    "SegmentDrift",
     "register_renderer",
 ]
 
-# 1.1: columns[].warning; a distance's p_value at small sizes. 1.2: multivariate[]
-SCHEMA_VERSION = "1.2"
+# 1.1: columns[].warning; a distance's p_value at small sizes. 1.2: multivariate[].
+# 1.3: segments (present when detection.segments is set)
+SCHEMA_VERSION = "1.3"
 
 
 class Renderer(Protocol):
@@ -203,6 +205,55 @@ class MultivariateDrift:
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentDrift:
+    """The drift verdict inside one segment: the rows where ``column`` equals ``value``.
+
+    ``skipped`` says why a segment was not tested (too few rows on a side); its ``columns`` are
+    then empty.
+    """
+
+    column: str
+    value: str | int | float | bool
+    n_reference: int
+    n_current: int
+    skipped: str | None
+    share_drifted: float
+    dataset_drift: bool
+    columns: tuple[ColumnDrift, ...]
+
+    @property
+    def drifted_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.drifted]
+
+    @property
+    def where(self) -> str:
+        """The segment in words: ``workingday = 0``."""
+        return f"{self.column} = {self.value}"
+
+    def findings(self) -> list[str]:
+        """One line per drifted column: ``windspeed drifted where workingday = 0``."""
+        return [f"{name} drifted where {self.where}" for name in self.drifted_columns]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "column": self.column,
+            "value": self.value,
+            "n_reference": self.n_reference,
+            "n_current": self.n_current,
+            "skipped": self.skipped,
+            "share_drifted": self.share_drifted,
+            "dataset_drift": self.dataset_drift,
+            "columns": [c.to_dict() for c in self.columns],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SegmentDrift:
+        fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        fields["columns"] = tuple(ColumnDrift.from_dict(c) for c in data["columns"])
+        return cls(**fields)
+
+
+@dataclass(frozen=True, slots=True)
 class DriftReport:
     """The outcome of comparing a current sample against a reference sample.
 
@@ -228,6 +279,8 @@ class DriftReport:
         """True when any multivariate method found drift (``dataset_drift`` stays univariate)."""
         return any(m.drifted for m in self.multivariate)
 
+    segments: tuple[SegmentDrift, ...] = ()
+
     @property
     def drifted_columns(self) -> list[str]:
         return [c.name for c in self.columns if c.drifted]
@@ -240,6 +293,11 @@ class DriftReport:
     def degraded(self) -> bool:
         return bool(self.degradation)
 
+    @property
+    def segment_findings(self) -> list[str]:
+        """Every column that drifted inside a segment, in words."""
+        return [line for s in self.segments for line in s.findings()]
+
     def column(self, name: str) -> ColumnDrift:
         for c in self.columns:
             if c.name == name:
@@ -249,7 +307,7 @@ class DriftReport:
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "schema_version": self.schema_version,
             "dataset_drift": self.dataset_drift,
             "drift_share": self.drift_share,
@@ -266,6 +324,9 @@ class DriftReport:
             "excluded": [e.to_dict() for e in self.excluded],
             "multivariate": [m.to_dict() for m in self.multivariate],
         }
+        if self.segments:
+            out["segments"] = [s.to_dict() for s in self.segments]
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DriftReport:
@@ -302,6 +363,7 @@ class DriftReport:
             multivariate=tuple(
                 MultivariateDrift.from_dict(m) for m in data.get("multivariate", [])
             ),
+            segments=tuple(SegmentDrift.from_dict(s) for s in data.get("segments", ())),
         )
 
     @classmethod

@@ -20,6 +20,7 @@ __all__ = [
     "DegradationSettings",
     "DetectionSettings",
     "MultivariateSettings",
+    "SegmentSettings",
     "load_settings",
 ]
 
@@ -80,6 +81,13 @@ class MultivariateSettings(_Strict):
     seed: int = 0
 
 
+class SegmentSettings(_Strict):
+    """A column whose values split both samples into segments, each tested on its own."""
+
+    column: str = Field(min_length=1)
+    min_rows: int = Field(30, ge=1, description="a segment smaller on either side is skipped")
+
+
 class DetectionSettings(_Strict):
     """How drift is decided.
 
@@ -103,6 +111,7 @@ class DetectionSettings(_Strict):
     degradation: DegradationSettings = Field(default_factory=DegradationSettings)
     workers: int | None = Field(None, ge=1, le=64)
     multivariate: MultivariateSettings | None = None
+    segments: list[SegmentSettings] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _check_methods(self) -> Self:

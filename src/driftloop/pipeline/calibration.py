@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from collections.abc import Callable
@@ -45,6 +46,23 @@ def _history(config: PipelineConfig) -> pl.DataFrame:
     return frame.filter(pl.col(META_COLUMNS[0]) == config.pipeline)
 
 
+def _baseline_window(windows: pl.DataFrame) -> tuple[dt.date | None, dt.date | None]:
+    """The window a relative baseline (lag, same_period, trailing) is taken from: the latest
+    past window, as the next run would see it; none (the source's own window) before any."""
+    if not windows.height:
+        return None, None
+    start, end = windows.row(-1)[:2]
+    return _as_date(start), _as_date(end)
+
+
+def _as_date(value: object) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
 def run_calibration(
     config: PipelineConfig,
     *,
@@ -55,9 +73,6 @@ def run_calibration(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> CalibrationResult:
-    ctx = RunContext(config, "calibration", None, None, "calibrate")
-    fetch_reference(ctx)
-    reference = ctx.frame("reference.parquet", "fetch_reference")
     history = _history(config)
     windows = (
         history.group_by(META_COLUMNS[1], META_COLUMNS[2], maintain_order=True)
@@ -66,6 +81,9 @@ def run_calibration(
         if history.height
         else pl.DataFrame()
     )
+    ctx = RunContext(config, "calibration", *_baseline_window(windows), "calibrate")
+    fetch_reference(ctx)
+    reference = ctx.frame("reference.parquet", "fetch_reference")
     if window_rows is None:
         if not windows.height:
             raise ConfigError("No past windows to size the calibration: pass --window-rows N.")

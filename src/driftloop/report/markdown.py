@@ -38,6 +38,12 @@ def render_markdown(report: DriftReport, *, top: int = 5) -> str:
         lines.append(f"• … and {len(ranked) - top} more")
     lines += [f"⚠ `{c.name}`: {c.warning}" for c in report.columns if c.warning][:top]
     lines += [_multivariate_line(m) for m in report.multivariate]
+    findings = report.segment_findings
+    if findings:
+        lines.append(f"*{len(findings)} segment finding(s)*:")
+        lines += [f"• {line}" for line in findings[:top]]
+        if len(findings) > top:
+            lines.append(f"• … and {len(findings) - top} more")
     if report.degradation:
         lines.append(f"*{len(report.degradation)} degradation alert(s)*:")
         lines += [f"• `{a.feature}` {a.kind}: {a.message}" for a in report.degradation[:top]]

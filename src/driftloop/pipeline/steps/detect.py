@@ -47,7 +47,20 @@ def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]
     named = sorted(set(when.features) & set(report.drifted_columns))
     if named:
         reasons.append("drift in " + ", ".join(named))
-    return tuple(reasons)
+    return (*reasons, *_segment_reasons(report, when.segments))
+
+
+def _segment_reasons(report: DriftReport, segments: bool | list[str]) -> list[str]:
+    """``windspeed drifted where workingday = 0``, for the segment columns ``segments`` names."""
+    if segments is False:
+        return []
+    wanted = None if segments is True else set(segments)
+    return [
+        line
+        for s in report.segments
+        if wanted is None or s.column in wanted
+        for line in s.findings()
+    ]
 
 
 def detect(ctx: RunContext) -> DetectResult:

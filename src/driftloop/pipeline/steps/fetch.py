@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from driftloop.errors import EmptyDataError
 from driftloop.pipeline.steps.context import RunContext
 from driftloop.pipeline.steps.result import StepResult
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from driftloop.config import SourceConfig
 
 __all__ = ["FetchResult", "fetch_current", "fetch_reference"]
 
@@ -25,20 +32,47 @@ class FetchResult(StepResult):
 
 
 def fetch_reference(ctx: RunContext) -> FetchResult:
-    """Read the reference into the run folder: its own fixed window, or the run's window moved
-    back ``lag_days`` (e.g. the same weeks last year, for seasonal data)."""
-    from driftloop.data.sources import read_source
+    """Read the reference into the run folder: the windows of its baseline (``fixed``: its own
+    window; ``lag``, ``same_period``, ``trailing``: relative to the run's window), pooled, with
+    the ``exclude`` ranges left out."""
+    from driftloop.pipeline.baseline import baseline_of, reference_windows
 
     source = ctx.config.reference
-    start = end = None
-    if source.lag_days is not None and ctx.start is not None and ctx.end is not None:
-        lag = dt.timedelta(days=source.lag_days)
-        start, end = ctx.start - lag, ctx.end - lag
-    frame = read_source(source, start, end)
+    baseline = baseline_of(source)
+    run = (ctx.start, ctx.end) if ctx.start is not None and ctx.end is not None else None
+    windows = reference_windows(baseline, run, (source.start, source.end))
+    frame = _read_windows(source, windows, baseline.type)
     frame.write_parquet(ctx.file("reference.parquet"))
-    if start is None:
+    if windows is None:
         return FetchResult(frame.height, frame.width)
-    return FetchResult(frame.height, frame.width, str(start), str(end))
+    first, last = min(w[0] for w in windows), max(w[1] for w in windows)
+    return FetchResult(frame.height, frame.width, str(first), str(last))
+
+
+def _read_windows(
+    source: SourceConfig, windows: list[tuple[dt.date, dt.date]] | None, kind: str
+) -> pl.DataFrame:
+    """Each window read through the source (pushed down to SQL or the file filter), pooled;
+    an empty window is fine as long as one is not."""
+    import polars as pl
+
+    from driftloop.data.sources import read_source
+
+    if windows is None:
+        return read_source(source)
+    frames = []
+    for start, end in windows:
+        try:
+            frames.append(read_source(source, start, end))
+        except EmptyDataError:
+            continue
+    if not frames:
+        shown = ", ".join(f"{a}..{b}" for a, b in windows) or "none (all excluded)"
+        raise EmptyDataError(
+            f"The {kind} reference baseline has no rows in its window(s) {shown}. Choose a "
+            "baseline with data there (e.g. fewer years) or a later run window."
+        )
+    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
 
 
 def fetch_current(ctx: RunContext) -> FetchResult:
