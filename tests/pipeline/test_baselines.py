@@ -92,3 +92,9 @@ def test_a_baseline_with_no_rows_is_one_clear_line(reference_for: Any) -> None:
     config = reference_for(baseline={"type": "same_period", "years": 1})
     with pytest.raises(EmptyDataError, match=r"^The same_period reference baseline has no rows in"):
         _fetch(config, (dt.date(2011, 3, 1), dt.date(2011, 3, 31)))
+
+
+def test_exclusions_apply_to_a_source_without_a_window(reference_for: Any) -> None:
+    config = reference_for(baseline={"exclude": [{"start": "2012-01-01", "end": "2012-12-31"}]})
+    _, days = _fetch(config, MARCH_2012)
+    assert (days[0], days[-1], len(days)) == ("2011-01-01", "2011-12-31", 365)

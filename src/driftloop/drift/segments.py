@@ -53,6 +53,8 @@ def _values(reference: pl.DataFrame, current: pl.DataFrame, column: str) -> list
                 "Fix detection.segments or add the column."
             )
     both = pl.concat([reference.get_column(column), current.get_column(column)]).drop_nulls()
+    if both.dtype.is_float():
+        both = both.drop_nans()  # NaN equals nothing: it cannot name a segment
     values = both.unique().sort()
     if values.len() > MAX_SEGMENT_VALUES:
         raise ConfigError(

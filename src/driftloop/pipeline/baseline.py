@@ -13,6 +13,7 @@ from driftloop.config import BaselineConfig, DateRange, SourceConfig
 __all__ = ["baseline_of", "reference_windows"]
 
 Window = tuple[dt.date, dt.date]
+Bounds = tuple[dt.date | None, dt.date | None]  # None: unbounded on that side
 
 
 def baseline_of(source: SourceConfig) -> BaselineConfig:
@@ -25,8 +26,8 @@ def baseline_of(source: SourceConfig) -> BaselineConfig:
 
 
 def reference_windows(
-    baseline: BaselineConfig, run: Window | None, own: tuple[dt.date | None, dt.date | None]
-) -> list[Window] | None:
+    baseline: BaselineConfig, run: Window | None, own: Bounds
+) -> list[Bounds] | None:
     """The windows to read, exclusions cut out; None: the source's own window, unchanged.
 
     Examples
@@ -48,13 +49,9 @@ def reference_windows(
     return [piece for window in windows for piece in _cut(window, baseline.exclude)]
 
 
-def _windows(
-    baseline: BaselineConfig, run: Window | None, own: tuple[dt.date | None, dt.date | None]
-) -> list[Window] | None:
+def _windows(baseline: BaselineConfig, run: Window | None, own: Bounds) -> list[Bounds] | None:
     if baseline.type == "fixed" or run is None:
-        if not baseline.exclude:
-            return None
-        return [(own[0] or dt.date.min, own[1] or dt.date.max)]
+        return [own] if baseline.exclude else None
     start, end = run
     if baseline.type == "lag":
         lag = dt.timedelta(days=baseline.days or 0)
@@ -73,16 +70,17 @@ def _years_back(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _cut(window: Window, exclude: list[DateRange]) -> list[Window]:
+def _cut(window: Bounds, exclude: list[DateRange]) -> list[Bounds]:
     """``window`` without the dates of any ``exclude`` range (ranges do not overlap)."""
-    pieces, (start, end) = [], window
+    pieces: list[Bounds] = []
+    start, end = window
     one = dt.timedelta(days=1)
     for r in sorted(exclude, key=lambda r: r.start):
-        if r.end < start or r.start > end:
+        if (start is not None and r.end < start) or (end is not None and r.start > end):
             continue
-        if r.start > start:
+        if start is None or r.start > start:
             pieces.append((start, r.start - one))
-        if r.end >= end:
+        if end is not None and r.end >= end:
             return pieces
         start = r.end + one
     return [*pieces, (start, end)]

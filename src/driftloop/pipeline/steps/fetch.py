@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,6 +13,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from driftloop.config import SourceConfig
+    from driftloop.pipeline.baseline import Bounds
 
 __all__ = ["FetchResult", "fetch_current", "fetch_reference"]
 
@@ -45,13 +45,13 @@ def fetch_reference(ctx: RunContext) -> FetchResult:
     frame.write_parquet(ctx.file("reference.parquet"))
     if windows is None:
         return FetchResult(frame.height, frame.width)
-    first, last = min(w[0] for w in windows), max(w[1] for w in windows)
-    return FetchResult(frame.height, frame.width, str(first), str(last))
+    starts, ends = [w[0] for w in windows], [w[1] for w in windows]
+    first = None if None in starts else str(min(d for d in starts if d is not None))
+    last = None if None in ends else str(max(d for d in ends if d is not None))
+    return FetchResult(frame.height, frame.width, first, last)
 
 
-def _read_windows(
-    source: SourceConfig, windows: list[tuple[dt.date, dt.date]] | None, kind: str
-) -> pl.DataFrame:
+def _read_windows(source: SourceConfig, windows: list[Bounds] | None, kind: str) -> pl.DataFrame:
     """Each window read through the source (pushed down to SQL or the file filter), pooled;
     an empty window is fine as long as one is not."""
     import polars as pl
@@ -67,7 +67,7 @@ def _read_windows(
         except EmptyDataError:
             continue
     if not frames:
-        shown = ", ".join(f"{a}..{b}" for a, b in windows) or "none (all excluded)"
+        shown = ", ".join(f"{a or ''}..{b or ''}" for a, b in windows) or "none (all excluded)"
         raise EmptyDataError(
             f"The {kind} reference baseline has no rows in its window(s) {shown}. Choose a "
             "baseline with data there (e.g. fewer years) or a later run window."
