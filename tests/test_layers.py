@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "driftloop"
 LAYERS: list[set[str]] = [
     {"errors", "redaction", "lazy"},
     {"drift"},
-    {"data", "report"},
+    {"data", "report", "profiles"},  # profiles: reference summaries the engine reads
     {"config"},
     {"actions"},  # alerts, outbox, publishers: they know nothing of models
     {"model", "history"},  # model: the retrain lifecycle publishes through actions.publish

@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -35,7 +35,7 @@ from driftloop.drift.samples import NumericSample, Sample, category_counts, labe
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import ConfigError, SchemaError, ValueQualityError
 
-__all__ = ["detect"]
+__all__ = ["Column", "FrameTable", "SeriesColumn", "Table", "detect", "detect_tables"]
 
 _PARALLEL_MIN_ROWS = 50_000
 _HISTOGRAM_BINS = 20
@@ -82,11 +82,94 @@ def detect(
     settings = load_settings(config)
     ref = as_polars(reference, "reference")
     cur = as_polars(current, "current")
-    names = _select_columns(ref, cur, columns, settings)
     if settings.strict_schema:
         from driftloop.drift.schema import compare_schemas
 
+        names = _select_columns(ref.columns, columns, settings)
         compare_schemas(ref.select(names).schema, cur.schema).raise_if_different()
+    return detect_tables(
+        FrameTable(ref),
+        FrameTable(cur),
+        columns=columns,
+        settings=settings,
+        progress=progress,
+        started=started,
+    )
+
+
+class Column(Protocol):
+    """One column of one side, as the engine reads it: from a frame, or from a profile."""
+
+    @property
+    def dtype_text(self) -> str: ...
+
+    @property
+    def family(self) -> DtypeFamily: ...
+
+    def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample: ...
+
+
+class Table(Protocol):
+    """One side: its column names, its row count and each column."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    @property
+    def height(self) -> int: ...
+
+    def columns_by_name(self) -> dict[str, Column]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesColumn:
+    """A column of a data frame: reduced to its sample when it is compared."""
+
+    series: pl.Series
+
+    @property
+    def dtype_text(self) -> str:
+        return str(self.series.dtype)
+
+    @property
+    def family(self) -> DtypeFamily:
+        return dtype_family(self.series.dtype)
+
+    def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample:
+        return to_sample(self.series, family, side=side, nonfinite=nonfinite)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameTable:
+    """A Polars data frame as one side of a comparison."""
+
+    frame: pl.DataFrame
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.columns
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+    def columns_by_name(self) -> dict[str, Column]:
+        """Every column by name, read once (a lookup per column would be linear in the width)."""
+        return {series.name: SeriesColumn(series) for series in self.frame.get_columns()}
+
+
+def detect_tables(
+    ref: Table,
+    cur: Table,
+    *,
+    columns: Sequence[str] | None,
+    settings: DetectionSettings,
+    progress: Callable[[int, int], None] | None = None,
+    started: float | None = None,
+) -> DriftReport:
+    """:func:`detect` on two sides already read: data frames or profiles (``Table``)."""
+    started = time.perf_counter() if started is None else started
+    names = _select_columns(ref.columns, columns, settings)
     current_names = set(cur.columns)
     present = [n for n in names if n in current_names]
     if not present:
@@ -95,7 +178,7 @@ def detect(
             f"{_list(ref.columns)}; current: {_list(cur.columns)}). Rename columns to match."
         )
     alerts = [degradation.missing_feature(n) for n in names if n not in current_names]
-    ref_columns, cur_columns = _by_name(ref), _by_name(cur)
+    ref_columns, cur_columns = ref.columns_by_name(), cur.columns_by_name()
     tasks = [_Task(n, ref_columns[n], cur_columns[n], settings) for n in present]
     parallel = max(ref.height, cur.height) >= _PARALLEL_MIN_ROWS
     outcomes = _run(tasks, settings, parallel=parallel, progress=progress)
@@ -123,8 +206,8 @@ def detect(
 @dataclass(frozen=True, slots=True)
 class _Task:
     name: str
-    reference: pl.Series
-    current: pl.Series
+    reference: Column
+    current: Column
     settings: DetectionSettings
 
 
@@ -171,24 +254,23 @@ class _Counter:
 
 def _analyse(task: _Task) -> _Outcome:
     name, settings = task.name, task.settings
-    ref_family = dtype_family(task.reference.dtype)
-    cur_family = dtype_family(task.current.dtype)
+    ref_family, cur_family = task.reference.family, task.current.family
+    ref_dtype = task.reference.dtype_text
     override = settings.columns.get(name)
     forced = override.kind if override else None
     if ref_family is not cur_family and not _compatible(ref_family, cur_family):
-        ref_type = f"{ref_family} ({task.reference.dtype})"
-        cur_type = f"{cur_family} ({task.current.dtype})"
+        ref_type = f"{ref_family} ({ref_dtype})"
+        cur_type = f"{cur_family} ({task.current.dtype_text})"
         alert = degradation.dtype_change(name, ref_type, cur_type)
         kind = forced or infer_kind(ref_family, 3, 3)
         return _Outcome(excluded=ExcludedColumn(name, kind, "dtype changed"), alerts=(alert,))
     if ref_family in (DtypeFamily.TEMPORAL, DtypeFamily.OTHER):
         kind = infer_kind(ref_family, 0, 0)
-        reason = f"{kind} columns are not tested (dtype {task.reference.dtype})"
+        reason = f"{kind} columns are not tested (dtype {ref_dtype})"
         return _Outcome(excluded=ExcludedColumn(name, kind, reason))
-    ref_sample = to_sample(
-        task.reference, ref_family, side="reference", nonfinite=settings.nonfinite
-    )
-    cur_sample = to_sample(task.current, ref_family, side="current", nonfinite=settings.nonfinite)
+    nonfinite = settings.nonfinite
+    ref_sample = task.reference.sample(ref_family, side="reference", nonfinite=nonfinite)
+    cur_sample = task.current.sample(ref_family, side="current", nonfinite=nonfinite)
     if ref_sample.n_valid == 0:
         raise ValueQualityError(
             f"Column '{name}' in reference data has no valid values (all {ref_sample.n_rows} are "
@@ -197,7 +279,7 @@ def _analyse(task: _Task) -> _Outcome:
     kind = forced or infer_kind(ref_family, ref_sample.n_unique, ref_sample.n_valid)
     if kind is ColumnKind.NUMERICAL and not isinstance(ref_sample, NumericSample):
         raise ConfigError(
-            f"Column '{name}' holds labels (dtype {task.reference.dtype}); kind 'numerical' needs "
+            f"Column '{name}' holds labels (dtype {ref_dtype}); kind 'numerical' needs "
             "numbers. Cast it upstream or set its kind to 'categorical'."
         )
     if not kind.testable:
@@ -326,8 +408,8 @@ def _histogram(ref: Sample, cur: Sample, *, numeric: bool) -> Histogram:
         except ValueError:  # a sub-normal range: chart the distinct values instead
             return _histogram(ref, cur, numeric=False)
         return Histogram(
-            reference=_shares(binned_counts(ref.values, edges), ref.n_valid),
-            current=_shares(binned_counts(cur.values, edges), cur.n_valid),
+            reference=_shares(binned_counts(ref.values, edges), ref.values.size),
+            current=_shares(binned_counts(cur.values, edges), cur.values.size),
             edges=tuple(float(e) for e in edges),
         )
     labels, ref_counts, cur_counts = category_counts(ref, cur)
@@ -366,9 +448,8 @@ def _benjamini_hochberg(results: list[ColumnDrift]) -> list[ColumnDrift]:
 
 
 def _select_columns(
-    ref: pl.DataFrame, cur: pl.DataFrame, columns: Sequence[str] | None, s: DetectionSettings
+    reference_names: list[str], columns: Sequence[str] | None, s: DetectionSettings
 ) -> list[str]:
-    reference_names = ref.columns
     known = set(reference_names)
     wanted = list(columns) if columns is not None else reference_names
     for name in [*wanted, *s.columns]:
@@ -380,11 +461,6 @@ def _select_columns(
     if not wanted:
         raise ConfigError("columns is empty: name at least one column to compare.")
     return wanted
-
-
-def _by_name(frame: pl.DataFrame) -> dict[str, pl.Series]:
-    """Every column by name, read once (a lookup per column would be linear in the width)."""
-    return {series.name: series for series in frame.get_columns()}
 
 
 def _list(names: Sequence[str], limit: int = 10) -> str:
