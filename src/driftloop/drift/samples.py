@@ -64,6 +64,11 @@ class NumericSample:
         """Whether :meth:`counts` gives the column's exact distinct values and counts."""
         return True
 
+    @property
+    def error(self) -> float:
+        """The largest error of this sample's empirical CDF (0: the values are exact)."""
+        return 0.0
+
     def counts(self) -> tuple[FloatArray, IntArray]:
         """Distinct values and their counts (cheap: the values are sorted)."""
         v = self.values

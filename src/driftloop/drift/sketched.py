@@ -12,8 +12,9 @@ What each method reads from it, and the error that follows:
 
 - ``ks``: the statistic from the grids, within ``error`` (the sketch's rank error plus the grid's
   step ``1 / GRID``, summed over the sketched sides) of the exact one; the p-value is the
-  asymptotic one (:func:`driftloop.drift.ks.ks_pvalue`) at the true sizes, since no exact or
-  resampled p-value is possible without the values.
+  asymptotic one (:func:`driftloop.drift.ks.ks_pvalue`) at the true sizes, read at
+  ``max(D - error, 0)``, so the sketch's error never adds false alarms (it can miss a shift
+  within ``error`` of the threshold's statistic).
 - ``wasserstein``: the quantile functions' gap on the grid; ``psi``, ``jensenshannon``: bin
   shares of the grid, each within a tested error of the exact value.
 - ``chisquare``, ``ztest`` and the tie-aware KS p-value: exact, from the exact counts of distinct
@@ -42,7 +43,7 @@ class SketchedSample(NumericSample):
     Examples
     --------
     >>> grid = np.linspace(0.0, 1.0, 5)
-    >>> s = SketchedSample(grid, 1000, 0, 0, count=1000, mean=0.5, m2=1000 / 12, error=0.01)
+    >>> s = SketchedSample(grid, 1000, 0, 0, count=1000, mean=0.5, m2=1000 / 12, cdf_error=0.01)
     >>> s.n_valid, s.exact, round(s.std(), 4)
     (1000, False, 0.2887)
     """
@@ -50,7 +51,7 @@ class SketchedSample(NumericSample):
     count: int = 0
     mean: float = 0.0
     m2: float = 0.0
-    error: float = 0.0
+    cdf_error: float = 0.0
     distinct: tuple[FloatArray, IntArray] | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
@@ -68,6 +69,10 @@ class SketchedSample(NumericSample):
     @property
     def exact(self) -> bool:
         return False
+
+    @property
+    def error(self) -> float:
+        return self.cdf_error
 
     @property
     def counted(self) -> bool:

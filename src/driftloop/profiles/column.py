@@ -138,7 +138,7 @@ class ColumnProfile:
             count=s.count,
             mean=s.mean,
             m2=s.m2,
-            error=self.rank_error + 1.0 / GRID,
+            cdf_error=self.rank_error + 1.0 / GRID,
             distinct=s.distinct,
         )
 

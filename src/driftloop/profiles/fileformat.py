@@ -52,10 +52,10 @@ KEY = b"driftloop.profile"
 
 def save_profile(profile: Profile, path: str | Path) -> Path:
     """Write ``profile`` to ``path`` (atomically) and return the path."""
+    from importlib.metadata import version
+
     import pyarrow as pa
     import pyarrow.parquet as pq
-
-    from importlib.metadata import version
 
     target = Path(path)
     table = pa.Table.from_pylist([_row(c) for c in profile.profiles], schema=_schema())
