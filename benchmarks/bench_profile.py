@@ -76,42 +76,48 @@ def compare(rows: int, repeats: int) -> None:
         print(line)
 
 
-def build_rss(rows: int) -> None:
-    """In a child: write ``rows`` of the reference to Parquet, then profile it in batches."""
-    import polars as pl
-
+def build_rss(path: str) -> None:
+    """In a fresh process: profile the Parquet file at ``path`` batch by batch; print the peak."""
     from driftloop.profiles.reading import profile_source
 
+    started = time.perf_counter()
+    result = profile_source(path)
+    seconds = time.perf_counter() - started
+    print(f"  {result.height:>10,} rows: {seconds:.2f} s, peak RSS {peak_rss_mb():.0f} MB")
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM; ru_maxrss would include the parent's at fork)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def rss_series(sizes: list[int]) -> None:
+    """Write the reference at each size as Parquet (100k-row groups), profile it in a child."""
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "reference.parquet"
-        ref, _ = build(rows, 0)
-        ref.write_parquet(path, row_group_size=100_000)
-        del ref
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        started = time.perf_counter()
-        result = profile_source(str(path))
-        seconds = time.perf_counter() - started
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        assert result.height == rows and isinstance(pl.__version__, str)
-        print(
-            f"  {rows:>10,} rows: {seconds:.2f} s, peak RSS {peak:.0f} MB "
-            f"(after writing the file: {before:.0f} MB)"
-        )
+        for rows in sizes:
+            path = Path(folder) / f"reference-{rows}.parquet"
+            ref, _ = build(rows, 0)
+            ref.write_parquet(path, row_group_size=100_000)
+            del ref
+            subprocess.run([sys.executable, __file__, "--rss-child", str(path)], check=True)
+            path.unlink()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--rss-child", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--rss-child", default="", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.rss_child:
         build_rss(args.rss_child)
         return
     compare(args.rows, args.repeats)
     print("profile build from Parquet, batch by batch (fresh process each):")
-    for rows in (args.rows // 4, args.rows):
-        subprocess.run([sys.executable, __file__, "--rss-child", str(rows)], check=True)
+    rss_series([args.rows // 4, args.rows, 4 * args.rows])
 
 
 if __name__ == "__main__":
