@@ -55,6 +55,11 @@ def run_calibration(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> CalibrationResult:
+    if config.reference.profile is not None:
+        raise ConfigError(
+            "calibrate resamples the reference's rows, and reference.profile has none. Point "
+            "reference.uri or reference.url at the data the profile was built from."
+        )
     ctx = RunContext(config, "calibration", None, None, "calibrate")
     fetch_reference(ctx)
     reference = ctx.frame("reference.parquet", "fetch_reference")

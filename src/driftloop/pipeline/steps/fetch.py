@@ -30,6 +30,8 @@ def fetch_reference(ctx: RunContext) -> FetchResult:
     from driftloop.data.sources import read_source
 
     source = ctx.config.reference
+    if source.profile is not None:
+        return _copy_profile(ctx, source.profile)
     start = end = None
     if source.lag_days is not None and ctx.start is not None and ctx.end is not None:
         lag = dt.timedelta(days=source.lag_days)
@@ -39,6 +41,18 @@ def fetch_reference(ctx: RunContext) -> FetchResult:
     if start is None:
         return FetchResult(frame.height, frame.width)
     return FetchResult(frame.height, frame.width, str(start), str(end))
+
+
+def _copy_profile(ctx: RunContext, path: str) -> FetchResult:
+    """A profile reference: checked (format, version) and copied into the run folder, so the
+    run keeps the reference it was judged against."""
+    import shutil
+
+    from driftloop.profiles.fileformat import load_profile
+
+    profile = load_profile(path)
+    shutil.copyfile(path, ctx.file("reference.profile"))
+    return FetchResult(profile.height, len(profile.columns))
 
 
 def fetch_current(ctx: RunContext) -> FetchResult:
