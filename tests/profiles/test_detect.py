@@ -18,7 +18,8 @@ from .test_fileformat import wide
 
 def report_dict(report: driftloop.DriftReport) -> dict[str, Any]:
     out = report.to_dict()
-    out.pop("seconds", None)
+    for key in ("seconds", "reference_source", "current_source"):
+        out.pop(key, None)
     return out
 
 
@@ -96,6 +97,11 @@ def test_ks_from_sketches_is_within_the_rank_error_and_never_more_alarming(large
     pr, pc = profile(ref), profile(cur)
     exact = driftloop.detect(ref, cur, config={"method": "ks"})
     sketched = driftloop.detect(pr, pc, config={"method": "ks"})
+    data = sketched.to_dict()
+    assert (data["reference_source"], data["current_source"]) == ("profile", "profile")
+    assert exact.to_dict()["reference_source"] == "data"
+    assert all(c["error_bound"] > 0 for c in data["columns"])
+    assert all(c["error_bound"] == 0 for c in exact.to_dict()["columns"])
     ref_sample = pr.column("x0").sample(pr.column("x0").family, side="reference", nonfinite="drop")
     bound = 2 * ref_sample.error
     for e in exact.columns:

@@ -312,6 +312,7 @@ def _test(
         family=str(method.family),
         n_reference=ref.n_valid,
         n_current=cur.n_valid,
+        error_bound=_cdf_error(ref) + _cdf_error(cur),
     )
     if cur.n_valid == 0:
         return replace(result, skipped="no valid values in the current data")
@@ -332,6 +333,11 @@ def _test(
         warning=warning,
         histogram=_histogram(ref, cur, numeric=kind is ColumnKind.NUMERICAL),
     )
+
+
+def _cdf_error(sample: Sample) -> float:
+    """How far a sketched side's empirical CDF may be from the data's (0 for exact values)."""
+    return sample.error if isinstance(sample, NumericSample) else 0.0
 
 
 def _distance_noise(

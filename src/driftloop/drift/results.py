@@ -30,7 +30,8 @@ __all__ = [
     "register_renderer",
 ]
 
-SCHEMA_VERSION = "1.1"  # 1.1: columns[].warning; a distance's p_value at small sizes
+SCHEMA_VERSION = "1.2"  # 1.1: columns[].warning; a distance's p_value at small sizes
+# 1.2: reference_source and current_source ("data" or "profile"), columns[].error_bound
 
 
 class Renderer(Protocol):
@@ -101,6 +102,7 @@ class ColumnDrift:
     p_adjusted: float | None = None
     skipped: str | None = None
     warning: str | None = None
+    error_bound: float = 0.0  # the CDF error of sketched sides (0: computed from exact values)
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -172,6 +174,8 @@ class DriftReport:
     current_rows: int
     fdr: bool = False
     seconds: float = field(default=0.0, compare=False)
+    reference_source: str = "data"  # "profile" when a side was a profile
+    current_source: str = "data"
     schema_version: str = SCHEMA_VERSION
 
     @property
@@ -206,6 +210,8 @@ class DriftReport:
             "fdr": self.fdr,
             "reference_rows": self.reference_rows,
             "current_rows": self.current_rows,
+            "reference_source": self.reference_source,
+            "current_source": self.current_source,
             "seconds": round(self.seconds, 4),
             "columns": [c.to_dict() for c in self.columns],
             "degradation": [d.to_dict() for d in self.degradation],
@@ -243,6 +249,8 @@ class DriftReport:
             current_rows=data["current_rows"],
             fdr=data["fdr"],
             seconds=data.get("seconds", 0.0),
+            reference_source=data.get("reference_source", "data"),
+            current_source=data.get("current_source", "data"),
             schema_version=version,
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from driftloop.drift.detection import FrameTable, Table, detect_tables
@@ -51,9 +52,14 @@ def detect(
     ref, cur = _table(reference, "reference"), _table(current, "current")
     if settings.strict_schema:
         _compare_dtypes(ref, cur, columns)
-    return detect_tables(
+    report = detect_tables(
         ref, cur, columns=columns, settings=settings, progress=progress, started=started
     )
+    return replace(report, reference_source=_source(reference), current_source=_source(current))
+
+
+def _source(side: Any) -> str:
+    return "profile" if isinstance(side, Profile) else "data"
 
 
 def _table(side: Any, name: str) -> Table:
