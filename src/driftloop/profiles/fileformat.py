@@ -44,24 +44,53 @@ from driftloop.profiles.dataset import Profile
 from driftloop.profiles.labels import LabelCounts
 from driftloop.profiles.numeric import SKETCH_K, NumericSummary, rank_error
 
-__all__ = ["FORMAT", "is_profile", "load_profile", "save_profile"]
+__all__ = [
+    "FORMAT",
+    "is_profile",
+    "load_profile",
+    "profile_from_bytes",
+    "profile_to_bytes",
+    "save_profile",
+]
 
 FORMAT = 1
 KEY = b"driftloop.profile"
 
 
-def save_profile(profile: Profile, path: str | Path) -> Path:
-    """Write ``profile`` to ``path`` (atomically) and return the path."""
+def _table(profile: Profile) -> Any:
     from importlib.metadata import version
 
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    target = Path(path)
     table = pa.Table.from_pylist([_row(c) for c in profile.profiles], schema=_schema())
     meta = {"format": FORMAT, "rows": profile.n_rows, "sketch": "kll_doubles", "k": SKETCH_K}
     meta |= {"rank_error": rank_error(), "driftloop": version("driftloop")}
-    table = table.replace_schema_metadata({KEY: json.dumps(meta).encode()})
+    return table.replace_schema_metadata({KEY: json.dumps(meta).encode()})
+
+
+def profile_to_bytes(profile: Profile) -> bytes:
+    """The profile file's bytes (e.g. to ship a partial profile from a Spark executor)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(_table(profile), sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def profile_from_bytes(data: bytes, where: str = "profile bytes") -> Profile:
+    """The profile :func:`profile_to_bytes` wrote."""
+    import pyarrow as pa
+
+    return load_profile(pa.BufferReader(data), where)
+
+
+def save_profile(profile: Profile, path: str | Path) -> Path:
+    """Write ``profile`` to ``path`` (atomically) and return the path."""
+    import pyarrow.parquet as pq
+
+    target = Path(path)
+    table = _table(profile)
     partial = target.with_name(f".{target.name}.partial")
     try:
         pq.write_table(table, partial, compression="zstd")
@@ -83,12 +112,13 @@ def is_profile(path: str | Path) -> bool:
     return KEY in metadata
 
 
-def load_profile(path: str | Path) -> Profile:
-    """Read a profile file written by :func:`save_profile`."""
+def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
+    """Read a profile file written by :func:`save_profile` (or a readable buffer)."""
     import pyarrow.parquet as pq
 
+    source, path = path, (path if where is None else where)  # ``path``: as messages name it
     try:
-        table = pq.read_table(path)
+        table = pq.read_table(source)
     except FileNotFoundError as err:
         raise ProfileError(f"Profile file {path} does not exist. Check the path.") from err
     except (OSError, ValueError) as err:
