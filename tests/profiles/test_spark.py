@@ -71,3 +71,23 @@ def test_profile_build_engine_spark(spark, tmp_path: Path) -> None:  # type: ign
     )
     assert result.exit_code == 0, result.output
     assert_same(load_profile(out), profile(local))
+
+
+def test_without_pyspark_or_java_is_one_line(monkeypatch, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from driftloop import spark as driftloop_spark
+    from driftloop.errors import ConfigError
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    with pytest.raises(ConfigError, match=r"^Spark needs Java 17\+"):
+        driftloop_spark._local_session()
+    monkeypatch.setitem(sys.modules, "pyspark", None)  # as if PySpark were not installed
+    out = tmp_path / "ref.profile"
+    result = CliRunner().invoke(
+        app, ["profile", "build", str(tmp_path), "--out", str(out), "--engine", "spark"]
+    )
+    assert result.exit_code == 2 and not out.exists()
+    assert result.output.strip() == (
+        "error: Spark profiles need PySpark: pip install 'driftloop[spark]' (and Java 17+)."
+    )
