@@ -20,7 +20,7 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "driftloop"
 LAYERS: list[set[str]] = [
     {"errors", "redaction", "lazy"},
     {"drift"},
-    {"data", "report"},
+    {"data", "report", "profiles", "spark"},  # profiles: summaries; spark: built on a cluster
     {"config"},
     {"actions"},  # alerts, outbox, publishers: they know nothing of models
     {"model", "history"},  # model: the retrain lifecycle publishes through actions.publish

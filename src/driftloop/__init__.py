@@ -25,15 +25,19 @@ if TYPE_CHECKING:
         DegradationAlert,
         DetectionSettings,
         DriftReport,
-        detect,
     )
+    from driftloop.profiles import Profile, detect, load_profile, merge_profiles, profile
 
 _LAZY = {
     "ColumnDrift": "driftloop.drift.results",
     "DegradationAlert": "driftloop.drift.results",
     "DriftReport": "driftloop.drift.results",
     "DetectionSettings": "driftloop.drift.settings",
-    "detect": "driftloop.drift.detection",
+    "detect": "driftloop.profiles.detection",
+    "Profile": "driftloop.profiles.dataset",
+    "profile": "driftloop.profiles.dataset",
+    "merge_profiles": "driftloop.profiles.dataset",
+    "load_profile": "driftloop.profiles.fileformat",
 }
 
 __all__ = [
@@ -44,9 +48,13 @@ __all__ = [
     "DetectionSettings",
     "DriftReport",
     "DriftloopError",
+    "Profile",
     "SourceError",
     "__version__",
     "detect",
+    "load_profile",
+    "merge_profiles",
+    "profile",
 ]
 
 

@@ -117,6 +117,9 @@ class SourceConfig(_Model):
     baseline: BaselineConfig | None = Field(
         None, description="reference only: fixed, lag, same_period or trailing, with exclusions"
     )
+    profile: str | None = Field(
+        None, description="reference only: a profile file (`driftloop profile build`)"
+    )
 
     @field_validator("table")
     @classmethod
@@ -137,6 +140,14 @@ class SourceConfig(_Model):
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
+        if self.profile is not None:
+            extra = [k for k in ("uri", "url", "table", "query", "lag_days") if getattr(self, k)]
+            if extra:
+                raise ValueError(
+                    f"'profile' stands alone: remove {', '.join(repr(k) for k in extra)} (a "
+                    "profile is already the reference's summary)"
+                )
+            return self
         if (self.uri is None) == (self.url is None):
             raise ValueError("set exactly one of 'uri' (a file or URL) or 'url' (a database)")
         if self.url is not None and (self.table is None) == (self.query is None):
@@ -468,6 +479,19 @@ class PipelineConfig(_Model):
         return value
 
     @model_validator(mode="after")
+    def _profile_reference_only(self) -> Self:
+        if self.current.profile is not None:
+            raise ValueError(
+                "current.profile: the window is read from data; a profile can be the reference"
+            )
+        if self.reference.profile is not None and self.on_drift.retrain:
+            raise ValueError(
+                "on_drift.retrain trains on the reference's rows, and reference.profile has none: "
+                "set reference.uri or reference.url, or turn retrain off"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _retrain_needs_training(self) -> Self:
         if self.on_drift.retrain and (self.training is None or self.model is None):
             raise ValueError("on_drift.retrain needs the 'training' and 'model' sections")
@@ -651,7 +675,7 @@ def relative_to(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
         source = out.get(side)
         if isinstance(source, dict):
             source = dict(source)
-            for key in ("uri", "url"):
+            for key in ("uri", "url", "profile"):
                 if isinstance(source.get(key), str):
                     source[key] = _absolute(source[key], folder)
             out[side] = source

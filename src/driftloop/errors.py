@@ -9,7 +9,8 @@ resembles, so ``except ValueError`` keeps working in code that does not know dri
     ├── DataError (ValueError)             the data cannot be compared as given
     │   ├── EmptyDataError                 a side has no rows
     │   ├── SchemaError                    no common columns, unusable dtypes
-    │   └── ValueQualityError              all-NaN columns, inf values, mixed types
+    │   ├── ValueQualityError              all-NaN columns, inf values, mixed types
+    │   └── ProfileError                   a profile file unreadable, or profiles that do not merge
     ├── SourceError (OSError)              a file, URL or database cannot be read or written
     ├── RegistryError                      the model registry cannot do what was asked
     └── LockedError                        another run of the same pipeline holds its lock
@@ -25,6 +26,7 @@ __all__ = [
     "DriftloopError",
     "EmptyDataError",
     "LockedError",
+    "ProfileError",
     "RegistryError",
     "SchemaError",
     "SourceError",
@@ -62,6 +64,10 @@ class SchemaError(DataError):
 
 class ValueQualityError(DataError):
     """A column's values cannot be tested: all missing, infinite, or of mixed types."""
+
+
+class ProfileError(DataError):
+    """A profile file is not readable as one, or two profiles cannot be merged or compared."""
 
 
 class SourceError(DriftloopError, OSError):

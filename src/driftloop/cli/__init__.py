@@ -20,7 +20,7 @@ except ImportError:  # pragma: no cover - an older typer on the real click
     from click import exceptions as clickx  # type: ignore[no-redef]
 
 from driftloop import __version__
-from driftloop.cli import config, dashboard, data, detect, history, loop, model, service
+from driftloop.cli import config, dashboard, data, detect, history, loop, model, profile, service
 from driftloop.cli.common import err, out
 
 __all__ = ["app", "main"]
@@ -123,6 +123,7 @@ app.add_typer(model.model_app, name="model")
 app.add_typer(config.config_app, name="config")
 app.add_typer(service.export_app, name="export")
 app.add_typer(history.history_app, name="history")
+app.add_typer(profile.profile_app, name="profile")
 
 
 def main() -> None:

@@ -47,7 +47,9 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except DriftloopError as e:
-        err.print(f"[bold red]error:[/] {e}", soft_wrap=True, markup=True)
+        from rich.markup import escape  # a message's own brackets ('driftloop[spark]') are text
+
+        err.print(f"[bold red]error:[/] {escape(str(e))}", soft_wrap=True, markup=True)
         raise typer.Exit(EXIT_ERROR) from None
 
 

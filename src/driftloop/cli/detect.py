@@ -42,8 +42,8 @@ def detect(
 ) -> None:
     """Compare CURRENT against REFERENCE: per-feature drift, dataset verdict, degradation."""
     from driftloop.config import read_yaml
-    from driftloop.data.sources import read_table, safe_uri
-    from driftloop.drift import detect as run_detect
+    from driftloop.data.sources import safe_uri
+    from driftloop.profiles.detection import detect as run_detect
 
     with user_errors():
         for path, what in ((json_path, "JSON"), (html_path, "HTML")):
@@ -64,7 +64,7 @@ def detect(
             raise ConfigError(
                 f"--columns names no column. Got {columns!r}; e.g. --columns temp,hum."
             )
-        ref, cur = read_table(reference), read_table(current)
+        ref, cur = _read_side(reference), _read_side(current)
         for frame, source, side in ((ref, reference, "reference"), (cur, current, "current")):
             if frame.height == 0:
                 raise ConfigError(f"The {side} file '{safe_uri(source)}' has no rows. Pass data.")
@@ -84,6 +84,16 @@ def detect(
         out.print(f"HTML report: {html_path}")
     if fail_on_drift and report.dataset_drift:
         raise typer.Exit(EXIT_DRIFT)
+
+
+def _read_side(source: str) -> Any:
+    """A profile file (recognised by its content) or a data file, URL or glob's table."""
+    from driftloop.data.sources import read_table
+    from driftloop.profiles.fileformat import is_profile, load_profile
+
+    if Path(source).is_file() and is_profile(source):
+        return load_profile(source)
+    return read_table(source)
 
 
 def print_report(report: Any) -> None:

@@ -163,6 +163,11 @@ def _log_comb(a: npt.NDArray[np.float64] | np.float64, b: int) -> npt.NDArray[np
     return np.asarray(gammaln(a + 1) - gammaln(b + 1) - gammaln(a - b + 1), dtype=np.float64)
 
 
+def _counted(sample: Sample) -> bool:
+    """Whether the sample's distinct values are known (a sketched column's may not be)."""
+    return not isinstance(sample, NumericSample) or sample.counted
+
+
 def _frequencies(sample: Sample) -> np.ndarray:
     counts = sample.counts()[1] if isinstance(sample, NumericSample) else sample.counts
     return np.asarray(counts, dtype=np.int64)
@@ -173,7 +178,8 @@ def _constant(
 ) -> DegradationAlert | None:
     if cur.n_unique != 1 or ref.n_unique < 2 or cur.n_valid < 2:
         return None
-    p = _frequencies(ref) / ref.n_valid
+    frequencies = _frequencies(ref)
+    p = frequencies / frequencies.sum()
     chance = float(np.sum(p ** float(cur.n_valid)))
     if chance >= s.constant_probability:
         return None
@@ -219,6 +225,10 @@ def _spread_p_value(ref: NumericSample, cur: NumericSample) -> float:
         return 1.0
     from scipy import stats
 
+    if not (ref.exact and cur.exact):  # a side known by its moments: the F-test of variances
+        ratio = cur.variance() / ref.variance()
+        return float(stats.f.cdf(ratio, cur.n_valid - 1, ref.n_valid - 1))
+
     with np.errstate(all="ignore"):
         p = stats.levene(ref.values, cur.values, center="median").pvalue
     return float(p) / 2 if np.isfinite(p) else 1.0
@@ -228,9 +238,12 @@ def _range(
     name: str, ref: NumericSample, cur: NumericSample, s: DegradationSettings
 ) -> list[DegradationAlert]:
     low, high = ref.values[0], ref.values[-1]
+    size = cur.values.size  # a sketched sample's grid: each value one equal share of the rows
     below = int(np.searchsorted(cur.values, low, side="left"))
-    above = cur.n_valid - int(np.searchsorted(cur.values, high, side="right"))
-    share = (below + above) / cur.n_valid
+    above = size - int(np.searchsorted(cur.values, high, side="right"))
+    share = (below + above) / size
+    if size != cur.n_valid:
+        below, above = round(below / size * cur.n_valid), round(above / size * cur.n_valid)
     # Under no drift a new value falls outside n reference values with probability 2/(n+1).
     expected = 2 / (ref.n_valid + 1)
     if share <= max(s.out_of_range_share, 2 * expected):
@@ -277,7 +290,7 @@ def _new_categories(
 def _cardinality(
     name: str, ref: Sample, cur: Sample, s: DegradationSettings
 ) -> list[DegradationAlert]:
-    if ref.n_unique <= s.cardinality_min_unique:
+    if ref.n_unique <= s.cardinality_min_unique or not (_counted(ref) and _counted(cur)):
         return []
     # The expected distinct count is at most min(window, reference distinct): skip the exact
     # computation when even that bound cannot trigger the alert.

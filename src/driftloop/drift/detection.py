@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import polars as pl
@@ -37,7 +37,7 @@ from driftloop.drift.samples import NumericSample, Sample, category_counts, labe
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import ConfigError, SchemaError, ValueQualityError
 
-__all__ = ["detect"]
+__all__ = ["Column", "FrameTable", "SeriesColumn", "Table", "detect", "detect_tables"]
 
 _PARALLEL_MIN_ROWS = 50_000
 _HISTOGRAM_BINS = 20
@@ -84,11 +84,94 @@ def detect(
     settings = load_settings(config)
     ref = as_polars(reference, "reference")
     cur = as_polars(current, "current")
-    names = _select_columns(ref, cur, columns, settings)
     if settings.strict_schema:
         from driftloop.drift.schema import compare_schemas
 
+        names = _select_columns(ref.columns, columns, settings)
         compare_schemas(ref.select(names).schema, cur.schema).raise_if_different()
+    return detect_tables(
+        FrameTable(ref),
+        FrameTable(cur),
+        columns=columns,
+        settings=settings,
+        progress=progress,
+        started=started,
+    )
+
+
+class Column(Protocol):
+    """One column of one side, as the engine reads it: from a frame, or from a profile."""
+
+    @property
+    def dtype_text(self) -> str: ...
+
+    @property
+    def family(self) -> DtypeFamily: ...
+
+    def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample: ...
+
+
+class Table(Protocol):
+    """One side: its column names, its row count and each column."""
+
+    @property
+    def columns(self) -> list[str]: ...
+
+    @property
+    def height(self) -> int: ...
+
+    def columns_by_name(self) -> dict[str, Column]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesColumn:
+    """A column of a data frame: reduced to its sample when it is compared."""
+
+    series: pl.Series
+
+    @property
+    def dtype_text(self) -> str:
+        return str(self.series.dtype)
+
+    @property
+    def family(self) -> DtypeFamily:
+        return dtype_family(self.series.dtype)
+
+    def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample:
+        return to_sample(self.series, family, side=side, nonfinite=nonfinite)
+
+
+@dataclass(frozen=True, slots=True)
+class FrameTable:
+    """A Polars data frame as one side of a comparison."""
+
+    frame: pl.DataFrame
+
+    @property
+    def columns(self) -> list[str]:
+        return self.frame.columns
+
+    @property
+    def height(self) -> int:
+        return self.frame.height
+
+    def columns_by_name(self) -> dict[str, Column]:
+        """Every column by name, read once (a lookup per column would be linear in the width)."""
+        return {series.name: SeriesColumn(series) for series in self.frame.get_columns()}
+
+
+def detect_tables(
+    ref: Table,
+    cur: Table,
+    *,
+    columns: Sequence[str] | None,
+    settings: DetectionSettings,
+    progress: Callable[[int, int], None] | None = None,
+    started: float | None = None,
+) -> DriftReport:
+    """:func:`detect` on two sides already read: data frames or profiles (``Table``)."""
+    started = time.perf_counter() if started is None else started
+    names = _select_columns(ref.columns, columns, settings)
     current_names = set(cur.columns)
     present = [n for n in names if n in current_names]
     if not present:
@@ -97,7 +180,7 @@ def detect(
             f"{_list(ref.columns)}; current: {_list(cur.columns)}). Rename columns to match."
         )
     alerts = [degradation.missing_feature(n) for n in names if n not in current_names]
-    ref_columns, cur_columns = _by_name(ref), _by_name(cur)
+    ref_columns, cur_columns = ref.columns_by_name(), cur.columns_by_name()
     tasks = [_Task(n, ref_columns[n], cur_columns[n], settings) for n in present]
     parallel = max(ref.height, cur.height) >= _PARALLEL_MIN_ROWS
     outcomes = _run(tasks, settings, parallel=parallel, progress=progress)
@@ -108,8 +191,12 @@ def detect(
         results = _benjamini_hochberg(results)
     tested = [r for r in results if r.skipped is None]
     share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
-    multivariate = _multivariate(ref, cur, results, excluded, settings)
-    segments = _segments(ref, cur, present, settings) if settings.segments else ()
+    multivariate: tuple[MultivariateDrift, ...] = ()
+    if settings.multivariate is not None:
+        multivariate = _multivariate(*_rows(ref, cur, "multivariate"), results, excluded, settings)
+    segments: tuple[SegmentDrift, ...] = ()
+    if settings.segments:
+        segments = _segments(*_rows(ref, cur, "segments"), present, settings)
     return DriftReport(
         dataset_drift=bool(tested) and share >= settings.drift_share,
         drift_share=settings.drift_share,
@@ -123,6 +210,16 @@ def detect(
         seconds=time.perf_counter() - started,
         multivariate=multivariate,
         segments=segments,
+    )
+
+
+def _rows(ref: Table, cur: Table, what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both sides' rows, for the checks that need them (a profile keeps none)."""
+    if isinstance(ref, FrameTable) and isinstance(cur, FrameTable):
+        return ref.frame, cur.frame
+    raise ConfigError(
+        f"detection.{what} needs the rows of both sides, and a profile keeps none. Compare data "
+        f"frames, or remove detection.{what} from the settings."
     )
 
 
@@ -162,7 +259,7 @@ def _segments(
     from driftloop.drift.segments import segment_drift
 
     def compare(r: pl.DataFrame, c: pl.DataFrame, columns: list[str]) -> list[ColumnDrift]:
-        r_columns, c_columns = _by_name(r), _by_name(c)
+        r_columns, c_columns = FrameTable(r).columns_by_name(), FrameTable(c).columns_by_name()
         results = []
         for name in columns:
             try:
@@ -179,8 +276,8 @@ def _segments(
 @dataclass(frozen=True, slots=True)
 class _Task:
     name: str
-    reference: pl.Series
-    current: pl.Series
+    reference: Column
+    current: Column
     settings: DetectionSettings
 
 
@@ -227,24 +324,23 @@ class _Counter:
 
 def _analyse(task: _Task) -> _Outcome:
     name, settings = task.name, task.settings
-    ref_family = dtype_family(task.reference.dtype)
-    cur_family = dtype_family(task.current.dtype)
+    ref_family, cur_family = task.reference.family, task.current.family
+    ref_dtype = task.reference.dtype_text
     override = settings.columns.get(name)
     forced = override.kind if override else None
     if ref_family is not cur_family and not _compatible(ref_family, cur_family):
-        ref_type = f"{ref_family} ({task.reference.dtype})"
-        cur_type = f"{cur_family} ({task.current.dtype})"
+        ref_type = f"{ref_family} ({ref_dtype})"
+        cur_type = f"{cur_family} ({task.current.dtype_text})"
         alert = degradation.dtype_change(name, ref_type, cur_type)
         kind = forced or infer_kind(ref_family, 3, 3)
         return _Outcome(excluded=ExcludedColumn(name, kind, "dtype changed"), alerts=(alert,))
     if ref_family in (DtypeFamily.TEMPORAL, DtypeFamily.OTHER):
         kind = infer_kind(ref_family, 0, 0)
-        reason = f"{kind} columns are not tested (dtype {task.reference.dtype})"
+        reason = f"{kind} columns are not tested (dtype {ref_dtype})"
         return _Outcome(excluded=ExcludedColumn(name, kind, reason))
-    ref_sample = to_sample(
-        task.reference, ref_family, side="reference", nonfinite=settings.nonfinite
-    )
-    cur_sample = to_sample(task.current, ref_family, side="current", nonfinite=settings.nonfinite)
+    nonfinite = settings.nonfinite
+    ref_sample = task.reference.sample(ref_family, side="reference", nonfinite=nonfinite)
+    cur_sample = task.current.sample(ref_family, side="current", nonfinite=nonfinite)
     if ref_sample.n_valid == 0:
         raise ValueQualityError(
             f"Column '{name}' in reference data has no valid values (all {ref_sample.n_rows} are "
@@ -253,7 +349,7 @@ def _analyse(task: _Task) -> _Outcome:
     kind = forced or infer_kind(ref_family, ref_sample.n_unique, ref_sample.n_valid)
     if kind is ColumnKind.NUMERICAL and not isinstance(ref_sample, NumericSample):
         raise ConfigError(
-            f"Column '{name}' holds labels (dtype {task.reference.dtype}); kind 'numerical' needs "
+            f"Column '{name}' holds labels (dtype {ref_dtype}); kind 'numerical' needs "
             "numbers. Cast it upstream or set its kind to 'categorical'."
         )
     if not kind.testable:
@@ -286,6 +382,7 @@ def _test(
         family=str(method.family),
         n_reference=ref.n_valid,
         n_current=cur.n_valid,
+        error_bound=_cdf_error(ref) + _cdf_error(cur),
     )
     if cur.n_valid == 0:
         return replace(result, skipped="no valid values in the current data")
@@ -306,6 +403,11 @@ def _test(
         warning=warning,
         histogram=_histogram(ref, cur, numeric=kind is ColumnKind.NUMERICAL),
     )
+
+
+def _cdf_error(sample: Sample) -> float:
+    """How far a sketched side's empirical CDF may be from the data's (0 for exact values)."""
+    return sample.error if isinstance(sample, NumericSample) else 0.0
 
 
 def _distance_noise(
@@ -382,8 +484,8 @@ def _histogram(ref: Sample, cur: Sample, *, numeric: bool) -> Histogram:
         except ValueError:  # a sub-normal range: chart the distinct values instead
             return _histogram(ref, cur, numeric=False)
         return Histogram(
-            reference=_shares(binned_counts(ref.values, edges), ref.n_valid),
-            current=_shares(binned_counts(cur.values, edges), cur.n_valid),
+            reference=_shares(binned_counts(ref.values, edges), ref.values.size),
+            current=_shares(binned_counts(cur.values, edges), cur.values.size),
             edges=tuple(float(e) for e in edges),
         )
     labels, ref_counts, cur_counts = category_counts(ref, cur)
@@ -422,9 +524,8 @@ def _benjamini_hochberg(results: list[ColumnDrift]) -> list[ColumnDrift]:
 
 
 def _select_columns(
-    ref: pl.DataFrame, cur: pl.DataFrame, columns: Sequence[str] | None, s: DetectionSettings
+    reference_names: list[str], columns: Sequence[str] | None, s: DetectionSettings
 ) -> list[str]:
-    reference_names = ref.columns
     known = set(reference_names)
     wanted = list(columns) if columns is not None else reference_names
     for name in [*wanted, *s.columns]:
@@ -436,11 +537,6 @@ def _select_columns(
     if not wanted:
         raise ConfigError("columns is empty: name at least one column to compare.")
     return wanted
-
-
-def _by_name(frame: pl.DataFrame) -> dict[str, pl.Series]:
-    """Every column by name, read once (a lookup per column would be linear in the width)."""
-    return {series.name: series for series in frame.get_columns()}
 
 
 def _list(names: Sequence[str], limit: int = 10) -> str:

@@ -176,7 +176,7 @@ def proportions(
         if edges is not None:
             ref_counts = binned_counts(reference.values, edges)
             cur_counts = binned_counts(current.values, edges)
-            return ref_counts / reference.n_valid, cur_counts / current.n_valid
+            return ref_counts / reference.values.size, cur_counts / current.values.size
     _, ref_counts, cur_counts = category_counts(reference, current)
     return ref_counts / reference.n_valid, cur_counts / current.n_valid
 

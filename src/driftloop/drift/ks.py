@@ -119,12 +119,15 @@ def ks_test(reference: NumericSample, current: NumericSample) -> tuple[float, fl
     True
     """
     n1, n2 = reference.n_valid, current.n_valid
-    if _tied(reference, current):
+    counted = reference.counted and current.counted
+    if counted and _tied(reference, current):
         from driftloop.drift import resampling
         from driftloop.drift.samples import category_counts
 
         _, ref_counts, cur_counts = category_counts(reference, current)
         return resampling.ks_p_value(ref_counts, cur_counts)
+    if not (reference.exact and current.exact):
+        return _sketched_test(reference, current, counted=counted)
     if max(n1, n2) <= _EXACT_MAX_N:
         from scipy import stats
 
@@ -135,6 +138,26 @@ def ks_test(reference: NumericSample, current: NumericSample) -> tuple[float, fl
         return float(result.statistic), float(result.pvalue)
     d = ks_statistic(reference, current)
     return d, ks_pvalue(d, n1, n2)
+
+
+def _sketched_test(
+    reference: NumericSample, current: NumericSample, *, counted: bool
+) -> tuple[float, float]:
+    """A side known from a sketch: the statistic from exact counts when both sides have them
+    (exact), else from the quantile grids (within ``error``, the sketched sides' summed bound).
+    The p-value is the asymptotic one at the true sizes, read at ``max(D - error, 0)``: the
+    sketch's error can cost power near the threshold, never add false alarms."""
+    error = 0.0
+    if counted:
+        from driftloop.drift import resampling
+        from driftloop.drift.samples import category_counts
+
+        _, ref_counts, cur_counts = category_counts(reference, current)
+        d = float(resampling.ks_statistics(ref_counts, cur_counts))
+    else:
+        d = ks_statistic(reference, current)
+        error = reference.error + current.error
+    return d, ks_pvalue(max(d - error, 0.0), reference.n_valid, current.n_valid)
 
 
 def _tied(reference: NumericSample, current: NumericSample) -> bool:

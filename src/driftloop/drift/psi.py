@@ -48,6 +48,9 @@ def psi(
         edges[0], edges[-1] = -np.inf, np.inf
         ref_counts = binned_counts(reference.values, edges)
         cur_counts = binned_counts(current.values, edges)
+        # shares of the values (of a sketched sample's quantile grid: the same as of its rows)
+        sizes = reference.values.size, current.values.size
     else:
         _, ref_counts, cur_counts = category_counts(reference, current)
-    return psi_from_counts(ref_counts, cur_counts, reference.n_valid, current.n_valid, eps)
+        sizes = reference.n_valid, current.n_valid
+    return psi_from_counts(ref_counts, cur_counts, sizes[0], sizes[1], eps)

@@ -33,8 +33,9 @@ __all__ = [
 ]
 
 # 1.1: columns[].warning; a distance's p_value at small sizes. 1.2: multivariate[].
-# 1.3: segments (present when detection.segments is set)
-SCHEMA_VERSION = "1.3"
+# 1.3: segments (present when detection.segments is set).
+# 1.4: reference_source and current_source ("data" or "profile"), columns[].error_bound
+SCHEMA_VERSION = "1.4"
 
 
 class Renderer(Protocol):
@@ -105,6 +106,7 @@ class ColumnDrift:
     p_adjusted: float | None = None
     skipped: str | None = None
     warning: str | None = None
+    error_bound: float = 0.0  # the CDF error of sketched sides (0: computed from exact values)
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -271,6 +273,8 @@ class DriftReport:
     current_rows: int
     fdr: bool = False
     seconds: float = field(default=0.0, compare=False)
+    reference_source: str = "data"  # "profile" when a side was a profile
+    current_source: str = "data"
     schema_version: str = SCHEMA_VERSION
     multivariate: tuple[MultivariateDrift, ...] = ()
 
@@ -318,6 +322,8 @@ class DriftReport:
             "fdr": self.fdr,
             "reference_rows": self.reference_rows,
             "current_rows": self.current_rows,
+            "reference_source": self.reference_source,
+            "current_source": self.current_source,
             "seconds": round(self.seconds, 4),
             "columns": [c.to_dict() for c in self.columns],
             "degradation": [d.to_dict() for d in self.degradation],
@@ -359,6 +365,8 @@ class DriftReport:
             current_rows=data["current_rows"],
             fdr=data["fdr"],
             seconds=data.get("seconds", 0.0),
+            reference_source=data.get("reference_source", "data"),
+            current_source=data.get("current_source", "data"),
             schema_version=version,
             multivariate=tuple(
                 MultivariateDrift.from_dict(m) for m in data.get("multivariate", [])

@@ -54,6 +54,21 @@ class NumericSample:
     def n_valid(self) -> int:
         return int(self.values.size)
 
+    @property
+    def exact(self) -> bool:
+        """Whether ``values`` are the column's values (a sketched sample's are a quantile grid)."""
+        return True
+
+    @property
+    def counted(self) -> bool:
+        """Whether :meth:`counts` gives the column's exact distinct values and counts."""
+        return True
+
+    @property
+    def error(self) -> float:
+        """The largest error of this sample's empirical CDF (0: the values are exact)."""
+        return 0.0
+
     def counts(self) -> tuple[FloatArray, IntArray]:
         """Distinct values and their counts (cheap: the values are sorted)."""
         v = self.values

@@ -73,6 +73,11 @@ def run_calibration(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> CalibrationResult:
+    if config.reference.profile is not None:
+        raise ConfigError(
+            "calibrate resamples the reference's rows, and reference.profile has none. Point "
+            "reference.uri or reference.url at the data the profile was built from."
+        )
     history = _history(config)
     windows = (
         history.group_by(META_COLUMNS[1], META_COLUMNS[2], maintain_order=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from driftloop.pipeline.steps.context import RunContext
 from driftloop.pipeline.steps.result import StepResult
@@ -63,16 +63,32 @@ def _segment_reasons(report: DriftReport, segments: bool | list[str]) -> list[st
     ]
 
 
+def _reference(ctx: RunContext) -> Any:
+    """The reference the fetch step left: a profile file, or the reference rows."""
+    if ctx.config.reference.profile is not None:
+        from driftloop.errors import ConfigError
+        from driftloop.profiles.fileformat import load_profile
+
+        path = ctx.file("reference.profile")
+        if not path.exists():
+            raise ConfigError(
+                f"Step input '{path}' is missing: run the 'fetch_reference' step of run "
+                f"{ctx.run_id} first."
+            )
+        return load_profile(path)
+    return ctx.frame("reference.parquet", "fetch_reference")
+
+
 def detect(ctx: RunContext) -> DetectResult:
     """Compare the window against the reference; write the JSON and HTML reports."""
-    from driftloop.drift import detect as run_detect
     from driftloop.history.store import record_report
+    from driftloop.profiles.detection import detect as run_detect
     from driftloop.report.html import render_html
 
     cfg = ctx.config
     current = ctx.frame("current.parquet", "fetch_current")
     report = run_detect(
-        ctx.frame("reference.parquet", "fetch_reference"),
+        _reference(ctx),
         current,
         columns=cfg.columns,
         config=cfg.detection,

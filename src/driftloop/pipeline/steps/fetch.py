@@ -38,6 +38,8 @@ def fetch_reference(ctx: RunContext) -> FetchResult:
     from driftloop.pipeline.baseline import baseline_of, reference_windows
 
     source = ctx.config.reference
+    if source.profile is not None:
+        return _copy_profile(ctx, source.profile)
     baseline = baseline_of(source)
     run = (ctx.start, ctx.end) if ctx.start is not None and ctx.end is not None else None
     windows = reference_windows(baseline, run, (source.start, source.end))
@@ -73,6 +75,18 @@ def _read_windows(source: SourceConfig, windows: list[Bounds] | None, kind: str)
             "baseline with data there (e.g. fewer years) or a later run window."
         )
     return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
+
+
+def _copy_profile(ctx: RunContext, path: str) -> FetchResult:
+    """A profile reference: checked (format, version) and copied into the run folder, so the
+    run keeps the reference it was judged against."""
+    import shutil
+
+    from driftloop.profiles.fileformat import load_profile
+
+    profile = load_profile(path)
+    shutil.copyfile(path, ctx.file("reference.profile"))
+    return FetchResult(profile.height, len(profile.columns))
 
 
 def fetch_current(ctx: RunContext) -> FetchResult:

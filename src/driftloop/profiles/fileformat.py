@@ -1,0 +1,220 @@
+"""The profile file: a small Parquet file, one row per column, versioned in its metadata.
+
+============== ================ ============================================================
+field          type             meaning
+============== ================ ============================================================
+name, dtype    string           the column and its Polars dtype
+family         string           number, boolean, label, temporal or other
+n_rows         int64            rows, nulls (NaN counted as null), infinite values
+n_null, n_inf
+count, mean,   int64, float64   finite values: count, mean, sum of squared deviations,
+m2, minimum,                    extremes (numeric columns; null otherwise)
+maximum
+values         binary           the sorted finite values, float64 little-endian, while
+                                count <= 4,096 (``numeric.EXACT_MAX``)
+sketch         binary           Apache DataSketches KLL doubles sketch (k = 1,024), serialised,
+                                when the values are not kept
+distinct_*     binary           exact distinct values (float64) and counts (int64), while at
+                                most 512
+labels,        list<string>,    category counts (at most 1,000 categories), and the rows of
+label_counts,  list<int64>,     categories beyond them
+other          int64
+============== ================ ============================================================
+
+The file's key-value metadata ``driftloop.profile`` holds ``{"format": 1, "rows": ...,
+"sketch": "kll_doubles", "k": 1024, "rank_error": ..., "driftloop": version}``; a file without it,
+or of another format, is refused with one line. Parquet's footer makes a truncated file
+unreadable rather than silently short. Files are written to a temporary name and renamed, so a
+failed write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from driftloop.drift.columns import DtypeFamily
+from driftloop.errors import ProfileError
+from driftloop.profiles.column import ColumnProfile
+from driftloop.profiles.dataset import Profile
+from driftloop.profiles.labels import LabelCounts
+from driftloop.profiles.numeric import SKETCH_K, NumericSummary, rank_error
+
+__all__ = [
+    "FORMAT",
+    "is_profile",
+    "load_profile",
+    "profile_from_bytes",
+    "profile_to_bytes",
+    "save_profile",
+]
+
+FORMAT = 1
+KEY = b"driftloop.profile"
+
+
+def _table(profile: Profile) -> Any:
+    from importlib.metadata import version
+
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist([_row(c) for c in profile.profiles], schema=_schema())
+    meta = {"format": FORMAT, "rows": profile.n_rows, "sketch": "kll_doubles", "k": SKETCH_K}
+    meta |= {"rank_error": rank_error(), "driftloop": version("driftloop")}
+    return table.replace_schema_metadata({KEY: json.dumps(meta).encode()})
+
+
+def profile_to_bytes(profile: Profile) -> bytes:
+    """The profile file's bytes (e.g. to ship a partial profile from a Spark executor)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    sink = pa.BufferOutputStream()
+    pq.write_table(_table(profile), sink, compression="zstd")
+    return bytes(sink.getvalue().to_pybytes())
+
+
+def profile_from_bytes(data: bytes, where: str = "profile bytes") -> Profile:
+    """The profile :func:`profile_to_bytes` wrote."""
+    import pyarrow as pa
+
+    return load_profile(pa.BufferReader(data), where)
+
+
+def save_profile(profile: Profile, path: str | Path) -> Path:
+    """Write ``profile`` to ``path`` (atomically) and return the path."""
+    import pyarrow.parquet as pq
+
+    target = Path(path)
+    table = _table(profile)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        pq.write_table(table, partial, compression="zstd")
+        os.replace(partial, target)
+    except OSError as err:
+        partial.unlink(missing_ok=True)
+        raise ProfileError(f"Cannot write the profile to {target}: {err.strerror or err}.") from err
+    return target
+
+
+def is_profile(path: str | Path) -> bool:
+    """Whether ``path`` is a driftloop profile file (read from its content, not its name)."""
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.read_schema(path).metadata or {}
+    except (OSError, ValueError):
+        return False
+    return KEY in metadata
+
+
+def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
+    """Read a profile file written by :func:`save_profile` (or a readable buffer)."""
+    import pyarrow.parquet as pq
+
+    source, path = path, (path if where is None else where)  # ``path``: as messages name it
+    try:
+        table = pq.read_table(source)
+    except FileNotFoundError as err:
+        raise ProfileError(f"Profile file {path} does not exist. Check the path.") from err
+    except (OSError, ValueError) as err:
+        raise ProfileError(
+            f"Profile file {path} is not a readable Parquet file (corrupt or truncated). "
+            "Rebuild it with `driftloop profile build`."
+        ) from err
+    meta = _metadata(path, (table.schema.metadata or {}).get(KEY))
+    try:
+        profiles = tuple(_column(row) for row in table.to_pylist())
+    except (KeyError, ValueError, TypeError) as err:
+        raise ProfileError(
+            f"Profile file {path} has unreadable column entries ({err}). Rebuild it with "
+            "`driftloop profile build`."
+        ) from err
+    return Profile(profiles, int(meta["rows"]))
+
+
+def _metadata(path: str | Path, raw: bytes | None) -> dict[str, Any]:
+    if raw is None:
+        raise ProfileError(
+            f"{path} is a Parquet file but not a driftloop profile. Build one with "
+            "`driftloop profile build SOURCE --out FILE`."
+        )
+    meta: dict[str, Any] = json.loads(raw)
+    if meta.get("format") != FORMAT:
+        raise ProfileError(
+            f"Profile file {path} has format {meta.get('format')!r} (driftloop "
+            f"{meta.get('driftloop', '?')}); this driftloop reads format {FORMAT}. Rebuild it "
+            "with this version's `driftloop profile build`."
+        )
+    return meta
+
+
+def _schema() -> Any:
+    import pyarrow as pa
+
+    fields = [("name", pa.string()), ("dtype", pa.string()), ("family", pa.string())]
+    fields += [(f, pa.int64()) for f in ("n_rows", "n_null", "n_inf", "count")]
+    fields += [(f, pa.float64()) for f in ("mean", "m2", "minimum", "maximum")]
+    fields += [(f, pa.binary()) for f in ("values", "sketch", "distinct_values", "distinct_counts")]
+    fields += [("labels", pa.list_(pa.string())), ("label_counts", pa.list_(pa.int64()))]
+    return pa.schema([*fields, ("other", pa.int64())])
+
+
+def _row(c: ColumnProfile) -> dict[str, Any]:
+    row: dict[str, Any] = {"name": c.name, "dtype": c.dtype, "family": str(c.family)}
+    row |= {"n_rows": c.n_rows, "n_null": c.n_null, "n_inf": c.n_inf}
+    if (s := c.numeric) is not None:
+        row |= {"count": s.count, "mean": s.mean, "m2": s.m2}
+        row |= {"minimum": s.minimum, "maximum": s.maximum, "sketch": s.sketch}
+        row["values"] = None if s.values is None else _bytes(s.values, "<f8")
+        if s.distinct is not None:
+            row["distinct_values"] = _bytes(s.distinct[0], "<f8")
+            row["distinct_counts"] = _bytes(s.distinct[1], "<i8")
+    if (labels := c.labels) is not None:
+        row |= {"labels": list(labels.labels), "label_counts": labels.counts.tolist()}
+        row["other"] = labels.other
+    return row
+
+
+def _bytes(array: np.ndarray, dtype: str) -> bytes:
+    return np.ascontiguousarray(array, dtype=dtype).tobytes()
+
+
+def _column(row: dict[str, Any]) -> ColumnProfile:
+    numeric = labels = None
+    if row["count"] is not None:
+        distinct = None
+        if row["distinct_values"] is not None:
+            distinct = (
+                np.frombuffer(row["distinct_values"], dtype="<f8").astype(np.float64),
+                np.frombuffer(row["distinct_counts"], dtype="<i8").astype(np.int64),
+            )
+        values = row["values"]
+        numeric = NumericSummary(
+            row["count"],
+            row["mean"],
+            row["m2"],
+            row["minimum"],
+            row["maximum"],
+            None if values is None else np.frombuffer(values, dtype="<f8").astype(np.float64),
+            row["sketch"],
+            distinct,
+        )
+    if row["labels"] is not None:
+        counts = np.asarray(row["label_counts"], dtype=np.int64)
+        labels = LabelCounts(tuple(row["labels"]), counts, int(row["other"]))
+    family = DtypeFamily(row["family"])
+    return ColumnProfile(
+        row["name"],
+        row["dtype"],
+        family,
+        row["n_rows"],
+        row["n_null"],
+        row["n_inf"],
+        numeric,
+        labels,
+    )
