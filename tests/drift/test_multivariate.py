@@ -115,6 +115,22 @@ def test_unequal_sizes_use_balanced_rows_up_to_the_cap() -> None:
     assert (pca.n_reference, pca.n_current) == (1000, 120)
 
 
+def test_a_label_column_with_hundreds_of_values_is_no_drift_by_itself() -> None:
+    # Codes cut at the reference's most frequent labels once made the shared "rare" code hold
+    # more current rows than reference rows: the classifier flagged identical distributions.
+    rng = np.random.default_rng(9)
+
+    def sample() -> pl.DataFrame:
+        labels = [f"c{i}" for i in rng.integers(0, 400, 3000)]
+        return pl.DataFrame(
+            {"x": rng.normal(size=3000), "y": rng.normal(size=3000), "city": labels}
+        )
+
+    results = driftloop.detect(sample(), sample(), config={"multivariate": {}}).multivariate
+    assert [r.drifted for r in results] == [False, False]
+    assert results[0].p_value is not None and results[0].p_value > 0.2
+
+
 def test_constant_and_missing_values_do_not_break_the_methods() -> None:
     rng = np.random.default_rng(6)
     ref = days(rng).with_columns(pl.lit(1.0).alias("flat"))

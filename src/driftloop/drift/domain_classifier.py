@@ -48,7 +48,7 @@ FloatArray = npt.NDArray[np.float64]
 
 
 def domain_classifier(data: Encoded, settings: MultivariateSettings) -> MultivariateDrift:
-    """Cross-validated AUC of reference vs current rows, its permutation p-value, attribution."""
+    """Cross-validated AUC of reference vs current rows, its p-value, the columns behind it."""
     from threadpoolctl import threadpool_limits
 
     # A few thousand rows gain nothing from OpenMP threads, and on a busy machine they lose a lot.

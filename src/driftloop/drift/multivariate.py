@@ -162,10 +162,18 @@ def _numbers(series: pl.Series) -> FloatArray:
 
 
 def _codes(reference: pl.Series, current: pl.Series) -> tuple[FloatArray, FloatArray]:
-    """Labels as codes by reference frequency; rare and unseen labels share the last code."""
+    """Labels as codes by frequency over both sides; the rarest labels share the last code.
+
+    Ranked on both sides pooled, never on the reference alone: a cut by reference counts would
+    put labels that happen to be rarer in the reference in the shared code, which then holds
+    more current rows than reference rows, and a classifier finds that "drift" in any data.
+    """
     ref_text = reference.cast(pl.String)
-    counts = ref_text.drop_nulls().value_counts(sort=True)
-    labels = counts.get_column(counts.columns[0]).to_list()[:_MAX_CODES]
+    pooled = pl.concat([ref_text, current.cast(pl.String)])
+    counts = pooled.drop_nulls().value_counts()
+    label, count = counts.columns
+    ranked = counts.sort([count, label], descending=[True, False])  # ties: reproducible order
+    labels = ranked.get_column(label).to_list()[:_MAX_CODES]
     lookup = {label: float(i) for i, label in enumerate(labels)}
 
     def to_codes(series: pl.Series) -> FloatArray:
