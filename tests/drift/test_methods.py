@@ -344,3 +344,10 @@ def test_a_registered_method_works_from_config_and_is_validated() -> None:
             register_method("auto", mean_gap)
     finally:
         TABLE.pop("mean_gap", None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(floats, min_size=1, max_size=300), st.floats(1e-3, 1e6))
+def test_sample_std_in_units_equals_numpy_bit_for_bit(values: list[float], scale: float) -> None:
+    sample = NumericSample.from_values(np.array(values))
+    assert sample.std(scale) == float(np.std(sample.values / scale))
