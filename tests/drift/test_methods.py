@@ -12,7 +12,7 @@ from scipy.spatial import distance
 from driftloop.drift import METHODS
 from driftloop.drift.chisquare import sparse
 from driftloop.drift.distances import jensenshannon, wasserstein, wasserstein_normed
-from driftloop.drift.ks import _merged_gap, _searched_gap, ks_pvalue, ks_statistic, ks_test
+from driftloop.drift.ks import _bounded_gap, _searched_gap, ks_pvalue, ks_statistic, ks_test
 from driftloop.drift.methods import Family, MethodOptions
 from driftloop.drift.psi import psi
 from driftloop.drift.resampling import DRAWS
@@ -163,7 +163,7 @@ def test_ks_statistic_with_ties_in_one_sample_only() -> None:
     ids=["equal-continuous", "equal-tied", "close-tied", "far-continuous", "far-tied",
          "far-reversed-tied"],
 )  # fmt: skip
-def test_ks_merge_and_search_both_equal_scipy(n1: int, n2: int, digits: int | None) -> None:
+def test_ks_bounded_and_full_search_both_equal_scipy(n1: int, n2: int, digits: int | None) -> None:
     rng = np.random.default_rng(n1 + n2)
     a, b = rng.normal(size=n1), rng.normal(0.03, size=n2)
     if digits is not None:  # repeated values on both sides, and values the sides share
@@ -174,9 +174,10 @@ def test_ks_merge_and_search_both_equal_scipy(n1: int, n2: int, digits: int | No
     assert by_size == pytest.approx(expected, abs=1e-12)
     small, large = sorted((ra, rb), key=lambda s: s.n_valid)
     n, m = small.n_valid, large.n_valid
-    merged, searched = _merged_gap(small.values, large.values), _searched_gap(small, large)
-    assert merged == searched  # both exact integer gaps: the same statistic either way
-    assert by_size == merged / (n * m) == ks_statistic(rb, ra)
+    bounded, searched = _bounded_gap(small, large), _searched_gap(small, large)
+    assert bounded == searched  # both exact integer gaps: the same statistic either way
+    assert by_size == bounded / (n * m) == ks_statistic(rb, ra)
+    assert ks_statistic(ra, ra) == 0.0  # a gap near its peak everywhere: the full search
 
 
 @settings(max_examples=150, deadline=None)
