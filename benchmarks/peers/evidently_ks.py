@@ -24,14 +24,15 @@ def main(folder: str) -> None:
     ref, cur = np.load(f"{folder}/ref.npy"), np.load(f"{folder}/cur.npy")
     names = [f"num_{i:02d}" for i in range(ref.shape[1])]
     definition = DataDefinition(numerical_columns=names)
-    calculate = []
-    for _ in range(3):
+    calculate: list[float] = []
+    while len(calculate) < 3 and sum(calculate) < 300:  # at most ~5 minutes: median of those run
         started = time.perf_counter()
         rds = Dataset.from_pandas(pd.DataFrame(ref, columns=names), data_definition=definition)
         cds = Dataset.from_pandas(pd.DataFrame(cur, columns=names), data_definition=definition)
         Report([DataDriftPreset(method="ks")]).run(cds, rds)
         calculate.append(time.perf_counter() - started)
-    print(json.dumps({"fit_s": 0.0, "calculate_s": statistics.median(calculate)}))
+    out = {"fit_s": 0.0, "calculate_s": statistics.median(calculate), "runs": len(calculate)}
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":
