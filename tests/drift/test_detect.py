@@ -257,3 +257,32 @@ def test_a_distance_forced_on_a_small_window_says_how_noisy_it_is() -> None:
         ref, pl.DataFrame({"x": rng.normal(size=5000)}), config={"method": "wasserstein"}
     )
     assert big.column("x").p_value is None and big.column("x").warning is None
+
+
+@pytest.mark.parametrize("method", ["auto", "ks", "psi"])
+def test_a_prepared_reference_gives_the_frames_report_and_is_reduced_once(method: str) -> None:
+    from driftloop.drift.detection import PreparedTable, prepare
+
+    rng = np.random.default_rng(4)
+    n = 60_000  # the parallel path
+    ints = rng.poisson(3, size=n).astype(float)
+    ints[::97] = np.nan
+    ref = pl.DataFrame(
+        {
+            "x": np.append(rng.normal(size=n - 2), [np.inf, -np.inf]),
+            "counts": ints,
+            "label": rng.choice(["a", "b", "c"], size=n),
+            "flag": rng.random(size=n) < 0.3,
+        }
+    )
+    cur = ref.with_columns(pl.col("x") + 0.05).sample(fraction=0.5, seed=1)
+    config = {"method": method, "nonfinite": "drop"}
+    prepared = prepare(ref, config=config)
+    assert isinstance(prepared, PreparedTable)
+    made = {name: dict(column.made) for name, column in prepared.prepared.items()}
+    assert all(made.values())  # every column reduced by prepare itself
+    expected = driftloop.detect(ref, cur, config=config)
+    assert driftloop.detect(prepared, cur, config=config) == expected
+    assert driftloop.detect(prepared, cur, config=config) == expected  # reused, not redone
+    for name, column in prepared.prepared.items():
+        assert all(column.made[key] is sample for key, sample in made[name].items())

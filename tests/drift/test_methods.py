@@ -12,7 +12,7 @@ from scipy.spatial import distance
 from driftloop.drift import METHODS
 from driftloop.drift.chisquare import sparse
 from driftloop.drift.distances import jensenshannon, wasserstein, wasserstein_normed
-from driftloop.drift.ks import ks_pvalue, ks_statistic, ks_test
+from driftloop.drift.ks import _bounded_gap, _searched_gap, ks_pvalue, ks_statistic, ks_test
 from driftloop.drift.methods import Family, MethodOptions
 from driftloop.drift.psi import psi
 from driftloop.drift.resampling import DRAWS
@@ -154,6 +154,30 @@ def test_ks_statistic_with_ties_in_one_sample_only() -> None:
     expected = stats.ks_2samp(a, b, method="asymp").statistic
     assert ks_statistic(ra, rb) == pytest.approx(expected, abs=1e-12)
     assert ks_statistic(rb, ra) == pytest.approx(expected, abs=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("n1", "n2", "digits"),
+    [(20_000, 20_000, None), (20_000, 20_000, 1), (15_000, 50_000, 2), (3_000, 40_000, None),
+     (3_000, 40_000, 1), (40_000, 2_000, 0)],
+    ids=["equal-continuous", "equal-tied", "close-tied", "far-continuous", "far-tied",
+         "far-reversed-tied"],
+)  # fmt: skip
+def test_ks_bounded_and_full_search_both_equal_scipy(n1: int, n2: int, digits: int | None) -> None:
+    rng = np.random.default_rng(n1 + n2)
+    a, b = rng.normal(size=n1), rng.normal(0.03, size=n2)
+    if digits is not None:  # repeated values on both sides, and values the sides share
+        a, b = a.round(digits), b.round(digits)
+    ra, rb = NumericSample.from_values(a), NumericSample.from_values(b)
+    expected = stats.ks_2samp(a, b, method="asymp").statistic
+    by_size = ks_statistic(ra, rb)
+    assert by_size == pytest.approx(expected, abs=1e-12)
+    small, large = sorted((ra, rb), key=lambda s: s.n_valid)
+    n, m = small.n_valid, large.n_valid
+    bounded, searched = _bounded_gap(small, large), _searched_gap(small, large)
+    assert bounded == searched  # both exact integer gaps: the same statistic either way
+    assert by_size == bounded / (n * m) == ks_statistic(rb, ra)
+    assert ks_statistic(ra, ra) == 0.0  # a gap near its peak everywhere: the full search
 
 
 @settings(max_examples=150, deadline=None)
@@ -321,3 +345,10 @@ def test_a_registered_method_works_from_config_and_is_validated() -> None:
             register_method("auto", mean_gap)
     finally:
         TABLE.pop("mean_gap", None)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(floats, min_size=1, max_size=300), st.floats(1e-3, 1e6))
+def test_sample_std_in_units_equals_numpy_bit_for_bit(values: list[float], scale: float) -> None:
+    sample = NumericSample.from_values(np.array(values))
+    assert sample.std(scale) == float(np.std(sample.values / scale))

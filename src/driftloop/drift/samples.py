@@ -101,7 +101,7 @@ class NumericSample:
         scale = self.scale if own else scale
         if not scale:
             return 0.0
-        spread = float(np.std(v / scale))
+        spread = _std_of_scaled(v, scale)
         return spread * scale if own else spread
 
     def variance(self) -> float:
@@ -150,6 +150,15 @@ class CategoricalSample:
 
 
 Sample = NumericSample | CategoricalSample
+
+
+def _std_of_scaled(values: FloatArray, scale: float) -> float:
+    """``np.std(values / scale)``, bit for bit, in one buffer instead of two."""
+    scaled = values / scale
+    mean = np.add.reduce(scaled, keepdims=True) / scaled.size  # as np.std sums and divides
+    np.subtract(scaled, mean, out=scaled)
+    np.multiply(scaled, scaled, out=scaled)
+    return float(np.sqrt(np.add.reduce(scaled) / scaled.size))
 
 
 def category_counts(
