@@ -45,10 +45,29 @@ def _partials(batches: Iterator[Any]) -> Iterator[Any]:
     from driftloop.profiles.fileformat import profile_to_bytes
 
     try:
-        part = profile_batches(batches)
+        part = profile_batches(_regrouped(batches))
     except EmptyDataError:  # an empty partition contributes nothing
         return
     yield pa.RecordBatch.from_pydict({"profile": [profile_to_bytes(part)]})
+
+
+def _regrouped(batches: Iterator[Any]) -> Iterator[Any]:
+    """Spark's Arrow batches (10,000 rows by default) as tables of ``BATCH_ROWS`` rows, as the
+    local build reads them: each piece profiled is one quantile sketch more to merge."""
+    import pyarrow as pa
+
+    from driftloop.profiles.reading import BATCH_ROWS
+
+    held: list[Any] = []
+    rows = 0
+    for batch in batches:
+        held.append(batch)
+        rows += batch.num_rows
+        if rows >= BATCH_ROWS:
+            yield pa.Table.from_batches(held)
+            held, rows = [], 0
+    if held:
+        yield pa.Table.from_batches(held)
 
 
 def _require_pyspark() -> None:
