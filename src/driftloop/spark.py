@@ -117,12 +117,37 @@ def profile_source(
 
 
 def _local_session() -> Any:
-    import shutil
-    import subprocess
-
     from pyspark.sql import SparkSession
 
-    java = shutil.which("java")
-    if java is None or subprocess.run([java, "-version"], capture_output=True).returncode:
-        raise ConfigError("Spark needs Java 17+: install a JDK (e.g. openjdk-17-jre) and retry.")
+    _require_java()
     return SparkSession.builder.master("local[*]").appName("driftloop-profile").getOrCreate()
+
+
+def _require_java() -> None:
+    """Check the Java Spark would start, found as PySpark finds it: ``$JAVA_HOME/bin/java``,
+    else ``java`` on the PATH."""
+    import os
+    import re
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    home = os.environ.get("JAVA_HOME")
+    java = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    where = f"JAVA_HOME={home}" if home else "the PATH"
+    if java is None or not Path(java).is_file():
+        raise ConfigError(
+            f"Spark needs Java 17+ and finds no java in {where}: install a JDK (e.g. "
+            "openjdk-17-jre-headless) or point JAVA_HOME at one."
+        )
+    ran = subprocess.run([java, "-version"], capture_output=True, text=True)
+    found = re.search(r'version "(\d+)(?:\.(\d+))?', ran.stderr + ran.stdout)
+    major = 0 if found is None else int(found.group(1))
+    if major == 1 and found is not None and found.group(2):  # "1.8.0": Java 8
+        major = int(found.group(2))
+    if ran.returncode or major < 17:
+        shown = f"Java {major}" if major else "a java that does not run"
+        raise ConfigError(
+            f"Spark needs Java 17+; {where} gives {shown} ({java}). Install a JDK 17+ or "
+            "point JAVA_HOME at one."
+        )
