@@ -5,12 +5,8 @@ verdicts from profiles that keep exact values (up to 4,096 values a column, or f
 values) are those of the frames themselves; from sketched columns each statistic carries the
 error documented in :mod:`driftloop.drift.sketched`.
 
-A data frame facing a profile is read exactly (its finite values sorted, its labels counted), so a
-statistic's error comes from the profile's side alone. Its numbers are sorted by numpy: sorting is
-most of a frame side's cost, and numpy's vectorised sort of 1M doubles takes about a third of the
-time of Polars' here (``benchmarks/bench_profile.py``). Against a sketch, searching the data in the
-sketch's grid instead of sorting it gives the same statistic but costs more (a binary search per
-value).
+A data frame facing a profile is read as :mod:`driftloop.profiles.facing` says (sorted by numpy,
+and reduced to an exact quantile grid where the profile's column is a sketch).
 """
 
 from __future__ import annotations
@@ -20,16 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import polars as pl
-
-from driftloop.drift.columns import DtypeFamily
-from driftloop.drift.detection import Column, FrameTable, SeriesColumn, Table, detect_tables
-from driftloop.drift.frames import as_polars, to_sample
+from driftloop.drift.detection import Table, detect_tables
+from driftloop.drift.frames import as_polars
 from driftloop.drift.results import DriftReport
-from driftloop.drift.samples import NumericSample, Sample
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import SchemaError
 from driftloop.profiles.dataset import Profile
+from driftloop.profiles.facing import FacingFrame
 
 __all__ = ["detect"]
 
@@ -60,7 +53,8 @@ def detect(
         return detect_frames(reference, current, columns=columns, config=config, progress=progress)
     started = time.perf_counter()
     settings = load_settings(config)
-    ref, cur = _table(reference, "reference"), _table(current, "current")
+    ref = _table(reference, "reference", current)
+    cur = _table(current, "current", reference)
     if settings.strict_schema:
         _compare_dtypes(ref, cur, columns)
     report = detect_tables(
@@ -73,31 +67,8 @@ def _source(side: Any) -> str:
     return "profile" if isinstance(side, Profile) else "data"
 
 
-def _table(side: Any, name: str) -> Table:
-    return side if isinstance(side, Profile) else _FacingFrame(as_polars(side, name))
-
-
-class _FacingFrame(FrameTable):
-    """A data frame compared with a profile (see the module docstring)."""
-
-    __slots__ = ()
-
-    def columns_by_name(self) -> dict[str, Column]:
-        return {s.name: _FacingColumn(s) for s in self.frame.get_columns()}
-
-
-class _FacingColumn(SeriesColumn):
-    """A frame's column compared with a profile: its numbers sorted by numpy."""
-
-    __slots__ = ()
-
-    def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample:
-        if family is not DtypeFamily.NUMBER:
-            return to_sample(self.series, family, side=side, nonfinite=nonfinite)
-        sample = NumericSample.from_values(self.series.cast(pl.Float64).to_numpy())
-        if sample.n_inf and nonfinite == "error":  # the engine's own line, naming the first row
-            return to_sample(self.series, family, side=side, nonfinite=nonfinite)
-        return sample
+def _table(side: Any, name: str, other: Any) -> Table:
+    return side if isinstance(side, Profile) else FacingFrame(as_polars(side, name), other)
 
 
 def _compare_dtypes(ref: Table, cur: Table, columns: Sequence[str] | None) -> None:
