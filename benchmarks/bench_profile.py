@@ -74,18 +74,21 @@ def detect_times(ref: pl.DataFrame, cur: pl.DataFrame, ref_profile: Profile, rep
     t_frames = median_seconds(lambda: driftloop.detect(ref, cur), repeats)
     t_profile = median_seconds(lambda: driftloop.detect(ref_profile, cur), repeats)
     t_both = median_seconds(lambda: driftloop.detect(ref_profile, cur_profile), repeats)
-    facing = facing.FacingColumn.sample
+    own = facing.FacingColumn.sample
     facing.FacingColumn.sample = lambda self, family, **kw: engine_frames.to_sample(  # type: ignore[method-assign]
         self.series, family, **kw
     )
     try:
         t_polars = median_seconds(lambda: driftloop.detect(ref_profile, cur), repeats)
     finally:
-        facing.FacingColumn.sample = facing  # type: ignore[method-assign]
+        facing.FacingColumn.sample = own  # type: ignore[method-assign]
+    numbers = [s.to_numpy() for s in cur.get_columns() if s.dtype == pl.Float64]
+    t_sort = median_seconds(lambda: [np.sort(v) for v in numbers], repeats)
     print(
         f"detect median ({repeats} runs): frames {t_frames:.3f} s; profile vs frame "
         f"{t_profile:.3f} s (the frame read as for frames: {t_polars:.3f} s); "
-        f"profile vs profile {t_both:.3f} s"
+        f"profile vs profile {t_both:.3f} s; numpy sort of the frame's {len(numbers)} numeric "
+        f"columns, one thread: {t_sort:.3f} s"
     )
 
 
