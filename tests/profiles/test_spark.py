@@ -80,6 +80,7 @@ def test_without_pyspark_or_java_is_one_line(monkeypatch, tmp_path: Path) -> Non
     from driftloop.errors import ConfigError
 
     monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(ConfigError, match=r"^Spark needs Java 17\+"):
         driftloop_spark._local_session()
     monkeypatch.setitem(sys.modules, "pyspark", None)  # as if PySpark were not installed

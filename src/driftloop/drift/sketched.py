@@ -16,9 +16,12 @@ What each method reads from it, and the error that follows:
   ``max(D - error, 0)``, so the sketch's error never adds false alarms (it can miss a shift
   within ``error`` of the threshold's statistic).
 - ``wasserstein``: the quantile functions' gap on the grid; ``psi``, ``jensenshannon``: bin
-  shares of the grid, each within a tested error of the exact value.
+  shares of the grid, each within a tested error of the exact value (``DISTANCE_ERROR``: an
+  absolute part plus a share of the value).
 - ``chisquare``, ``ztest`` and the tie-aware KS p-value: exact, from the exact counts of distinct
   values (a profile keeps them while a column has at most a few hundred distinct values).
+- :func:`statistic_bound` gives each method's documented error from the column's
+  ``error_bound`` (the summed CDF error of the sketched sides, 0 when both sides are exact).
 - degradation: null and inf rates, minimum, maximum and variance are exact; the spread test is an
   F-test of the exact variances when a side is sketched.
 """
@@ -31,9 +34,34 @@ import numpy as np
 
 from driftloop.drift.samples import FloatArray, IntArray, NumericSample
 
-__all__ = ["GRID", "SketchedSample"]
+__all__ = ["DISTANCE_ERROR", "GRID", "SketchedSample", "statistic_bound"]
 
 GRID = 4096
+DISTANCE_ERROR = {"wasserstein": (0.02, 0.05), "psi": (0.01, 0.05), "jensenshannon": (0.01, 0.05)}
+
+
+def statistic_bound(method: str, exact: float, cdf_error: float) -> float:
+    """The documented largest error of ``method``'s statistic read from profiles.
+
+    ``cdf_error`` is the column's ``error_bound``; ``exact`` the statistic of the data (the bound
+    of a distance grows with it). KS: the CDF error itself; a distance: ``DISTANCE_ERROR``;
+    chi-square and z-test read exact counts: 0.
+
+    Examples
+    --------
+    >>> statistic_bound("ks", 0.2, 0.006), round(statistic_bound("psi", 0.2, 0.006), 6)
+    (0.006, 0.02)
+    >>> statistic_bound("wasserstein", 0.2, 0.0), statistic_bound("chisquare", 40.0, 0.006)
+    (0.0, 0.0)
+    """
+    if cdf_error == 0:
+        return 0.0
+    if method == "ks":
+        return cdf_error
+    if method in DISTANCE_ERROR:
+        absolute, share = DISTANCE_ERROR[method]
+        return absolute + share * abs(exact)
+    return 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +81,38 @@ class SketchedSample(NumericSample):
     m2: float = 0.0
     cdf_error: float = 0.0
     distinct: tuple[FloatArray, IntArray] | None = field(default=None, compare=False)
+
+    @classmethod
+    def from_sorted(cls, sample: NumericSample) -> SketchedSample:
+        """Exact values (at least ``GRID``) reduced to their ``GRID`` quantiles at mid-ranks, the
+        first and last the exact minimum and maximum, with exact count and moments. The grid's
+        CDF is within ``0.5 / GRID`` of the values' (``cdf_error``: ``1 / GRID``).
+
+        Examples
+        --------
+        >>> exact = NumericSample.from_values(np.arange(10_000.0))
+        >>> s = SketchedSample.from_sorted(exact)
+        >>> s.values.size, s.values[[0, 1, -1]].tolist(), s.mean, s.error == 1 / GRID
+        (4096, [0.0, 3.0, 9999.0], 4999.5, True)
+        """
+        v = sample.values
+        grid = v[((np.arange(GRID) + 0.5) * (v.size / GRID)).astype(np.int64)]
+        grid[0], grid[-1] = v[0], v[-1]
+        import polars as pl
+
+        values = pl.Series(v)  # no copy; one pass each, no temporary array (numpy's takes 14x)
+        mean = float(values.mean())  # type: ignore[arg-type]
+        m2 = float(values.var(ddof=0)) * v.size  # type: ignore[arg-type]
+        return cls(
+            grid,
+            sample.n_rows,
+            sample.n_null,
+            sample.n_inf,
+            count=v.size,
+            mean=mean,
+            m2=m2,
+            cdf_error=1.0 / GRID,
+        )
 
     def __post_init__(self) -> None:
         if self.distinct is not None:

@@ -73,6 +73,14 @@ class ColumnProfile:
         return self.dtype
 
     @property
+    def sketched(self) -> bool:
+        """Whether the engine reads this column as a quantile grid (a ``SketchedSample``)."""
+        s = self.numeric
+        if s is None or s.values is not None:
+            return False
+        return s.distinct is None or s.count > REBUILD_MAX
+
+    @property
     def rank_error(self) -> float:
         """The quantile sketch's rank error, 0 when the exact values are kept."""
         if self.numeric is None or self.numeric.exact:

@@ -4,6 +4,9 @@ A profile is read column by column as the engine reads a frame (:meth:`ColumnPro
 verdicts from profiles that keep exact values (up to 4,096 values a column, or few distinct
 values) are those of the frames themselves; from sketched columns each statistic carries the
 error documented in :mod:`driftloop.drift.sketched`.
+
+A data frame facing a profile is read as :mod:`driftloop.profiles.facing` says (sorted by numpy,
+and reduced to an exact quantile grid where the profile's column is a sketch).
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-from driftloop.drift.detection import FrameTable, Table, detect_tables
+from driftloop.drift.detection import Table, detect_tables
 from driftloop.drift.frames import as_polars
 from driftloop.drift.results import DriftReport
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import SchemaError
 from driftloop.profiles.dataset import Profile
+from driftloop.profiles.facing import FacingFrame
 
 __all__ = ["detect"]
 
@@ -49,7 +53,8 @@ def detect(
         return detect_frames(reference, current, columns=columns, config=config, progress=progress)
     started = time.perf_counter()
     settings = load_settings(config)
-    ref, cur = _table(reference, "reference"), _table(current, "current")
+    ref = _table(reference, "reference", current)
+    cur = _table(current, "current", reference)
     if settings.strict_schema:
         _compare_dtypes(ref, cur, columns)
     report = detect_tables(
@@ -62,8 +67,8 @@ def _source(side: Any) -> str:
     return "profile" if isinstance(side, Profile) else "data"
 
 
-def _table(side: Any, name: str) -> Table:
-    return side if isinstance(side, Profile) else FrameTable(as_polars(side, name))
+def _table(side: Any, name: str, other: Any) -> Table:
+    return side if isinstance(side, Profile) else FacingFrame(as_polars(side, name), other)
 
 
 def _compare_dtypes(ref: Table, cur: Table, columns: Sequence[str] | None) -> None:

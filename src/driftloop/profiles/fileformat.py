@@ -24,7 +24,9 @@ other          int64
 The file's key-value metadata ``driftloop.profile`` holds ``{"format": 1, "rows": ...,
 "sketch": "kll_doubles", "k": 1024, "rank_error": ..., "driftloop": version}``; a file without it,
 or of another format, is refused with one line. Parquet's footer makes a truncated file
-unreadable rather than silently short. Files are written to a temporary name and renamed, so a
+unreadable rather than silently short, and every page carries a CRC checksum, verified on reading,
+so flipped bytes are refused too; each column's parts are checked against its counts (a sketch
+must decode and hold ``count`` values). Files are written to a temporary name and renamed, so a
 failed write leaves nothing behind.
 """
 
@@ -74,7 +76,7 @@ def profile_to_bytes(profile: Profile) -> bytes:
     import pyarrow.parquet as pq
 
     sink = pa.BufferOutputStream()
-    pq.write_table(_table(profile), sink, compression="zstd")
+    pq.write_table(_table(profile), sink, compression="zstd", write_page_checksum=True)
     return bytes(sink.getvalue().to_pybytes())
 
 
@@ -93,7 +95,7 @@ def save_profile(profile: Profile, path: str | Path) -> Path:
     table = _table(profile)
     partial = target.with_name(f".{target.name}.partial")
     try:
-        pq.write_table(table, partial, compression="zstd")
+        pq.write_table(table, partial, compression="zstd", write_page_checksum=True)
         os.replace(partial, target)
     except OSError as err:
         partial.unlink(missing_ok=True)
@@ -102,13 +104,14 @@ def save_profile(profile: Profile, path: str | Path) -> Path:
 
 
 def is_profile(path: str | Path) -> bool:
-    """Whether ``path`` is a driftloop profile file (read from its content, not its name)."""
+    """Whether ``path`` is a driftloop profile file (read from its content, not its name; an
+    unreadable file named ``*.profile`` counts as one, so that reading it says what is wrong)."""
     import pyarrow.parquet as pq
 
     try:
         metadata = pq.read_schema(path).metadata or {}
     except (OSError, ValueError):
-        return False
+        return Path(path).suffix == ".profile"
     return KEY in metadata
 
 
@@ -118,7 +121,7 @@ def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
 
     source, path = path, (path if where is None else where)  # ``path``: as messages name it
     try:
-        table = pq.read_table(source)
+        table = pq.read_table(source, page_checksum_verification=True)
     except FileNotFoundError as err:
         raise ProfileError(f"Profile file {path} does not exist. Check the path.") from err
     except (OSError, ValueError) as err:
@@ -128,13 +131,13 @@ def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
         ) from err
     meta = _metadata(path, (table.schema.metadata or {}).get(KEY))
     try:
-        profiles = tuple(_column(row) for row in table.to_pylist())
-    except (KeyError, ValueError, TypeError) as err:
+        profiles = tuple(_checked(_column(row)) for row in table.to_pylist())
+        return Profile(profiles, int(meta["rows"]))
+    except (KeyError, ValueError, TypeError, RuntimeError) as err:
         raise ProfileError(
             f"Profile file {path} has unreadable column entries ({err}). Rebuild it with "
             "`driftloop profile build`."
         ) from err
-    return Profile(profiles, int(meta["rows"]))
 
 
 def _metadata(path: str | Path, raw: bytes | None) -> dict[str, Any]:
@@ -143,7 +146,15 @@ def _metadata(path: str | Path, raw: bytes | None) -> dict[str, Any]:
             f"{path} is a Parquet file but not a driftloop profile. Build one with "
             "`driftloop profile build SOURCE --out FILE`."
         )
-    meta: dict[str, Any] = json.loads(raw)
+    try:
+        meta = json.loads(raw)
+    except ValueError:
+        meta = None
+    if not isinstance(meta, dict):
+        raise ProfileError(
+            f"Profile file {path} has unreadable metadata (driftloop.profile is not a JSON "
+            "object). Rebuild it with `driftloop profile build`."
+        )
     if meta.get("format") != FORMAT:
         raise ProfileError(
             f"Profile file {path} has format {meta.get('format')!r} (driftloop "
@@ -182,6 +193,30 @@ def _row(c: ColumnProfile) -> dict[str, Any]:
 
 def _bytes(array: np.ndarray, dtype: str) -> bytes:
     return np.ascontiguousarray(array, dtype=dtype).tobytes()
+
+
+def _checked(column: ColumnProfile) -> ColumnProfile:
+    """``column``, once its parts agree with its counts (ValueError naming the first that does
+    not)."""
+    s, name = column.numeric, column.name
+    if column.n_null + column.n_inf > column.n_rows:
+        raise ValueError(f"column '{name}' has more nulls and infs than rows")
+    if s is not None:
+        if s.count != column.n_rows - column.n_null - column.n_inf:
+            raise ValueError(f"column '{name}' counts {s.count} values of {column.n_rows} rows")
+        if s.values is not None and s.values.size != s.count:
+            raise ValueError(f"column '{name}' keeps {s.values.size} of {s.count} values")
+        if s.distinct is not None and int(s.distinct[1].sum()) != s.count:
+            raise ValueError(f"column '{name}' has value counts that do not add up to {s.count}")
+        if s.sketch is not None:
+            held = s.quantile_sketch().n  # type: ignore[attr-defined]
+            if held != s.count:
+                raise ValueError(f"column '{name}' has a sketch of {held} values, not {s.count}")
+        if s.values is None and s.sketch is None and s.count:
+            raise ValueError(f"column '{name}' has neither values nor a sketch")
+    if column.labels is not None and column.labels.total != column.n_rows - column.n_null:
+        raise ValueError(f"column '{name}' has label counts that do not add up")
+    return column
 
 
 def _column(row: dict[str, Any]) -> ColumnProfile:
