@@ -15,12 +15,12 @@ import sqlalchemy as sa
 
 from driftloop.config import PipelineConfig
 from driftloop.data.warehouse import META_COLUMNS
-from driftloop.drift import detect
 from driftloop.drift.calibrate import Calibration, calibrate
 from driftloop.errors import ConfigError
 from driftloop.pipeline.profile_calibration import calibrate_profile
 from driftloop.pipeline.steps import RunContext
 from driftloop.pipeline.steps.fetch import fetch_reference
+from driftloop.profiles.detection import detect
 from driftloop.report.calibration import render_calibration_html
 
 __all__ = ["CalibrationResult", "run_calibration", "write_thresholds"]

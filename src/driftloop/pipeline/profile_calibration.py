@@ -40,6 +40,7 @@ def calibrate_profile(
     """The reference profile (given, or stored and reused or rebuilt) and its calibration."""
     from driftloop.drift.calibrate import calibrate_drawn
     from driftloop.pipeline.steps.fetch import fetch_reference
+    from driftloop.profiles.detection import detect
     from driftloop.profiles.fileformat import load_profile
     from driftloop.profiles.sampling import Sampler
 
@@ -70,6 +71,7 @@ def calibrate_profile(
         simulations=simulations,
         seed=seed,
         progress=progress,
+        detector=detect,
     )
     return reference, calibration
 
