@@ -126,9 +126,11 @@ def detect(ctx: RunContext) -> DetectResult:
 
 
 def _save_window_profile(ctx: RunContext, current: Any) -> Any:
-    """The window's own profile (``current.profile``), what later readers (history, calibration)
-    can merge and compare without the window's rows."""
+    """The window's own profile (``current.profile``; the compared columns when ``columns``
+    names them), what later readers (history, calibration) can merge and compare without the
+    window's rows."""
     from driftloop.profiles.dataset import profile
     from driftloop.profiles.fileformat import save_profile
 
-    return save_profile(profile(current), ctx.file("current.profile"))
+    names = [c for c in ctx.config.columns or current.columns if c in current.columns]
+    return save_profile(profile(current, columns=names), ctx.file("current.profile"))
