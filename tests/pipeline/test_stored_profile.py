@@ -263,3 +263,74 @@ def test_profile_settings_are_checked(
 def test_fetch_results_recorded_before_profiles_still_read() -> None:
     old = {"schema_version": 1, "rows": 3, "columns": 2, "window_start": None, "window_end": None}
     assert FetchResult.from_dict(old).summary() == "3 rows"
+
+
+def test_an_s3_source_is_fingerprinted_by_its_etag(
+    make_pipeline, bikes, s3_env, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    client = s3_env.client()
+    january = filter_window(bikes, "dteday", *month(2011, 1))
+    client.put_object(Bucket=s3_env.bucket, Key="data/reference.csv", Body=january.write_csv())
+    reference = {"uri": f"s3://{s3_env.bucket}/data/reference.csv"}
+    reference["profile"] = str(tmp_path / "reference.profile")
+    config = make_pipeline(on_drift=QUIET, reference=reference, seed=False)
+    assert fetched(config).profile == "built"
+    assert fetched(config, APR).profile == "reused"
+    both = pl.concat([january, filter_window(bikes, "dteday", *FEB)])
+    client.put_object(Bucket=s3_env.bucket, Key="data/reference.csv", Body=both.write_csv())
+    changed = fetched(config)
+    assert changed.profile_reason.startswith("the source changed (") and changed.rows == 59
+
+
+def test_an_http_source_without_etag_is_rebuilt_every_run(
+    make_pipeline, bikes, http_files, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    base, folder = http_files
+    filter_window(bikes, "dteday", *month(2011, 1)).write_csv(folder / "reference.csv")
+    reference = {"uri": f"{base}/reference.csv", "profile": str(tmp_path / "reference.profile")}
+    config = make_pipeline(on_drift=QUIET, reference=reference, seed=False)
+    fetched(config)
+    again = fetched(config, APR)
+    assert again.profile == "built"
+    assert again.profile_reason == "the source has no fingerprint (no ETag or Last-Modified)"
+
+
+def test_a_query_source_with_a_window_is_fingerprinted_in_sql(
+    make_pipeline, bikes, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    config = make_pipeline(on_drift=QUIET)
+    add_reference_rows(config, bikes)  # January and February in the table
+    reference = {
+        "url": config.stores.warehouse.get_secret_value(),
+        "query": "SELECT * FROM reference WHERE temp IS NOT NULL",
+        "date_column": "dteday",
+        "start": "2011-02-01",
+        "end": "2011-02-28",
+        "profile": str(tmp_path / "reference.profile"),
+    }
+    windowed = make_pipeline(on_drift=QUIET, reference=reference, seed=False)
+    first = fetched(windowed)
+    assert (first.profile, first.rows) == ("built", 28)
+    assert fetched(windowed, APR).profile == "reused"
+    add_reference_rows(config, bikes)  # more February rows: the window's count moves
+    assert "rows 28 -> 56" in fetched(windowed).profile_reason
+
+
+def test_a_failed_rebuild_leaves_the_stored_profile_as_it_was(
+    make_pipeline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    store = tmp_path / "reference.profile"
+    config = make_pipeline(on_drift=QUIET, reference__profile=str(store))
+    fetched(config)
+    before = store.read_bytes()
+    engine = sa.create_engine(config.stores.warehouse.get_secret_value())
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE reference"))
+    engine.dispose()
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "failed"
+    assert "it does not exist" in str(outcome.error), outcome.error
+    assert store.read_bytes() == before
+    assert sorted(p.name for p in store.parent.iterdir() if "partial" in p.name) == []
