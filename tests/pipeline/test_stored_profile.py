@@ -334,3 +334,24 @@ def test_a_failed_rebuild_leaves_the_stored_profile_as_it_was(
     assert "it does not exist" in str(outcome.error), outcome.error
     assert store.read_bytes() == before
     assert sorted(p.name for p in store.parent.iterdir() if "partial" in p.name) == []
+
+
+def test_a_given_profile_can_be_an_s3_object(make_pipeline, bikes, s3_env) -> None:  # type: ignore[no-untyped-def]
+    from driftloop.profiles import profile
+    from driftloop.profiles.fileformat import profile_to_bytes
+
+    january = filter_window(bikes, "dteday", *month(2011, 1))
+    key = "given/reference.profile"
+    s3_env.client().put_object(
+        Bucket=s3_env.bucket, Key=key, Body=profile_to_bytes(profile(january))
+    )
+    given = {"profile": f"s3://{s3_env.bucket}/{key}"}
+    config = make_pipeline(on_drift=QUIET, reference=given, seed=False)
+    result = fetched(config)
+    assert (result.profile, result.rows) == ("given", 31)
+    missing = make_pipeline(
+        on_drift=QUIET, reference={"profile": f"s3://{s3_env.bucket}/nope.profile"}, seed=False
+    )
+    outcome = Runner(missing).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "failed"
+    assert f"s3://{s3_env.bucket}/nope.profile does not exist" in str(outcome.error)
