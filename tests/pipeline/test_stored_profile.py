@@ -355,3 +355,17 @@ def test_a_given_profile_can_be_an_s3_object(make_pipeline, bikes, s3_env) -> No
     outcome = Runner(missing).run(start=MAR[0], end=MAR[1])
     assert outcome.status == "failed"
     assert f"s3://{s3_env.bucket}/nope.profile does not exist" in str(outcome.error)
+
+
+def test_concurrent_rebuilds_leave_one_whole_profile(make_pipeline, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from concurrent.futures import ThreadPoolExecutor
+
+    from driftloop.pipeline.reference_profile import resolve_profile
+
+    store = tmp_path / "shared" / "reference.profile"
+    config = make_pipeline(on_drift=QUIET, reference__profile=str(store))
+    with ThreadPoolExecutor(4) as pool:
+        built = list(pool.map(lambda _: resolve_profile(config.reference, force=True), range(8)))
+    assert {b.action for b in built} == {"built"}
+    assert load_profile(store).height == 31
+    assert [p.name for p in store.parent.iterdir()] == ["reference.profile"]

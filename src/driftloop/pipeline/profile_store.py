@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -99,7 +100,7 @@ def _get(location: str, endpoint_url: str | None) -> bytes | None:
 
 
 def _put_local(path: Path, data: bytes) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    partial = path.with_name(f".{path.name}.{uuid.uuid4().hex}.partial")  # one per writer
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(data)
