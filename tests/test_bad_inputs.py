@@ -260,6 +260,22 @@ CASES = [
     ),
     check("reference-lag-zero", "reference.lag_days", 0, "reference.lag_days", "0"),
     check("reference-lag-no-date", "reference.lag_days", 364, "lag_days"),
+    check("reference-rebuild-alone", "reference.rebuild", "auto", "'rebuild'", "'profile"),
+    check("reference-rebuild-value", "reference.rebuild", "sometimes", "rebuild", "sometimes"),
+    check("reference-profile-http", "reference.profile", "https://host/r.profile", "s3://"),
+    Case(
+        "config-reference-profile-moving-baseline",
+        CHECK,
+        ("stored profile", "'lag' baseline"),
+        config={
+            "reference": {
+                "uri": "ref.csv",
+                "date_column": "day",
+                "lag_days": 7,
+                "profile": "r.profile",
+            }
+        },
+    ),
     check(
         "baseline-unknown-type",
         "reference",
@@ -785,6 +801,11 @@ CASES = [
     ),
     Case("run-resume-path", ["run", *CFG, "--resume", "../../x"], ("../../x",)),
     Case("run-trigger", ["run", *CFG, "--trigger", "sometimes"], ("--trigger", "sometimes")),
+    Case(
+        "run-rebuild-profile-without-one",
+        ["run", *CFG, *JAN, "--rebuild-profile"],
+        ("--rebuild-profile", "reference.profile"),
+    ),
     Case("run-config-missing", ["run", "-c", "{ws}/nope.yaml"], ("nope.yaml",)),
     Case(
         "runs-limit-negative",

@@ -118,7 +118,14 @@ class SourceConfig(_Model):
         None, description="reference only: fixed, lag, same_period or trailing, with exclusions"
     )
     profile: str | None = Field(
-        None, description="reference only: a profile file (`driftloop profile build`)"
+        None,
+        description="reference only: alone, a profile file used as is; with uri/url, where the "
+        "source's profile is stored (a path or s3:// URI), built once and reused",
+    )
+    rebuild: Literal["auto", "always", "never"] | None = Field(
+        None,
+        description="a stored profile: auto (when the source changed), always, or never (once "
+        "built); default auto",
     )
 
     @field_validator("table")
@@ -138,16 +145,31 @@ class SourceConfig(_Model):
             _check_url(value, schemes=("http", "https", "s3", "file"))
         return value
 
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is not None and "://" in value:
+            _check_url(value, schemes=("s3",))
+        if value is not None and not value.strip():
+            raise ValueError("name a profile file or s3:// URI, or remove 'profile'")
+        return value
+
+    @property
+    def stored_profile(self) -> bool:
+        """The profile is built from this source and stored (not a given file)."""
+        return self.profile is not None and (self.uri is not None or self.url is not None)
+
     @model_validator(mode="after")
     def _one_source(self) -> Self:
+        if self.profile is not None and self.uri is None and self.url is None:
+            return self._given_profile()
+        if self.rebuild is not None and self.profile is None:
+            raise ValueError(
+                "'rebuild' applies to a stored profile: add 'profile: PATH_OR_S3_URI' (where the "
+                "source's profile is kept) or remove 'rebuild'"
+            )
         if self.profile is not None:
-            extra = [k for k in ("uri", "url", "table", "query", "lag_days") if getattr(self, k)]
-            if extra:
-                raise ValueError(
-                    f"'profile' stands alone: remove {', '.join(repr(k) for k in extra)} (a "
-                    "profile is already the reference's summary)"
-                )
-            return self
+            self._fixed_for_profile()
         if (self.uri is None) == (self.url is None):
             raise ValueError("set exactly one of 'uri' (a file or URL) or 'url' (a database)")
         if self.url is not None and (self.table is None) == (self.query is None):
@@ -163,6 +185,27 @@ class SourceConfig(_Model):
         if self.start is not None and self.end is not None and self.end < self.start:
             raise ValueError(f"the window ends ({self.end}) before it starts ({self.start})")
         return self
+
+    def _given_profile(self) -> Self:
+        extra = [k for k in ("table", "query", "lag_days", "rebuild") if getattr(self, k)]
+        if extra:
+            raise ValueError(
+                f"a given profile file stands alone: remove {', '.join(repr(k) for k in extra)}, "
+                "or add the source's 'uri' or 'url' to have driftloop build and store its profile"
+            )
+        return self
+
+    def _fixed_for_profile(self) -> None:
+        """A stored profile summarises one fixed reference: a baseline that moves with each
+        run's window would need a new profile every run."""
+        moving = "lag" if self.lag_days is not None else None
+        if self.baseline is not None and self.baseline.type != "fixed":
+            moving = self.baseline.type
+        if moving is not None:
+            raise ValueError(
+                f"a stored profile summarises one fixed reference, and a '{moving}' baseline "
+                "moves with each run's window: use a fixed window (start/end) or remove 'profile'"
+            )
 
 
 class AppendConfig(_Model):
@@ -487,7 +530,7 @@ class PipelineConfig(_Model):
         if self.reference.profile is not None and self.on_drift.retrain:
             raise ValueError(
                 "on_drift.retrain trains on the reference's rows, and reference.profile has none: "
-                "set reference.uri or reference.url, or turn retrain off"
+                "remove reference.profile (read the rows) or turn retrain off"
             )
         return self
 

@@ -35,8 +35,8 @@ def test_a_profile_reference_gives_the_data_references_verdict(
     ("change", "message"),
     [
         (
-            {"reference": {"profile": "r.profile", "uri": "x.csv"}},
-            "'profile' stands alone: remove 'uri'",
+            {"reference": {"profile": "r.profile", "table": "reference"}},
+            "a given profile file stands alone: remove 'table'",
         ),
         ({"current": {"profile": "c.profile"}}, "current.profile: the window is read from data"),
         (
@@ -44,7 +44,7 @@ def test_a_profile_reference_gives_the_data_references_verdict(
             "on_drift.retrain trains on the reference's rows",
         ),
     ],
-    ids=["with uri", "current side", "retrain"],
+    ids=["with table", "current side", "retrain"],
 )
 def test_profile_sources_are_checked(tmp_path: Path, change, message) -> None:  # type: ignore[no-untyped-def]
     raw = demo_config(tmp_path) | change

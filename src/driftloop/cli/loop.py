@@ -53,6 +53,13 @@ def run(
     trigger: Annotated[
         str, typer.Option(help="Recorded trigger: manual, cron or webhook.")
     ] = "manual",
+    rebuild_profile: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild-profile",
+            help="Rebuild the stored reference profile (reference.profile) from its source.",
+        ),
+    ] = False,
 ) -> None:
     """Run the loop once: fetch, detect, append; on drift retrain, publish, alert."""
     from driftloop.pipeline.runner import Runner
@@ -77,7 +84,19 @@ def run(
         if (first is None) != (last is None):
             raise ConfigError("Pass both --start and --end, or neither.")
         runner = Runner(cfg, printer=lambda text: out.print(text, markup=False, style="yellow"))
-        outcome = runner.run(start=first, end=last, trigger=trigger, resume=resume, on_step=show)
+        if rebuild_profile and not cfg.reference.stored_profile:
+            raise ConfigError(
+                "--rebuild-profile rebuilds a stored reference profile, and this pipeline has "
+                "none: set reference.profile next to reference.uri or reference.url."
+            )
+        outcome = runner.run(
+            start=first,
+            end=last,
+            trigger=trigger,
+            resume=resume,
+            on_step=show,
+            rebuild_profile=rebuild_profile,
+        )
     out.print(
         f"run {outcome.run_id}: {outcome.status} ({outcome.window[0]} to {outcome.window[1]})"
     )

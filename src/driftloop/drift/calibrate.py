@@ -11,7 +11,8 @@ target, so that *any* feature alerting stays within it:
   answer needs no estimate — an estimated 0.6% quantile of 500 simulations rests on about three
   order statistics and moved from 0.002 to 0.025 between runs;
 - a distance's threshold is the simulated quantile one no-drift window exceeds with that
-  probability, estimated on the first half of the simulations;
+  probability, estimated on the first half of the simulations (the order statistic whose
+  expected exceedance is at most the share, so estimation errs on the quiet side);
 - the rates printed for the current and the proposed thresholds are measured on the *other*
   half (held out), so the proposed rate is not flattered by having been fitted;
 - a column constant in the pool (one season in a January reference), or whose statistic never
@@ -35,7 +36,7 @@ from driftloop.drift.methods import Family, get_method
 from driftloop.drift.settings import DetectionSettings, load_settings
 from driftloop.errors import ConfigError, DataError
 
-__all__ = ["Calibration", "ColumnCalibration", "calibrate"]
+__all__ = ["Calibration", "ColumnCalibration", "calibrate", "calibrate_drawn"]
 
 _MAX_POOL_REFERENCE = 50_000
 
@@ -136,7 +137,7 @@ def _calibrate_column(
         proposed = per_column  # exact: the p-value holds its level (module docstring)
     else:
         fitted = raw[fit][np.isfinite(raw[fit])]
-        quantile = np.quantile(fitted if fitted.size else v, 1 - per_column)
+        quantile = _upper_quantile(fitted if fitted.size else v, per_column)
         proposed = float(min(np.nextafter(quantile, np.inf), get_method(c.method).threshold_max))
     now, new = _alarms(c, raw[held_out], proposed)
     return ColumnCalibration(
@@ -152,6 +153,21 @@ def _calibrate_column(
         float(np.quantile(v, 0.99)),
         note,
     )
+
+
+def _upper_quantile(values: np.ndarray, share: float) -> float:
+    """The k-th smallest of n values with k = ceil((n + 1)(1 - share)): a new value exceeds it
+    with probability (n + 1 - k) / (n + 1) <= ``share`` on average (an interpolated quantile
+    exceeds ``share``: 4% instead of 3.3% at 150 values).
+
+    Examples
+    --------
+    >>> _upper_quantile(np.arange(1.0, 151.0), 1 / 30)
+    146.0
+    """
+    ordered = np.sort(values)
+    k = min(int(np.ceil((ordered.size + 1) * (1 - share))), ordered.size)
+    return float(ordered[max(k, 1) - 1])
 
 
 def calibrate(
@@ -207,9 +223,26 @@ def calibrate(
             values[c.name][s] = np.nan if value is None else value
         if progress is not None:
             progress(s + 1, simulations)
-    fit, held_out = slice(0, simulations // 2), slice(simulations // 2, simulations)
     constant = {n for n in names if pool[n].n_unique() < 2}
-    per_column = target_rate / max(len(names) - len(constant), 1)
+    return _summarise(
+        tested, values, constant, base, (window_rows, ref_size), target_rate, simulations
+    )
+
+
+def _summarise(
+    tested: list[Any],
+    values: dict[str, np.ndarray],
+    constant: set[str],
+    base: DetectionSettings,
+    sizes: tuple[int, int],
+    target_rate: float,
+    simulations: int,
+) -> Calibration:
+    """Thresholds from the simulated statistics (``sizes``: window and reference rows), rates
+    measured on the held-out half."""
+    window_rows, reference_rows = sizes
+    fit, held_out = slice(0, simulations // 2), slice(simulations // 2, simulations)
+    per_column = target_rate / max(len(values) - len(constant), 1)
     calibrated, alarms_now, alarms_new = [], [], []
     for c in tested:
         column = _calibrate_column(c, values[c.name], per_column, fit, held_out, c.name in constant)
@@ -225,7 +258,7 @@ def calibrate(
     share_now, share_new = now_matrix.mean(axis=0), new_matrix.mean(axis=0)
     return Calibration(
         window_rows=window_rows,
-        reference_rows=ref_size,
+        reference_rows=reference_rows,
         simulations=simulations,
         target_rate=target_rate,
         columns=tuple(calibrated),
@@ -234,3 +267,53 @@ def calibrate(
         any_rate_current=float(now_matrix.any(axis=0).mean()),
         any_rate_proposed=float(new_matrix.any(axis=0).mean()),
     )
+
+
+def calibrate_drawn(
+    reference: Any,
+    draw: Callable[[int, np.random.Generator], pl.DataFrame],
+    *,
+    window_rows: int,
+    constant: set[str] | frozenset[str] = frozenset(),
+    columns: list[str] | None = None,
+    settings: DetectionSettings | dict[str, Any] | None = None,
+    target_rate: float = 1 / 13,
+    simulations: int = 500,
+    seed: int = 0,
+    progress: Callable[[int, int], None] | None = None,
+    detector: Callable[..., Any] = detect,
+) -> Calibration:
+    """Calibrate against a fixed ``reference`` with no-drift windows drawn by ``draw(rows, rng)``
+    from the reference's own population; ``detector`` is the ``detect`` that reads the reference
+    (:func:`driftloop.profiles.detection.detect` for a profile).
+
+    Unlike :func:`calibrate`, the reference is not resampled: each simulated window is tested
+    against ``reference`` itself, as a real run would be. That leaves out the reference's own
+    sampling noise, so it is honest only when the reference is much larger than a window (the
+    caller checks); the rest (methods as a real run picks them, p-value thresholds exact,
+    distance thresholds fitted on half the simulations and rates measured on the other half)
+    is :func:`calibrate`'s.
+    """
+    base = load_settings(settings)
+    if window_rows < 3:
+        raise DataError(f"window_rows must be at least 3. Got {window_rows}.")
+    if not 0 < target_rate < 1:
+        raise ConfigError(f"target_rate must be in (0, 1), e.g. 1/13. Got {target_rate!r}.")
+    if simulations < 20:
+        raise ConfigError(f"simulations must be at least 20 (two halves of 10). Got {simulations}.")
+    rng = np.random.default_rng(seed)
+    probe = detector(reference, draw(window_rows, rng), columns=columns, config=base)
+    tested = [_stable(c, pl.DataFrame()) for c in probe.columns if c.skipped is None]
+    fixed = _settings_for(tested, base, None)
+    names = [c.name for c in tested]
+    values = {n: np.empty(simulations) for n in names}
+    for s in range(simulations):
+        report = detector(reference, draw(window_rows, rng), columns=names, config=fixed)
+        for c in report.columns:
+            value = c.p_value if c.family == Family.P_VALUE else c.statistic
+            values[c.name][s] = np.nan if value is None else value
+        if progress is not None:
+            progress(s + 1, simulations)
+    sizes = (window_rows, int(getattr(reference, "height", 0)))
+    chosen = set(constant) & set(names)
+    return _summarise(tested, values, chosen, base, sizes, target_rate, simulations)

@@ -15,11 +15,12 @@ import sqlalchemy as sa
 
 from driftloop.config import PipelineConfig
 from driftloop.data.warehouse import META_COLUMNS
-from driftloop.drift import detect
 from driftloop.drift.calibrate import Calibration, calibrate
 from driftloop.errors import ConfigError
+from driftloop.pipeline.profile_calibration import calibrate_profile
 from driftloop.pipeline.steps import RunContext
 from driftloop.pipeline.steps.fetch import fetch_reference
+from driftloop.profiles.detection import detect
 from driftloop.report.calibration import render_calibration_html
 
 __all__ = ["CalibrationResult", "run_calibration", "write_thresholds"]
@@ -73,11 +74,6 @@ def run_calibration(
     seed: int = 0,
     progress: Callable[[int, int], None] | None = None,
 ) -> CalibrationResult:
-    if config.reference.profile is not None:
-        raise ConfigError(
-            "calibrate resamples the reference's rows, and reference.profile has none. Point "
-            "reference.uri or reference.url at the data the profile was built from."
-        )
     history = _history(config)
     windows = (
         history.group_by(META_COLUMNS[1], META_COLUMNS[2], maintain_order=True)
@@ -87,12 +83,16 @@ def run_calibration(
         else pl.DataFrame()
     )
     ctx = RunContext(config, "calibration", *_baseline_window(windows), "calibrate")
+    if config.reference.profile is not None:
+        rows = window_rows or _median_rows(windows)
+        summary, drawn = calibrate_profile(
+            ctx, rows, target_rate, simulations, use_history, seed, progress
+        )
+        return _finish(config, summary, drawn, history, windows)
     fetch_reference(ctx)
     reference = ctx.frame("reference.parquet", "fetch_reference")
     if window_rows is None:
-        if not windows.height:
-            raise ConfigError("No past windows to size the calibration: pass --window-rows N.")
-        window_rows = int(windows["len"].median())  # type: ignore[arg-type]
+        window_rows = _median_rows(windows)
     pool = reference
     if use_history and history.height:
         common = [c for c in reference.columns if c in history.columns]
@@ -110,6 +110,23 @@ def run_calibration(
         seed=seed,
         progress=progress,
     )
+    return _finish(config, reference, calibration, history, windows)
+
+
+def _median_rows(windows: pl.DataFrame) -> int:
+    if not windows.height:
+        raise ConfigError("No past windows to size the calibration: pass --window-rows N.")
+    return int(windows["len"].median())  # type: ignore[arg-type]
+
+
+def _finish(
+    config: PipelineConfig,
+    reference: Any,
+    calibration: Calibration,
+    history: pl.DataFrame,
+    windows: pl.DataFrame,
+) -> CalibrationResult:
+    """Past windows replayed with the current and the proposed thresholds; reports written."""
     proposed = _proposed_settings(config, calibration)
     replay = []
     for row in windows.iter_rows(named=True):

@@ -88,12 +88,14 @@ class Runner:
         run_id: str | None = None,
         stop: threading.Event | None = None,
         steps: Sequence[str] | None = None,
+        rebuild_profile: bool = False,
     ) -> RunOutcome:
         """Run (or resume) the loop for one window.
 
         ``run_id`` names a new run (default: generated). ``stop``, when set, ends the run between
         two steps as ``interrupted``: resumable, nothing half-done. ``steps`` runs only those
         steps of a new run (in the loop's order; a resumed run keeps the steps it was created with).
+        ``rebuild_profile`` rebuilds a stored reference profile whatever its source says.
         """
         cfg = self.config
         self._stop = stop
@@ -122,7 +124,9 @@ class Runner:
                 self.store.release(cfg.pipeline, run_id)
                 raise
             done = {}
-        ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer)
+        ctx = RunContext(
+            cfg, run_id, start, end, trigger, dict(done), self.printer, rebuild_profile
+        )
         try:
             return self._steps(ctx, done, on_step, names)
         except SourceError as err:

@@ -37,6 +37,7 @@ class RunContext:
     trigger: str = "manual"
     results: dict[str, StepResult] = field(default_factory=dict)
     printer: Callable[[str], None] = print
+    rebuild_profile: bool = False  # a stored reference profile is rebuilt whatever its source says
 
     @property
     def folder(self) -> Path:

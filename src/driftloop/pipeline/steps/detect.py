@@ -28,6 +28,7 @@ class DetectResult(StepResult):
     report_html: str
     report_json: str
     seconds: float
+    current_profile: str = ""  # the window's own profile, kept in the run's folder
 
     def summary(self) -> str:
         verdict = "dataset drift" if self.dataset_drift else "no dataset drift"
@@ -109,6 +110,7 @@ def detect(ctx: RunContext) -> DetectResult:
         str(json_path),
     )
     reasons = reasons_to_fire(report, cfg.on_drift.when)
+    window_profile = _save_window_profile(ctx, current)
     return DetectResult(
         dataset_drift=report.dataset_drift,
         share_drifted=round(report.share_drifted, 4),
@@ -119,4 +121,16 @@ def detect(ctx: RunContext) -> DetectResult:
         report_html=str(html),
         report_json=str(json_path),
         seconds=round(report.seconds, 4),
+        current_profile=str(window_profile),
     )
+
+
+def _save_window_profile(ctx: RunContext, current: Any) -> Any:
+    """The window's own profile (``current.profile``; the compared columns when ``columns``
+    names them), what later readers (history, calibration) can merge and compare without the
+    window's rows."""
+    from driftloop.profiles.dataset import profile
+    from driftloop.profiles.fileformat import save_profile
+
+    names = [c for c in ctx.config.columns or current.columns if c in current.columns]
+    return save_profile(profile(current, columns=names), ctx.file("current.profile"))

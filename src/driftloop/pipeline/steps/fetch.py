@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from driftloop.config import SourceConfig
     from driftloop.pipeline.baseline import Bounds
 
-__all__ = ["FetchResult", "fetch_current", "fetch_reference"]
+__all__ = ["FetchResult", "fetch_current", "fetch_reference", "read_windows"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,14 @@ class FetchResult(StepResult):
     columns: int
     window_start: str | None = None
     window_end: str | None = None
+    profile: str = ""  # a profile reference: given, reused or built ("": rows were read)
+    profile_reason: str = ""  # why it was built or reused
 
     def summary(self) -> str:
-        return f"{self.rows} rows"
+        if not self.profile:
+            return f"{self.rows} rows"
+        why = f" ({self.profile_reason})" if self.profile_reason else ""
+        return f"{self.rows} rows; profile {self.profile}{why}"
 
 
 def fetch_reference(ctx: RunContext) -> FetchResult:
@@ -38,12 +43,14 @@ def fetch_reference(ctx: RunContext) -> FetchResult:
     from driftloop.pipeline.baseline import baseline_of, reference_windows
 
     source = ctx.config.reference
+    if source.stored_profile:
+        return _stored_profile(ctx)
     if source.profile is not None:
         return _copy_profile(ctx, source.profile)
     baseline = baseline_of(source)
     run = (ctx.start, ctx.end) if ctx.start is not None and ctx.end is not None else None
     windows = reference_windows(baseline, run, (source.start, source.end))
-    frame = _read_windows(source, windows, baseline.type)
+    frame = read_windows(source, windows, baseline.type)
     frame.write_parquet(ctx.file("reference.parquet"))
     if windows is None:
         return FetchResult(frame.height, frame.width)
@@ -53,7 +60,7 @@ def fetch_reference(ctx: RunContext) -> FetchResult:
     return FetchResult(frame.height, frame.width, first, last)
 
 
-def _read_windows(source: SourceConfig, windows: list[Bounds] | None, kind: str) -> pl.DataFrame:
+def read_windows(source: SourceConfig, windows: list[Bounds] | None, kind: str) -> pl.DataFrame:
     """Each window read through the source (pushed down to SQL or the file filter), pooled;
     an empty window is fine as long as one is not."""
     import polars as pl
@@ -78,15 +85,42 @@ def _read_windows(source: SourceConfig, windows: list[Bounds] | None, kind: str)
 
 
 def _copy_profile(ctx: RunContext, path: str) -> FetchResult:
-    """A profile reference: checked (format, version) and copied into the run folder, so the
-    run keeps the reference it was judged against."""
-    import shutil
+    """A given profile file (a path or s3:// URI): checked (format, version) and copied into
+    the run folder, so the run keeps the reference it was judged against."""
+    from driftloop.pipeline.profile_store import read_stored
 
-    from driftloop.profiles.fileformat import load_profile
+    stored = read_stored(path, ctx.config.stores.s3_endpoint_url)
+    if stored is None:
+        from driftloop.errors import ProfileError
 
-    profile = load_profile(path)
-    shutil.copyfile(path, ctx.file("reference.profile"))
-    return FetchResult(profile.height, len(profile.columns))
+        raise ProfileError(f"Profile file {path} does not exist. Check reference.profile.")
+    _keep(ctx, stored.data)
+    return FetchResult(stored.profile.height, len(stored.profile.columns), profile="given")
+
+
+def _stored_profile(ctx: RunContext) -> FetchResult:
+    """The source's stored profile, reused or rebuilt (:mod:`driftloop.pipeline.reference_profile`),
+    copied into the run folder."""
+    from driftloop.pipeline.reference_profile import resolve_profile
+
+    source = ctx.config.reference
+    found = resolve_profile(
+        source, force=ctx.rebuild_profile, endpoint_url=ctx.config.stores.s3_endpoint_url
+    )
+    _keep(ctx, found.data)
+    start, end = (None if day is None else str(day) for day in (source.start, source.end))
+    columns = len(found.profile.columns)
+    return FetchResult(found.profile.height, columns, start, end, found.action, found.reason)
+
+
+def _keep(ctx: RunContext, data: bytes) -> None:
+    """The profile the run is judged against, in its folder (temporary name, then renamed)."""
+    import os
+
+    target = ctx.file("reference.profile")
+    partial = target.with_name(".reference.profile.partial")
+    partial.write_bytes(data)
+    os.replace(partial, target)
 
 
 def fetch_current(ctx: RunContext) -> FetchResult:
