@@ -37,9 +37,10 @@ from driftloop.data.sql import (
 from driftloop.errors import ConfigError, EmptyDataError
 from driftloop.profiles.dataset import Profile, profile_batches
 
-__all__ = ["BATCH_ROWS", "expand_env", "profile_sql"]
+__all__ = ["BATCH_BYTES", "BATCH_ROWS", "expand_env", "profile_sql"]
 
 BATCH_ROWS = 262_144
+BATCH_BYTES = 16 << 20  # PostgreSQL (ADBC): record batches of about this size
 _REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -182,6 +183,8 @@ class _Postgres:
 
         cursor = self._connect().cursor()
         try:
+            hint = {"adbc.postgresql.batch_size_hint_bytes": str(BATCH_BYTES)}
+            cursor.adbc_statement.set_options(**hint)
             cursor.execute(_numbered(sql), parameters=tuple(values) if values else None)
         except adbc_driver_manager.Error as err:
             cursor.close()
