@@ -1,0 +1,293 @@
+"""`driftloop profile build` on a big Parquet folder: time, peak memory, one vs two workers, DuckDB.
+
+Generates ROWS rows x 10 numeric + 2 categorical columns as Parquet files of 1M-row row groups in
+a temporary folder (under /tmp; deleted after), then, each in a fresh process, times:
+
+- ``driftloop profile build FOLDER --workers 1`` and ``--workers 2``: wall seconds and the peak
+  resident memory of the whole process tree (the command and its workers, sampled every 0.1 s);
+- DuckDB's single pass over the same files (in its own virtual environment,
+  ``benchmarks/.peers/duckdb``, made on first use, never a driftloop dependency): per numeric
+  column count, nulls, min, max, mean and 99 approximate quantiles (``approx_quantile``), per
+  categorical column its counts.
+
+Then checks the builds: one and two workers give equal counts, extremes, moments and categories;
+both agree with DuckDB's counts, nulls, extremes and category counts; and the exact ranks of each
+build's quantiles (counted by DuckDB) stay within the sketch's rank error. Figures are printed
+and written to ``benchmarks/results/profile_build.md``.
+
+    python benchmarks/bench_profile_build.py [--rows 100000000] [--workers 1,2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+NUMERIC = [f"num_{i}" for i in range(10)]
+LABELS = ["region", "product"]
+GROUP_ROWS = 1_000_000
+FILE_ROWS = 10_000_000
+DUCKDB_PIN = "duckdb==2.0.1"
+
+
+def generate(folder: Path, rows: int, seed: int = 0) -> float:
+    """Write ``rows`` rows as Parquet files of ``FILE_ROWS`` rows, 1M-row row groups; GB written."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    regions = np.array(["north", "south", "east", "west", "centre"])
+    products = np.array([f"sku-{i:04d}" for i in range(300)])
+    weights = 1.0 / np.arange(1, 301)
+    weights /= weights.sum()
+    done = 0
+    while done < rows:
+        path = folder / f"part-{done // FILE_ROWS:04d}.parquet"
+        with pq.ParquetWriter(path, _schema()) as writer:
+            for _ in range(0, min(FILE_ROWS, rows - done), GROUP_ROWS):
+                n = min(GROUP_ROWS, rows - done)
+                writer.write_table(pa.table(_group(rng, n, regions, products, weights)))
+                done += n
+    return sum(p.stat().st_size for p in folder.iterdir()) / 1e9
+
+
+def _schema():  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    fields = [pa.field(c, pa.int64() if c in ("num_7", "num_8") else pa.float64()) for c in NUMERIC]
+    return pa.schema(fields + [pa.field(c, pa.string()) for c in LABELS])
+
+
+def _group(rng, n, regions, products, weights):  # type: ignore[no-untyped-def]
+    import pyarrow as pa
+
+    cols = {
+        "num_0": rng.normal(size=n),
+        "num_1": rng.normal(50, 10, size=n),
+        "num_2": rng.lognormal(size=n),
+        "num_3": rng.exponential(2, size=n),
+        "num_4": rng.uniform(-1, 1, size=n),
+        "num_5": rng.gamma(2, 3, size=n),
+        "num_6": rng.standard_t(4, size=n),
+        "num_7": rng.poisson(3, size=n),  # integers, few distinct values
+        "num_8": rng.integers(0, 1_000_000, size=n),
+        "num_9": rng.beta(2, 5, size=n),
+    }
+    arrays = {c: pa.array(v) for c, v in cols.items()}
+    missing = rng.random(n) < 0.01  # 1% nulls in num_0
+    arrays["num_0"] = pa.array(cols["num_0"], mask=missing)
+    arrays["region"] = pa.array(regions[rng.integers(0, len(regions), size=n)])
+    arrays["product"] = pa.array(products[rng.choice(len(products), size=n, p=weights)])
+    return arrays
+
+
+def run_measured(args: list[str]) -> tuple[float, float, float, str]:
+    """Run ``args``; wall seconds, CPU seconds (user + system, its workers included), peak RSS
+    (MB) summed over its process tree, stdout."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            time.sleep(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, err = proc.communicate()
+    seconds = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args[:3])} failed: {err.strip()[-500:]}")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return seconds, cpu, peak[0], out
+
+
+def _tree_rss_mb(pid: int) -> float:
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return total
+
+
+def duckdb_python() -> Path:
+    venv = HERE / ".peers" / "duckdb"
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", DUCKDB_PIN], check=True)
+    return python
+
+
+def check(profiles: dict[int, object], duck: dict, folder: Path) -> list[str]:  # type: ignore[type-arg]
+    """Equality of the builds with each other and with DuckDB; the quantiles' exact rank errors."""
+    lines = []
+    one, two = profiles.get(1), profiles.get(max(profiles))
+    exact = True
+    for a, b in zip(one.profiles, two.profiles, strict=True):  # type: ignore[attr-defined]
+        same = (a.n_rows, a.n_null, a.n_inf) == (b.n_rows, b.n_null, b.n_inf)
+        if a.numeric is not None:
+            x, y = a.numeric, b.numeric
+            same &= (x.count, x.minimum, x.maximum) == (y.count, y.minimum, y.maximum)
+            same &= abs(x.mean - y.mean) <= 1e-9 * max(1.0, abs(x.mean))
+            same &= abs(x.m2 - y.m2) <= 1e-9 * max(1.0, abs(x.m2))
+        if a.labels is not None:
+            same &= a.labels == b.labels
+        exact &= same
+    lines.append(
+        f"1 vs {max(profiles)} workers: counts, extremes, moments, categories equal: {exact}"
+    )
+    agree = True
+    for c in two.profiles:  # type: ignore[attr-defined]
+        d = duck["columns"][c.name]
+        if c.numeric is not None:
+            agree &= (c.numeric.count, c.n_null) == (d["count"], d["nulls"])
+            agree &= (c.numeric.minimum, c.numeric.maximum) == (float(d["min"]), float(d["max"]))
+            agree &= abs(c.numeric.mean - d["mean"]) <= 1e-9 * max(1.0, abs(d["mean"]))
+        else:
+            labels, counts = c.labels.as_counts()
+            agree &= dict(zip(labels, counts, strict=True)) == d["counts"]
+    lines.append(f"driftloop vs DuckDB: counts, nulls, min, max, mean, categories equal: {agree}")
+    lines += rank_errors(profiles, duck, folder)
+    return lines
+
+
+def rank_errors(profiles: dict[int, object], duck: dict, folder: Path) -> list[str]:  # type: ignore[type-arg]
+    """The exact rank of each build's 99 quantiles (and DuckDB's), counted by DuckDB."""
+    ranks = np.arange(1, 100) / 100
+    wanted: dict[str, list[float]] = {}
+    for workers, p in profiles.items():
+        for c in p.profiles:  # type: ignore[attr-defined]
+            if c.numeric is not None:
+                q = c.numeric.quantile_sketch().get_quantiles(ranks)
+                wanted[f"{workers}|{c.name}"] = [float(v) for v in q]
+    for name in NUMERIC:
+        wanted[f"duckdb|{name}"] = [float(v) for v in duck["columns"][name]["quantiles"]]
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        renamed = {}
+        for key, values in wanted.items():
+            renamed.setdefault(key.split("|")[1], []).extend(values)
+        json.dump(renamed, f)
+    script = HERE / "peers" / "duckdb_profile.py"
+    done = subprocess.run(
+        [str(duckdb_python()), str(script), "--ranks", str(folder), f.name],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    os.unlink(f.name)
+    counted = json.loads(done.stdout.strip().splitlines()[-1])
+    sources = [str(w) for w in profiles] + ["duckdb"]
+    worst = dict.fromkeys(sources, 0.0)
+    for name in NUMERIC:
+        values = counted[name]
+        n = values[-1]
+        for i, source in enumerate(sources):
+            pairs = np.array(values[i * 198 : (i + 1) * 198]).reshape(99, 2) / n
+            below, at_or_below = pairs[:, 0], pairs[:, 1]
+            # q is a right answer for rank r when below(q) <= r <= at_or_below(q) (ties: num_7)
+            error = np.maximum(0, np.maximum(below - ranks, ranks - at_or_below))
+            worst[source] = max(worst[source], float(np.max(error)))
+    bound = next(iter(profiles.values())).profiles[1].rank_error  # type: ignore[attr-defined]
+    lines = [f"sketch rank error bound (KLL k=1024, 99% one-sided): {bound:.4f}"]
+    for source in sources:
+        who = "DuckDB approx_quantile" if source == "duckdb" else f"driftloop, {source} worker(s)"
+        lines.append(
+            f"max rank error of {who} (all 10 numeric columns, 99 ranks each): {worst[source]:.4f}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=100_000_000)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--tmp", default="/tmp")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    from driftloop.profiles import load_profile
+
+    counts = [int(w) for w in args.workers.split(",")]
+    driftloop = Path(sys.executable).parent / "driftloop"
+    folder = Path(tempfile.mkdtemp(prefix="driftloop-bench-", dir=args.tmp))
+    lines = [f"rows: {args.rows:,} x {len(NUMERIC)} numeric + {len(LABELS)} categorical"]
+    try:
+        data, parquet = folder / "data", None
+        data.mkdir()
+        started = time.perf_counter()
+        parquet = generate(data, args.rows)
+        lines.append(
+            f"generated {parquet:.2f} GB of Parquet in {time.perf_counter() - started:.0f} s"
+        )
+        print(lines[-1], flush=True)
+        profiles, seconds = {}, {}
+        for workers in counts:
+            out = folder / f"w{workers}.profile"
+            cmd = [str(driftloop), "profile", "build", str(data), "--out", str(out)]
+            s, cpu, rss, _ = run_measured([*cmd, "--workers", str(workers)])
+            seconds[workers] = s
+            profiles[workers] = load_profile(out)
+            lines.append(f"driftloop profile build, {workers} worker(s): {s:.1f} s wall, "
+                         f"{cpu:.1f} s CPU, peak RSS {rss:.0f} MB")  # fmt: skip
+            print(lines[-1], flush=True)
+        script = HERE / "peers" / "duckdb_profile.py"
+        python = duckdb_python()
+        s, cpu, rss, out = run_measured(
+            [str(python), str(script), str(data), ",".join(NUMERIC), ",".join(LABELS)]
+        )
+        duck = json.loads(out.strip().splitlines()[-1])
+        lines.append(
+            f"DuckDB single pass (2 threads): {s:.1f} s wall ({duck['seconds']:.1f} s query), "
+            f"{cpu:.1f} s CPU, peak RSS {rss:.0f} MB"
+        )
+        print(lines[-1], flush=True)
+        best = min(seconds.values())
+        if len(counts) > 1:
+            lines.append(f"speed-up {min(counts)} -> {max(counts)} workers: "
+                         f"{seconds[min(counts)] / seconds[max(counts)]:.2f}x")  # fmt: skip
+        lines.append(f"driftloop (best) / DuckDB wall time: {best / s:.2f}")
+        lines += check(profiles, duck, data)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("\n".join(lines[-6:]))
+    if not args.no_write:
+        write(lines, args.rows)
+
+
+def write(lines: list[str], rows: int) -> None:
+    results = HERE / "results" / "profile_build.md"
+    results.parent.mkdir(exist_ok=True)
+    text = results.read_text() if results.exists() else "# profile build: big Parquet folders\n"
+    stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    cores = len(os.sched_getaffinity(0))
+    block = [f"\n## {rows:,} rows ({stamp}, {cores} shared cores, `bench_profile_build.py`)\n"]
+    block += [f"- {line}" for line in lines]
+    results.write_text(text + "\n".join(block) + "\n")
+
+
+if __name__ == "__main__":
+    main()
