@@ -15,7 +15,12 @@ both agree with DuckDB's counts, nulls, extremes and category counts; and the ex
 build's quantiles (counted by DuckDB) stay within the sketch's rank error. Figures are printed
 and written to ``benchmarks/results/profile_build.md``.
 
+With ``--sql 1000000,4000000`` it instead seeds a scratch PostgreSQL database (127.0.0.1:5432)
+with each number of rows of the same columns and builds the profile from the table in a fresh
+process: time and peak RSS as the table grows (server-side batches keep it flat).
+
     python benchmarks/bench_profile_build.py [--rows 100000000] [--workers 1,2]
+    python benchmarks/bench_profile_build.py --sql 1000000,4000000
 """
 
 from __future__ import annotations
@@ -222,13 +227,70 @@ def rank_errors(profiles: dict[int, object], duck: dict, folder: Path) -> list[s
     return lines
 
 
+def sql_series(sizes: list[int]) -> list[str]:
+    """Profile build from a PostgreSQL table of each size, in a fresh process each."""
+    import uuid
+
+    import adbc_driver_postgresql.dbapi as adbc
+    import psycopg
+    import pyarrow as pa
+
+    admin = "postgresql://root@127.0.0.1:5432/postgres"
+    name = f"driftloop_bench_{uuid.uuid4().hex[:8]}"
+    url = f"postgresql://root@127.0.0.1:5432/{name}"
+    driftloop = Path(sys.executable).parent / "driftloop"
+    lines = []
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        rng = np.random.default_rng(0)
+        regions = np.array(["north", "south", "east", "west", "centre"])
+        products = np.array([f"sku-{i:04d}" for i in range(300)])
+        weights = np.full(300, 1 / 300)
+        seeded = 0
+        with tempfile.TemporaryDirectory() as folder:
+            for rows in sorted(sizes):
+                with adbc.connect(url) as conn, conn.cursor() as cursor:
+                    while seeded < rows:
+                        n = min(GROUP_ROWS, rows - seeded)
+                        table = pa.table(_group(rng, n, regions, products, weights))
+                        cursor.adbc_ingest("sales", table, mode="create_append")
+                        seeded += n
+                    conn.commit()
+                out = Path(folder) / "sql.profile"
+                cmd = [
+                    str(driftloop),
+                    "profile",
+                    "build",
+                    url,
+                    "--table",
+                    "sales",
+                    "--out",
+                    str(out),
+                ]
+                s, cpu, rss, _ = run_measured(cmd)
+                lines.append(f"PostgreSQL table of {rows:,} rows: {s:.1f} s wall, {cpu:.1f} s CPU, "
+                             f"peak RSS {rss:.0f} MB")  # fmt: skip
+                print(lines[-1], flush=True)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000_000)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--tmp", default="/tmp")
     parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--sql", default="", help="PostgreSQL table sizes, e.g. 1000000,4000000")
     args = parser.parse_args()
+    if args.sql:
+        lines = sql_series([int(n) for n in args.sql.split(",")])
+        if not args.no_write:
+            write(lines, f"PostgreSQL source, {args.sql.replace(',', ' and ')}")
+        return
     from driftloop.profiles import load_profile
 
     counts = [int(w) for w in args.workers.split(",")]
@@ -275,16 +337,16 @@ def main() -> None:
         shutil.rmtree(folder, ignore_errors=True)
     print("\n".join(lines[-6:]))
     if not args.no_write:
-        write(lines, args.rows)
+        write(lines, f"{args.rows:,} rows")
 
 
-def write(lines: list[str], rows: int) -> None:
+def write(lines: list[str], title: str) -> None:
     results = HERE / "results" / "profile_build.md"
     results.parent.mkdir(exist_ok=True)
     text = results.read_text() if results.exists() else "# profile build: big Parquet folders\n"
     stamp = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     cores = len(os.sched_getaffinity(0))
-    block = [f"\n## {rows:,} rows ({stamp}, {cores} shared cores, `bench_profile_build.py`)\n"]
+    block = [f"\n## {title} ({stamp}, {cores} shared cores, `bench_profile_build.py`)\n"]
     block += [f"- {line}" for line in lines]
     results.write_text(text + "\n".join(block) + "\n")
 

@@ -74,7 +74,10 @@ def _partials(pieces: list[Piece], workers: int) -> Iterator[Profile | None]:
         return
     import multiprocessing
 
-    context = multiprocessing.get_context("spawn")  # forking a process with Polars' threads hangs
+    # Workers are forked from a fresh server process that imported this module once: cheaper than
+    # spawning each (every import again), safe unlike forking this process (Polars' thread pool).
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: list[Future[Profile | None]] = []
         ahead = 2 * workers
