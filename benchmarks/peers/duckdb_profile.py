@@ -3,10 +3,6 @@ max, mean and 99 approximate quantiles; per categorical column its counts (``his
 bench_profile_build.py in DuckDB's own virtual environment (``benchmarks/.peers/duckdb``).
 
     python duckdb_profile.py FOLDER NUMERIC,COLUMNS CATEGORICAL,COLUMNS   # prints one JSON line
-
-With ``--ranks FILE`` it instead counts, for each column and value in FILE (JSON
-``{column: [values]}``), the rows below and at or below the value: the exact ranks of given
-quantiles.
 """
 
 import json
@@ -45,25 +41,5 @@ def profile(folder: str, numeric: list[str], labels: list[str]) -> None:
     print(json.dumps(out))
 
 
-def ranks(folder: str, path: str) -> None:
-    import duckdb
-
-    wanted = json.loads(open(path).read())
-    conn = duckdb.connect()
-    out: dict[str, list[int]] = {}
-    for c, values in wanted.items():  # one query per column: a few hundred counts each
-        parts = []
-        for v in values:
-            parts.append(f'count(*) FILTER (WHERE "{c}" < {float(v)!r})')
-            parts.append(f'count(*) FILTER (WHERE "{c}" <= {float(v)!r})')
-        parts.append(f'count("{c}")')
-        sql = f"SELECT {', '.join(parts)} FROM read_parquet('{folder}/*.parquet')"
-        out[c] = [int(v) for v in conn.execute(sql).fetchone()]
-    print(json.dumps(out))  # per column: rows < and <= each value, then the non-null count
-
-
 if __name__ == "__main__":
-    if sys.argv[1] == "--ranks":
-        ranks(sys.argv[2], sys.argv[3])
-    else:
-        profile(sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(","))
+    profile(sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(","))
