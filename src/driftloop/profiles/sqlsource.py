@@ -36,6 +36,7 @@ from driftloop.data.sql import (
 )
 from driftloop.errors import ConfigError, EmptyDataError
 from driftloop.profiles.dataset import Profile, profile_batches
+from driftloop.profiles.workers import one_blas_thread
 
 __all__ = ["BATCH_BYTES", "BATCH_ROWS", "expand_env", "profile_sql"]
 
@@ -98,7 +99,8 @@ def profile_sql(
             )
         total = reader.count(f"SELECT COUNT(*) FROM {source}{where}", values) if progress else 0
         batches = _ahead(reader.batches(f"SELECT * FROM {source}{where}", values))
-        return profile_batches(_counted(batches, total, progress))
+        with one_blas_thread():
+            return profile_batches(_counted(batches, total, progress))
     except _Failed as failed:
         raise _sql_error(failed.cause, url, shown, date_column) from None
     except EmptyDataError:
