@@ -6,7 +6,9 @@ batch by batch and sends back the piece's partial profile (a few kB: counts, mom
 counts, a serialised sketch). The parent merges the partials in the pieces' order, so the result
 does not depend on which worker finished first: counts, extremes, moments and categories equal a
 single-worker build exactly, quantiles within the sketch's rank error (the KLL sketch compacts at
-random). Processes, not threads: the KLL update and the per-batch Python work hold the GIL.
+random). Processes, not threads: DataSketches' KLL update holds the GIL for its whole call
+(another thread got 0.04M loop turns in during a 4.5 s update of 20M values, against 4.3M during
+a Polars or numpy sort of the same values), and it is about half of the profiling work.
 
 Each worker holds one piece at a time, and the parent keeps at most two pieces per worker in flight,
 so memory stays at about ``workers`` times one row group, however many rows the source has.
