@@ -50,9 +50,10 @@ def expand_env(text: str, what: str = "SOURCE") -> str:
 
     Examples
     --------
-    >>> expand_env("postgresql://app:${PGPASS}@db/prod") == "postgresql://app:" + (
-    ...     os.environ.get("PGPASS", "") + "@db/prod") or "PGPASS" not in os.environ
-    True
+    >>> os.environ["DRIFTLOOP_DOC_PASSWORD"] = "s3cret"
+    >>> expand_env("postgresql://app:${DRIFTLOOP_DOC_PASSWORD}@db/prod")
+    'postgresql://app:s3cret@db/prod'
+    >>> del os.environ["DRIFTLOOP_DOC_PASSWORD"]
     """
 
     def value(match: re.Match[str]) -> str:
