@@ -85,8 +85,12 @@ def _partials(pieces: list[Piece], workers: int) -> Iterator[Profile | None]:
 
     # Workers are forked from a fresh server process that imported this module once: cheaper than
     # spawning each (every import again), safe unlike forking this process (Polars' thread pool).
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context: Any
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+    else:  # Windows
+        context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: list[Future[Profile | None]] = []
         ahead = 2 * workers
