@@ -67,13 +67,20 @@ def profile_pieces(
 
     ``progress(rows)`` is called after each piece with the rows it held.
     """
+    from concurrent.futures.process import BrokenProcessPool
+
     result: Profile | None = None
-    for part in _partials(pieces, workers):
-        if part is None:
-            continue
-        result = part if result is None else merge(result, part)
-        if progress is not None:
-            progress(part.height)
+    try:
+        for part in _partials(pieces, workers):
+            if part is None:
+                continue
+            result = part if result is None else merge(result, part)
+            if progress is not None:
+                progress(part.height)
+    except BrokenProcessPool:  # workers could not start (e.g. a main script read from stdin)
+        if workers <= 1:
+            raise
+        return profile_pieces(pieces, workers=1, progress=progress)
     return result
 
 
