@@ -54,6 +54,15 @@ class _Design:
 
 def pca_reconstruction(data: Encoded, settings: MultivariateSettings) -> MultivariateDrift:
     """Mean reconstruction error of the current rows, its permutation p-value, attribution."""
+    from threadpoolctl import threadpool_limits
+
+    # Small matrices gain nothing from BLAS threads, and on a busy machine they lose a lot: at
+    # 100,000 x 25 rows a side, 3.3 s on one thread against 42 s on all, two shared cores loaded.
+    with threadpool_limits(1, user_api="blas"):
+        return _fit_and_test(data, settings)
+
+
+def _fit_and_test(data: Encoded, settings: MultivariateSettings) -> MultivariateDrift:
     design = _design(data)
     n = design.n_reference
     ref, cur = design.rows[:n], design.rows[n:]
