@@ -501,6 +501,21 @@ CASES = [
         "at least 2",
     ),
     Case(
+        "detect-segment-column-missing",
+        ["detect", "{ws}/ref.csv", "{ws}/cur.csv", "--config", "{ws}/d.yaml"],
+        ("Segment column 'region'", "reference", "detection.segments"),
+        files={"d.yaml": "segments: [{column: region}]\n"},
+    ),
+    Case(
+        "detect-segment-column-10000-values",
+        ["detect", "{ws}/ids.csv", "{ws}/ids.csv", "--config", "{ws}/d.yaml"],
+        ("Segment column 'id'", "10,000 distinct values", "at most 100"),
+        files={
+            "d.yaml": "segments: [{column: id}]\n",
+            "ids.csv": "id,temp\n" + "".join(f"{i},{i % 7}\n" for i in range(10_000)),
+        },
+    ),
+    Case(
         "detect-multivariate-unknown-column",
         ["detect", "{ws}/ref.csv", "{ws}/cur.csv", "--config", "{ws}/d.yaml"],
         ("nope", "detection.multivariate.columns"),

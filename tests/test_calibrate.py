@@ -193,3 +193,61 @@ def test_calibrate_takes_a_relative_baseline_from_the_latest_window(make_pipelin
     read = pl.read_parquet(Path(config.stores.runs) / "calibration" / "reference.parquet")
     days = read["dteday"].cast(pl.String).str.slice(0, 10)
     assert (days.min(), days.max(), read.height) == ("2011-02-01", "2011-02-28", 28)
+
+
+def test_calibrate_replays_each_window_against_its_own_baseline(make_pipeline, bikes) -> None:
+    from driftloop.drift import detect
+
+    config = make_pipeline(on_drift={"retrain": False, "alert": False})
+    url = config.stores.warehouse.get_secret_value()
+    Warehouse(url).seed(bikes, table="history", if_exists="replace")
+    source = {"url": url, "table": "history", "date_column": "dteday"}
+    for number in (2, 3, 4):
+        Runner(config).run(start=month(2011, number)[0], end=month(2011, number)[1])
+    trailing = make_pipeline(
+        seed=False,
+        on_drift={"retrain": False, "alert": False},
+        reference={**source, "baseline": {"type": "trailing", "days": 28}},
+    )
+    result = run_calibration(
+        trailing, window_rows=7, target_rate=0.1, simulations=40, use_history=False
+    )
+    spans = [(r["reference_start"], r["reference_end"], r["reference_rows"]) for r in result.replay]
+    assert spans == [
+        ("2011-01-04", "2011-01-31", 28),
+        ("2011-02-01", "2011-02-28", 28),
+        ("2011-03-04", "2011-03-31", 28),
+    ]
+    # the verdicts are those of each window against its own 28 days, not against the last ones
+    march = bikes.filter(pl.col("dteday").cast(pl.String).str.starts_with("2011-03"))
+    february = bikes.filter(pl.col("dteday").cast(pl.String).str.starts_with("2011-02"))
+    own = detect(february, march, columns=trailing.columns, config=trailing.detection)
+    assert result.replay[1]["current_drifted"] == own.drifted_columns
+    assert result.replay[1]["current_share"] == own.share_drifted
+
+    # the first year of a same_period baseline has nothing to compare with: skipped, not fatal
+    for number in (2, 3):
+        Runner(config).run(start=month(2012, number)[0], end=month(2012, number)[1])
+    yearly = make_pipeline(
+        seed=False,
+        on_drift={"retrain": False, "alert": False},
+        reference={**source, "baseline": {"type": "same_period", "years": 1}},
+    )
+    result = run_calibration(
+        yearly, window_rows=7, target_rate=0.1, simulations=40, use_history=False
+    )
+    by_start = {r["window_start"][:10]: r for r in result.replay}
+    assert by_start["2011-02-01"]["skipped"].startswith(
+        "The same_period reference baseline has no rows"
+    )
+    assert by_start["2012-03-01"]["skipped"] is None
+    assert (
+        by_start["2012-03-01"]["reference_start"],
+        by_start["2012-03-01"]["reference_rows"],
+    ) == (
+        "2011-03-01",
+        31,
+    )
+    html = result.report_html.read_text()
+    assert "skipped: The same_period reference baseline has no rows" in html
+    assert "2011-03-01..2011-03-31, 31 rows" in html

@@ -100,3 +100,44 @@ def test_a_segment_column_with_too_many_values_is_refused() -> None:
     frame = pl.DataFrame({"id": np.arange(10_000), "x": np.ones(10_000)})
     with pytest.raises(ConfigError, match=r"'id' has 10,000 distinct values; segments need"):
         driftloop.detect(frame, frame, columns=["x"], config={"segments": [{"column": "id"}]})
+
+
+def test_fdr_adjusts_once_across_every_segment_and_feature() -> None:
+    """Two segment columns (2 + 4 segments) x four features: one Benjamini-Hochberg adjustment
+    over all 24 p-values, not one per segment or per segment column."""
+    from scipy import stats
+
+    ref, cur = _windows(11, shift=True)
+    season = bike_sharing().select("season").sample(365, with_replacement=True, seed=1)
+    ref, cur = ref.with_columns(season), cur.with_columns(season)
+    segments = [{"column": "workingday"}, {"column": "season"}]
+    adjusted = driftloop.detect(
+        ref, cur, columns=WEATHER, config={"fdr": True, "segments": segments}
+    )
+    raw = driftloop.detect(ref, cur, columns=WEATHER, config={"segments": segments})
+    pairs = [(s, c) for s in raw.segments for c in s.columns]
+    assert len(pairs) == (2 + 4) * len(WEATHER)
+    expected = stats.false_discovery_control([c.p_value for _, c in pairs], method="bh")
+    got = [c.p_adjusted for s in adjusted.segments for c in s.columns]
+    np.testing.assert_allclose(got, expected)
+    assert [c.drifted for s in adjusted.segments for c in s.columns] == [
+        bool(p < c.threshold) for p, (_, c) in zip(expected, pairs, strict=True)
+    ]
+    # without fdr each pair stands on its own p-value
+    assert all(c.p_adjusted is None for _, c in pairs)
+    assert [c.drifted for _, c in pairs] == [bool(c.p_value < c.threshold) for _, c in pairs]
+
+
+def test_segment_findings_leave_the_dataset_verdict_univariate() -> None:
+    ref, cur = _windows(7, shift=True)
+    plain = driftloop.detect(ref, cur, columns=WEATHER, config={"fdr": True})
+    report = driftloop.detect(ref, cur, columns=WEATHER, config=SEGMENTS)
+    assert report.segment_findings and not plain.dataset_drift
+    assert (report.dataset_drift, report.drifted_columns) == (False, plain.drifted_columns)
+    off = report.to_dict()["segments"][0]
+    assert set(off) == {
+        "column", "value", "n_reference", "n_current", "skipped", "share_drifted",
+        "dataset_drift", "columns",
+    }  # fmt: skip
+    top = report.to_dict()["columns"][0]
+    assert set(off["columns"][0]) == set(top)  # the same shape as the top-level columns

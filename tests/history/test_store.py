@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from driftloop.errors import SourceError
 from driftloop.history.store import HistoryStore
-from driftloop.history.tables import SCHEMA
+from driftloop.history.tables import FEATURES, SCHEMA, SCHEMA_VERSION, WINDOWS
 
 JAN = (dt.date(2011, 1, 1), dt.date(2011, 1, 7))
 FEB = (dt.date(2011, 2, 1), dt.date(2011, 2, 7))
@@ -86,6 +86,8 @@ def test_a_window_is_stored_per_run_and_feature(url: str) -> None:
                         "drifted": True,
                     },
                 },
+                "multivariate": {},
+                "segments": [],
             },
             {
                 "start": "2011-02-01",
@@ -94,6 +96,8 @@ def test_a_window_is_stored_per_run_and_feature(url: str) -> None:
                 "dataset_drift": False,
                 "share_drifted": 0.0,
                 "features": {},
+                "multivariate": {},
+                "segments": [],
             },
         ],
     }
@@ -138,4 +142,118 @@ def test_two_stores_create_the_tables_once(url: str) -> None:
     with engine.connect() as conn:
         versions = conn.execute(sa.select(SCHEMA.c.component, SCHEMA.c.version)).all()
     engine.dispose()
-    assert [tuple(v) for v in versions] == [("history", 1)]
+    assert [tuple(v) for v in versions] == [("history", SCHEMA_VERSION)]
+
+
+def joint(*, pca: float, working: float) -> dict[str, Any]:
+    """A report with a multivariate result and two segments of ``workingday``."""
+    base = report(0.1)
+    segment_column = {
+        **base["columns"][0],
+        "p_adjusted": 0.5 - working / 2,
+        "drifted": working > 0.2,
+    }
+    return {
+        **base,
+        "multivariate": [
+            {
+                "method": "pca_reconstruction",
+                "statistic": pca,
+                "threshold": 1.2,
+                "p_value": 0.001 if pca > 1.2 else 0.4,
+                "drifted": pca > 1.2,
+                "top_features": ["temp", "atemp"],
+                "columns": ["temp", "atemp", "hum"],
+                "n_reference": 365,
+                "n_current": 31,
+                "skipped": None,
+            },
+            {
+                "method": "domain_classifier",
+                "statistic": None,
+                "threshold": None,
+                "p_value": None,
+                "drifted": False,
+                "top_features": [],
+                "n_reference": 365,
+                "n_current": 5,
+                "skipped": "too few rows (5 current; at least 30 per side)",
+            },
+        ],
+        "segments": [
+            {
+                "column": "workingday",
+                "value": 0,
+                "n_reference": 120,
+                "n_current": 9,
+                "skipped": None,
+                "share_drifted": 0.5,
+                "dataset_drift": working > 0.2,
+                "columns": [segment_column],
+            },
+            {
+                "column": "workingday",
+                "value": 1,
+                "n_reference": 245,
+                "n_current": 3,
+                "skipped": "too few rows (245 reference, 3 current; min_rows is 5)",
+                "share_drifted": 0.0,
+                "dataset_drift": False,
+                "columns": [],
+            },
+        ],
+    }
+
+
+def test_multivariate_and_segment_results_are_stored_per_run(url: str) -> None:
+    store = HistoryStore(url)
+    store.record("bikes", "old", JAN, joint(pca=0.9, working=0.1), run_at=T0)
+    store.record("bikes", "new", JAN, joint(pca=1.9, working=0.3), run_at=T0 + dt.timedelta(1))
+    (pca, skipped) = [r for r in store.multivariate("bikes") if r["run_id"] == "new"][::-1]
+    assert (pca["method"], pca["statistic"], pca["threshold"], pca["drifted"]) == (
+        "pca_reconstruction",
+        1.9,
+        1.2,
+        True,
+    )
+    assert pca["top_features"] == ["temp", "atemp"]
+    assert skipped["skipped"].startswith("too few rows") and skipped["statistic"] is None
+    assert {r["run_id"] for r in store.multivariate("bikes")} == {"new"}  # the old run superseded
+    (off, on) = store.segments("bikes")
+    assert (off["segment"], off["value"], off["drifted"], off["dataset_drift"]) == (
+        "workingday",
+        "0",
+        ["temp"],
+        True,
+    )
+    assert off["columns"][0]["p_adjusted"] == pytest.approx(0.35)
+    assert on["skipped"].startswith("too few rows") and on["columns"] == []
+    (window,) = store.history("bikes")["windows"]
+    assert window["multivariate"]["pca_reconstruction"]["drifted"] is True
+    assert [(s["column"], s["value"], s["drifted"]) for s in window["segments"]] == [
+        ("workingday", "0", ["temp"]),
+        ("workingday", "1", []),
+    ]
+    old = store.run_findings("old")
+    assert [m["statistic"] for m in old["multivariate"]] == [None, 0.9]
+    assert [s["drifted"] for s in old["segments"]] == [[], []]
+    store.record("bikes", "new", JAN, report(0.1), run_at=T0 + dt.timedelta(1))  # rewritten
+    assert store.run_findings("new") == {"multivariate": [], "segments": []}
+
+
+def test_version_1_tables_are_upgraded_and_keep_their_rows(url: str) -> None:
+    engine = sa.create_engine(url)
+    version_1 = sa.MetaData()
+    tables = [t.to_metadata(version_1) for t in (SCHEMA, WINDOWS, FEATURES)]
+    version_1.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(tables[0].insert().values(component="history", version=1, written_by="0.9"))
+    engine.dispose()
+    HistoryStore(url).record("bikes", "r1", JAN, joint(pca=1.9, working=0.3), run_at=T0)
+    store = HistoryStore(url)
+    assert store.history("bikes")["windows"][0]["multivariate"]["pca_reconstruction"]["drifted"]
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        version = conn.execute(sa.select(SCHEMA.c.version)).scalar_one()
+    engine.dispose()
+    assert version == SCHEMA_VERSION == 2

@@ -98,3 +98,35 @@ def test_exclusions_apply_to_a_source_without_a_window(reference_for: Any) -> No
     config = reference_for(baseline={"exclude": [{"start": "2012-01-01", "end": "2012-12-31"}]})
     _, days = _fetch(config, MARCH_2012)
     assert (days[0], days[-1], len(days)) == ("2011-01-01", "2011-12-31", 365)
+
+
+def test_the_first_year_of_a_same_period_baseline_is_an_empty_run_that_says_why(
+    make_pipeline: MakePipeline, bikes: pl.DataFrame
+) -> None:
+    from driftloop.history.store import HistoryStore
+    from driftloop.pipeline.runner import Runner
+
+    config = make_pipeline(seed=False)
+    url = config.stores.warehouse.get_secret_value()
+    Warehouse(url).seed(bikes, table="history", if_exists="replace")
+    baseline = {"type": "same_period", "years": 1}
+    config = make_pipeline(
+        seed=False,
+        on_drift={"retrain": False, "alert": False},
+        reference={"url": url, "table": "history", "date_column": "dteday", "baseline": baseline},
+    )
+    lines: list[str] = []
+    outcome = Runner(config, printer=lines.append).run(
+        start=dt.date(2011, 3, 1), end=dt.date(2011, 3, 31)
+    )
+    assert outcome.status == "empty"
+    assert outcome.error == (
+        "The same_period reference baseline has no rows in its window(s) 2010-03-01..2010-03-31. "
+        "Choose a baseline with data there (e.g. fewer years) or a later run window."
+    )
+    assert HistoryStore(url).windows(config.pipeline) == []  # nothing judged, nothing stored
+    assert not list(Path(config.stores.reports).glob("**/*.json"))
+    later = Runner(config, printer=lines.append).run(
+        start=dt.date(2012, 3, 1), end=dt.date(2012, 3, 31)
+    )
+    assert later.status == "succeeded", later.error

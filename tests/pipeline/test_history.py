@@ -101,3 +101,40 @@ def test_history_import_on_the_command_line(make_pipeline, tmp_path: Path) -> No
         f"error: Report folder '{tmp_path / 'no'}' does not exist or is not a folder. Pass the "
         "folder holding the pipeline's START_END_RUNID.json reports (stores.reports/PIPELINE)."
     ]
+
+
+def test_multivariate_and_segment_results_reach_the_history_and_its_import(
+    make_pipeline, tmp_path: Path
+) -> None:
+    detection = {
+        "columns": {"season": {"kind": "categorical"}, "weathersit": {"kind": "categorical"}},
+        "multivariate": {"columns": ["temp", "atemp", "hum", "windspeed"], "permutations": 49},
+        "segments": [{"column": "workingday", "min_rows": 9}],
+    }
+    config = make_pipeline(detection=detection, **QUIET)
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    report = json.loads(Path(outcome.results["detect"].report_json).read_text())
+    store = HistoryStore(config.stores.warehouse.get_secret_value())
+    (window,) = store.history("bike-sharing")["windows"]
+    assert window["multivariate"] == {
+        m["method"]: {
+            k: m[k]
+            for k in ("statistic", "threshold", "p_value", "drifted", "top_features", "skipped")
+        }
+        for m in report["multivariate"]
+    }
+    assert [
+        (s["column"], s["value"], s["n_current"], s["drifted"]) for s in window["segments"]
+    ] == [
+        (
+            s["column"],
+            str(s["value"]),
+            s["n_current"],
+            [c["name"] for c in s["columns"] if c["drifted"]],
+        )
+        for s in report["segments"]
+    ]
+    assert sum(s["n_current"] for s in window["segments"]) == 31
+    fresh = HistoryStore(f"sqlite:///{tmp_path / 'fresh.db'}")
+    import_reports(fresh, "bike-sharing", Path(config.stores.reports) / "bike-sharing")
+    assert fresh.history("bike-sharing") == store.history("bike-sharing")

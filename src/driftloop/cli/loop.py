@@ -299,6 +299,9 @@ def calibrate(
         f"{c.dataset_rate_current:.1%} now, {c.dataset_rate_proposed:.1%} proposed"
     )
     for r in result.replay:
+        if r["skipped"]:
+            out.print(f"  {r['window_start']}..{r['window_end']}  skipped: {r['skipped']}")
+            continue
         now = "DRIFT" if r["current_dataset_drift"] else "-"
         new = "DRIFT" if r["proposed_dataset_drift"] else "-"
         out.print(

@@ -18,14 +18,32 @@ import sqlalchemy as sa
 from driftloop.data.sql import redact_url
 from driftloop.data.store import _DDL_LOCK, TableStore
 from driftloop.errors import SourceError
-from driftloop.history.tables import FEATURES, METADATA, SCHEMA, SCHEMA_VERSION, WINDOWS
+from driftloop.history.tables import (
+    FEATURES,
+    METADATA,
+    MULTIVARIATE,
+    SCHEMA,
+    SCHEMA_VERSION,
+    SEGMENTS,
+    WINDOWS,
+)
 
 __all__ = ["HistoryStore", "record_report"]
 
 _COMPONENT = "history"
-# Upgrades of the tables, keyed by the version they start from (none yet: version 1 is the first).
-_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {}
 _FEATURE_FIELDS = ("method", "statistic", "p_value", "threshold", "drifted")
+_SEGMENT_FIELDS = ("name", "method", "statistic", "p_value", "p_adjusted", "threshold", "drifted")
+_RUN_TABLES = (WINDOWS, FEATURES, MULTIVARIATE, SEGMENTS)
+
+
+def _add_joint_tables(conn: sa.Connection) -> None:
+    """1 -> 2: the multivariate and segment tables (earlier runs have no rows there)."""
+    MULTIVARIATE.create(conn, checkfirst=True)
+    SEGMENTS.create(conn, checkfirst=True)
+
+
+# Upgrades of the tables, keyed by the version they start from.
+_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_joint_tables}
 
 
 class HistoryStore(TableStore):
@@ -51,8 +69,8 @@ class HistoryStore(TableStore):
                     f"({__version__}) reads version {SCHEMA_VERSION}. Upgrade driftloop to "
                     f"{row.written_by} or later."
                 )
-            METADATA.create_all(conn, checkfirst=True)
             if row is None:
+                METADATA.create_all(conn, checkfirst=True)
                 conn.execute(
                     SCHEMA.insert().values(
                         component=_COMPONENT, version=SCHEMA_VERSION, written_by=__version__
@@ -61,6 +79,7 @@ class HistoryStore(TableStore):
                 return
             for version in range(row.version, SCHEMA_VERSION):
                 _MIGRATIONS[version](conn)
+            METADATA.create_all(conn, checkfirst=True)
             if row.version < SCHEMA_VERSION:
                 conn.execute(
                     SCHEMA.update()
@@ -95,14 +114,23 @@ class HistoryStore(TableStore):
         key = {"pipeline": pipeline, "window_start": window[0], "window_end": window[1]}
         window_row = _window_row(report, key, run_id, when, source, report_json)
         shares = null_shares or {}
-        features = [_feature_row(c, key, run_id, shares.get(c["name"])) for c in report["columns"]]
+        rows = {
+            FEATURES: [
+                _feature_row(c, key, run_id, shares.get(c["name"])) for c in report["columns"]
+            ],
+            MULTIVARIATE: [
+                _multivariate_row(m, key, run_id) for m in report.get("multivariate", [])
+            ],
+            SEGMENTS: [_segment_row(s, key, run_id) for s in report.get("segments", [])],
+        }
         try:
             with self._begin() as conn:
-                conn.execute(FEATURES.delete().where(FEATURES.c.run_id == run_id))
-                conn.execute(WINDOWS.delete().where(WINDOWS.c.run_id == run_id))
+                for table in reversed(_RUN_TABLES):
+                    conn.execute(table.delete().where(table.c.run_id == run_id))
                 conn.execute(WINDOWS.insert().values(**window_row))
-                if features:
-                    conn.execute(FEATURES.insert(), features)
+                for table, values in rows.items():
+                    if values:
+                        conn.execute(table.insert(), values)
                 _settle(conn, pipeline, window)
         except sa.exc.SQLAlchemyError as err:
             raise self.failure(err) from None
@@ -144,6 +172,41 @@ class HistoryStore(TableStore):
             query = query.where(FEATURES.c.feature == feature)
         return self._read(query.order_by(FEATURES.c.window_start, FEATURES.c.feature))
 
+    def multivariate(
+        self, pipeline: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """The current runs' multivariate rows (``top_features`` a list), by window start then
+        method."""
+        query = _in_range(sa.select(MULTIVARIATE), MULTIVARIATE, pipeline, start, end, False)
+        rows = self._read(query.order_by(MULTIVARIATE.c.window_start, MULTIVARIATE.c.method))
+        return [{**r, "top_features": json.loads(r["top_features"])} for r in rows]
+
+    def segments(
+        self, pipeline: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """The current runs' segment rows (``drifted`` and ``columns`` decoded), by window start,
+        segment column and value."""
+        query = _in_range(sa.select(SEGMENTS), SEGMENTS, pipeline, start, end, False)
+        order = (SEGMENTS.c.window_start, SEGMENTS.c.segment, SEGMENTS.c.value)
+        return [_decoded_segment(r) for r in self._read(query.order_by(*order))]
+
+    def run_findings(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
+        """One run's multivariate and segment rows (superseded or not), for its run page."""
+        multi = self._read(
+            sa.select(MULTIVARIATE)
+            .where(MULTIVARIATE.c.run_id == run_id)
+            .order_by(MULTIVARIATE.c.method)
+        )
+        segs = self._read(
+            sa.select(SEGMENTS)
+            .where(SEGMENTS.c.run_id == run_id)
+            .order_by(SEGMENTS.c.segment, SEGMENTS.c.value)
+        )
+        return {
+            "multivariate": [{**r, "top_features": json.loads(r["top_features"])} for r in multi],
+            "segments": [_decoded_segment(r) for r in segs],
+        }
+
     def history(
         self, pipeline: str, start: dt.date | None = None, end: dt.date | None = None
     ) -> dict[str, Any]:
@@ -151,13 +214,26 @@ class HistoryStore(TableStore):
 
         ``{"pipeline", "windows": [{"start", "end", "run_id", "dataset_drift",
         "share_drifted", "features": {name: {method, statistic, p_value, threshold,
-        drifted}}}]}``
+        drifted}}, "multivariate": {method: {statistic, threshold, p_value, drifted,
+        top_features, skipped}}, "segments": [{column, value, n_reference, n_current, skipped,
+        share_drifted, dataset_drift, drifted}]}]}``
         """
         per_run: dict[str, dict[str, Any]] = {}
         for row in self.features(pipeline, start, end):
             per_run.setdefault(row["run_id"], {})[row["feature"]] = {
                 k: row[k] for k in _FEATURE_FIELDS
             }
+        multi: dict[str, dict[str, Any]] = {}
+        for row in self.multivariate(pipeline, start, end):
+            multi.setdefault(row["run_id"], {})[row["method"]] = {
+                k: row[k]
+                for k in ("statistic", "threshold", "p_value", "drifted", "top_features", "skipped")
+            }
+        segs: dict[str, list[dict[str, Any]]] = {}
+        for row in self.segments(pipeline, start, end):
+            segs.setdefault(row["run_id"], []).append(
+                {"column": row["segment"], **{k: row[k] for k in _SEGMENT_SUMMARY}}
+            )
         windows = [
             {
                 "start": w["window_start"].isoformat(),
@@ -166,6 +242,8 @@ class HistoryStore(TableStore):
                 "dataset_drift": w["dataset_drift"],
                 "share_drifted": w["share_drifted"],
                 "features": per_run.get(w["run_id"], {}),
+                "multivariate": multi.get(w["run_id"], {}),
+                "segments": segs.get(w["run_id"], []),
             }
             for w in self.windows(pipeline, start, end)
         ]
@@ -200,7 +278,7 @@ def _settle(conn: sa.Connection, pipeline: str, window: tuple[dt.date, dt.date])
     runs = conn.execute(sa.select(WINDOWS.c.run_id, WINDOWS.c.run_at).where(where)).all()
     latest = max(runs, key=lambda r: (r.run_at, r.run_id)).run_id
     others = [r.run_id for r in runs if r.run_id != latest]
-    for table in (WINDOWS, FEATURES):
+    for table in _RUN_TABLES:
         conn.execute(table.update().where(table.c.run_id == latest).values(superseded=False))
         if others:
             conn.execute(table.update().where(table.c.run_id.in_(others)).values(superseded=True))
@@ -254,6 +332,56 @@ def _feature_row(
         "null_share": None if null_share is None else round(float(null_share), 6),
         "skipped": column.get("skipped"),
     }
+
+
+def _multivariate_row(found: Mapping[str, Any], key: dict[str, Any], run_id: str) -> dict[str, Any]:
+    return {
+        **key,
+        "run_id": run_id,
+        "method": found["method"],
+        "superseded": False,
+        "statistic": found.get("statistic"),
+        "threshold": found.get("threshold"),
+        "p_value": found.get("p_value"),
+        "drifted": bool(found["drifted"]),
+        "top_features": json.dumps(list(found.get("top_features", []))),
+        "n_reference": int(found.get("n_reference", 0)),
+        "n_current": int(found.get("n_current", 0)),
+        "skipped": found.get("skipped"),
+    }
+
+
+def _segment_row(found: Mapping[str, Any], key: dict[str, Any], run_id: str) -> dict[str, Any]:
+    columns = [{k: c.get(k) for k in _SEGMENT_FIELDS} for c in found["columns"]]
+    return {
+        **key,
+        "run_id": run_id,
+        "segment": found["column"],
+        "value": str(found["value"]),
+        "superseded": False,
+        "n_reference": int(found["n_reference"]),
+        "n_current": int(found["n_current"]),
+        "skipped": found.get("skipped"),
+        "share_drifted": float(found["share_drifted"]),
+        "dataset_drift": bool(found["dataset_drift"]),
+        "drifted": json.dumps([c["name"] for c in columns if c["drifted"]]),
+        "columns": json.dumps(columns),
+    }
+
+
+_SEGMENT_SUMMARY = (
+    "value",
+    "n_reference",
+    "n_current",
+    "skipped",
+    "share_drifted",
+    "dataset_drift",
+    "drifted",
+)
+
+
+def _decoded_segment(row: dict[str, Any]) -> dict[str, Any]:
+    return {**row, "drifted": json.loads(row["drifted"]), "columns": json.loads(row["columns"])}
 
 
 def record_report(

@@ -5,6 +5,11 @@
   window but the latest.
 - ``driftloop_history_features``: one row per run and feature (method, statistic, p-value,
   threshold, verdict, sample sizes, null share).
+- ``driftloop_history_multivariate`` (version 2): one row per run and multivariate method
+  (statistic, threshold, p-value, verdict, the attributed features as a JSON list, skip reason).
+- ``driftloop_history_segments`` (version 2): one row per run and segment (column = value): its
+  sample sizes, skip reason, share drifted, verdict, the drifted features and each feature's
+  result as JSON.
 - ``driftloop_schema``: the schema version of each group of driftloop tables and the driftloop
   version that wrote it, so an older driftloop refuses tables it does not understand.
 """
@@ -13,9 +18,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-__all__ = ["FEATURES", "METADATA", "SCHEMA", "SCHEMA_VERSION", "WINDOWS"]
+__all__ = [
+    "FEATURES",
+    "METADATA",
+    "MULTIVARIATE",
+    "SCHEMA",
+    "SCHEMA_VERSION",
+    "SEGMENTS",
+    "WINDOWS",
+]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the multivariate and segment tables
 
 METADATA = sa.MetaData()
 SCHEMA = sa.Table(
@@ -66,4 +79,42 @@ FEATURES = sa.Table(
     sa.Column("null_share", sa.Float),
     sa.Column("skipped", sa.Text),
     sa.Index("driftloop_history_features_by_feature", "pipeline", "feature", "window_start"),
+)
+MULTIVARIATE = sa.Table(
+    "driftloop_history_multivariate",
+    METADATA,
+    sa.Column("run_id", sa.String(100), primary_key=True),
+    sa.Column("method", sa.String(40), primary_key=True),
+    sa.Column("pipeline", sa.Text, nullable=False),
+    sa.Column("window_start", sa.Date, nullable=False),
+    sa.Column("window_end", sa.Date, nullable=False),
+    sa.Column("superseded", sa.Boolean, nullable=False),
+    sa.Column("statistic", sa.Float),
+    sa.Column("threshold", sa.Float),
+    sa.Column("p_value", sa.Float),
+    sa.Column("drifted", sa.Boolean, nullable=False),
+    sa.Column("top_features", sa.Text, nullable=False),  # JSON list, most responsible first
+    sa.Column("n_reference", sa.Integer, nullable=False),
+    sa.Column("n_current", sa.Integer, nullable=False),
+    sa.Column("skipped", sa.Text),
+    sa.Index("driftloop_history_multivariate_by_window", "pipeline", "window_start"),
+)
+SEGMENTS = sa.Table(
+    "driftloop_history_segments",
+    METADATA,
+    sa.Column("run_id", sa.String(100), primary_key=True),
+    sa.Column("segment", sa.Text, primary_key=True),  # the segment column
+    sa.Column("value", sa.Text, primary_key=True),  # its value, as text
+    sa.Column("pipeline", sa.Text, nullable=False),
+    sa.Column("window_start", sa.Date, nullable=False),
+    sa.Column("window_end", sa.Date, nullable=False),
+    sa.Column("superseded", sa.Boolean, nullable=False),
+    sa.Column("n_reference", sa.Integer, nullable=False),
+    sa.Column("n_current", sa.Integer, nullable=False),
+    sa.Column("skipped", sa.Text),
+    sa.Column("share_drifted", sa.Float, nullable=False),
+    sa.Column("dataset_drift", sa.Boolean, nullable=False),
+    sa.Column("drifted", sa.Text, nullable=False),  # JSON list of the drifted features
+    sa.Column("columns", sa.Text, nullable=False),  # JSON list of {name, method, statistic, ...}
+    sa.Index("driftloop_history_segments_by_window", "pipeline", "window_start"),
 )

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from driftloop.config import PipelineConfig
 from driftloop.data.warehouse import META_COLUMNS
 from driftloop.drift.calibrate import Calibration, calibrate
-from driftloop.errors import ConfigError
+from driftloop.errors import ConfigError, EmptyDataError
 from driftloop.pipeline.profile_calibration import calibrate_profile
 from driftloop.pipeline.steps import RunContext
 from driftloop.pipeline.steps.fetch import fetch_reference
@@ -128,27 +128,10 @@ def _finish(
 ) -> CalibrationResult:
     """Past windows replayed with the current and the proposed thresholds; reports written."""
     proposed = _proposed_settings(config, calibration)
-    replay = []
-    for row in windows.iter_rows(named=True):
-        window = history.filter(
-            (pl.col(META_COLUMNS[1]) == row[META_COLUMNS[1]])
-            & (pl.col(META_COLUMNS[2]) == row[META_COLUMNS[2]])
-        ).drop(META_COLUMNS)
-        now = detect(reference, window, columns=config.columns, config=config.detection)
-        new = detect(reference, window, columns=config.columns, config=proposed)
-        replay.append(
-            {
-                "window_start": str(row[META_COLUMNS[1]]),
-                "window_end": str(row[META_COLUMNS[2]]),
-                "rows": row["len"],
-                "current_drifted": now.drifted_columns,
-                "current_dataset_drift": now.dataset_drift,
-                "current_share": now.share_drifted,
-                "proposed_drifted": new.drifted_columns,
-                "proposed_dataset_drift": new.dataset_drift,
-                "proposed_share": new.share_drifted,
-            }
-        )
+    replay = [
+        _replay_window(config, history, row, reference, proposed)
+        for row in windows.iter_rows(named=True)
+    ]
     folder = Path(config.stores.reports) / config.pipeline
     folder.mkdir(parents=True, exist_ok=True)
     report_json, report_html = folder / "calibration.json", folder / "calibration.html"
@@ -157,6 +140,71 @@ def _finish(
     )
     report_html.write_text(render_calibration_html(config.pipeline, calibration, replay))
     return CalibrationResult(calibration, replay, report_html, report_json)
+
+
+def _replay_window(
+    config: PipelineConfig,
+    history: pl.DataFrame,
+    row: dict[str, Any],
+    reference: Any,
+    proposed: Any,
+) -> dict[str, Any]:
+    """One past window judged with the current and the proposed thresholds, against the
+    reference its baseline gives it (``fixed``: ``reference``; a relative baseline: read again
+    for that window). A window whose baseline has no rows is reported as skipped."""
+    start, end = row[META_COLUMNS[1]], row[META_COLUMNS[2]]
+    window = history.filter(
+        (pl.col(META_COLUMNS[1]) == start) & (pl.col(META_COLUMNS[2]) == end)
+    ).drop(META_COLUMNS)
+    entry: dict[str, Any] = {"window_start": str(start), "window_end": str(end), "rows": row["len"]}
+    try:
+        own, bounds = _reference_for(config, _as_date(start), _as_date(end))
+    except EmptyDataError as err:
+        return {**entry, **_SKIPPED, "skipped": str(err)}
+    reference = reference if own is None else own
+    now = detect(reference, window, columns=config.columns, config=config.detection)
+    new = detect(reference, window, columns=config.columns, config=proposed)
+    return {
+        **entry,
+        "reference_start": bounds[0],
+        "reference_end": bounds[1],
+        "reference_rows": reference.height,
+        "skipped": None,
+        "current_drifted": now.drifted_columns,
+        "current_dataset_drift": now.dataset_drift,
+        "current_share": now.share_drifted,
+        "proposed_drifted": new.drifted_columns,
+        "proposed_dataset_drift": new.dataset_drift,
+        "proposed_share": new.share_drifted,
+    }
+
+
+_SKIPPED: dict[str, Any] = {
+    "reference_start": None,
+    "reference_end": None,
+    "reference_rows": 0,
+    "current_drifted": [],
+    "current_dataset_drift": False,
+    "current_share": None,
+    "proposed_drifted": [],
+    "proposed_dataset_drift": False,
+    "proposed_share": None,
+}
+
+
+def _reference_for(
+    config: PipelineConfig, start: dt.date, end: dt.date
+) -> tuple[pl.DataFrame | None, tuple[str | None, str | None]]:
+    """The reference the baseline rule gives the window ``start..end`` (None: the source's own
+    window, the same for every window) and the dates it spans."""
+    from driftloop.pipeline.baseline import baseline_of
+
+    if baseline_of(config.reference).type == "fixed":
+        return None, (None, None)
+    ctx = RunContext(config, "calibration-replay", start, end, "calibrate")
+    fetched = fetch_reference(ctx)
+    frame = ctx.frame("reference.parquet", "fetch_reference")
+    return frame, (fetched.window_start, fetched.window_end)
 
 
 def _proposed_settings(config: PipelineConfig, calibration: Calibration) -> Any:

@@ -13,12 +13,13 @@ __all__ = ["render_calibration_html"]
 def render_calibration_html(pipeline: str, calibration: Any, replay: list[dict[str, Any]]) -> str:
     """Proposed against current thresholds, their false-alarm rates, and the replay."""
     chart = ""
-    if replay:
+    judged = [r for r in replay if not r.get("skipped")]
+    if judged:
         chart = line_chart(
-            [r["window_start"] for r in replay],
+            [r["window_start"] for r in judged],
             {
-                "current": [r["current_share"] for r in replay],
-                "proposed": [r["proposed_share"] for r in replay],
+                "current": [r["current_share"] for r in judged],
+                "proposed": [r["proposed_share"] for r in judged],
             },
             title="share of features drifted per past window",
         )

@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 from driftloop.config import PipelineConfig
 from driftloop.report.html import template_environment
 from driftloop.service.access import COOKIE, login_cookie
+from driftloop.service.findings import multivariate_finding
 from driftloop.service.heatmap import sparkline
 from driftloop.service.pages import PipelineData, feature_context, pipeline_context
 
@@ -157,7 +158,18 @@ class Dashboard:
         d, record = self._run(request.path_params["run_id"])
         deliveries = d.deliveries(record["run_id"])
         report, card = d.report_file(record), d.model_card(record)
-        return _page("run.html", r=record, deliveries=deliveries, report=report, card=card)
+        found = d.history.run_findings(record["run_id"])
+        for m in found["multivariate"]:
+            m["finding"] = multivariate_finding(m)
+        return _page(
+            "run.html",
+            r=record,
+            deliveries=deliveries,
+            report=report,
+            card=card,
+            multivariate=found["multivariate"],
+            segments=found["segments"],
+        )
 
     def report(self, request: Request) -> Response:
         d, record = self._run(request.path_params["run_id"])

@@ -21,6 +21,7 @@ from driftloop.config import PipelineConfig
 from driftloop.history.store import HistoryStore
 from driftloop.pipeline.records import RunStore
 from driftloop.report.charts import line_chart
+from driftloop.service.findings import multivariate_panels, segment_findings
 from driftloop.service.heatmap import heatmap
 
 __all__ = ["PipelineData", "feature_context", "model_event", "pipeline_context"]
@@ -201,6 +202,9 @@ def pipeline_context(
         "heatmap": heatmap(windows, features, f"/ui/pipelines/{quote(name)}/features/"),
         "share_chart": share_chart,
         "concept_charts": concept_charts(d.concept()),
+        "multivariate": multivariate_panels(windows),
+        "segment_findings": segment_findings(windows),
+        "segment_checks": sum(len(w.get("segments", [])) for w in windows),
         "events": [(w, e) for w, e in events if e is not None],
         "runs": runs,
         "status": status,
