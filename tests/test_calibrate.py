@@ -195,7 +195,9 @@ def test_calibrate_takes_a_relative_baseline_from_the_latest_window(make_pipelin
     assert (days.min(), days.max(), read.height) == ("2011-02-01", "2011-02-28", 28)
 
 
-def test_calibrate_replays_each_window_against_its_own_baseline(make_pipeline, bikes) -> None:
+def test_calibrate_replays_each_window_against_its_own_baseline(
+    make_pipeline, bikes, tmp_path
+) -> None:
     from driftloop.drift import detect
 
     config = make_pipeline(on_drift={"retrain": False, "alert": False})
@@ -251,3 +253,11 @@ def test_calibrate_replays_each_window_against_its_own_baseline(make_pipeline, b
     html = result.report_html.read_text()
     assert "skipped: The same_period reference baseline has no rows" in html
     assert "2011-03-01..2011-03-31, 31 rows" in html
+    path = write_config(yearly, tmp_path / "yearly.yaml")
+    shown = CliRunner().invoke(
+        app, ["calibrate", "--config", str(path), "--simulations", "40", "--window-rows", "7"]
+    )
+    assert shown.exit_code == 0, shown.output
+    assert "skipped: The same_period reference baseline has no rows in its window(s) 2010-02" in (
+        " ".join(shown.output.split())
+    )
