@@ -357,3 +357,38 @@ def test_two_workers_equal_one(tmp_path: Path) -> None:
     bound = two.column("x").rank_error
     assert bound > 0 and np.max(np.abs(true_ranks - ranks)) <= bound + 2 / n
     assert math.isclose(b.mean, float(whole.mean()), rel_tol=1e-12)
+
+
+def test_a_csv_folder_on_two_workers_with_a_window(frame: pl.DataFrame, tmp_path: Path) -> None:
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    frame.head(7_000).write_csv(folder / "a.csv")
+    frame.tail(5_000).write_csv(folder / "b.csv")
+    built = profile_source(str(folder), workers=2)
+    assert_same(without(built, "day"), profile(frame.drop("day")))
+    window = profile_source(
+        str(folder),
+        workers=2,
+        date_column="day",
+        start=dt.date(2026, 2, 1),
+        end=dt.date(2026, 3, 1),
+    )
+    assert_same(without(window, "day"), profile(feb(frame).drop("day")))
+
+
+def test_workers_that_cannot_start_fall_back_to_one_process(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = tmp_path / "x.parquet"
+    pl.DataFrame({"x": np.arange(40_000.0)}).write_parquet(path, row_group_size=10_000)
+    script = (  # a main module read from stdin cannot be imported again by worker processes
+        "from driftloop.profiles.reading import profile_source\n"
+        f"p = profile_source({str(path)!r}, workers=2)\n"
+        "print(p.height, p.column('x').numeric.mean)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-"], input=script, capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.split() == ["40000", "19999.5"]
