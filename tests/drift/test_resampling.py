@@ -114,3 +114,35 @@ def test_ztest_with_small_expected_counts_uses_an_exact_test() -> None:
     exact = stats.boschloo_exact([[30, 5], [1, 2]]).pvalue
     assert p == pytest.approx(exact, rel=1e-9)
     assert z < 0  # the first value (0) became less frequent
+
+
+def test_forced_chisquare_on_a_continuous_column_merges_cells_and_holds_its_level() -> None:
+    """One cell per distinct value of 20,000 + 7,000 draws: resampling it would allocate
+    gigabytes (1M rows: 30 GiB); the merged table is read asymptotically instead."""
+    rng = np.random.default_rng(7)
+    chisquare, alarms, trials = METHODS["chisquare"], 0, 200
+    for _ in range(trials):
+        a, b = rng.normal(size=20_000), rng.normal(size=7_000)
+        _, p = chisquare.compute(
+            NumericSample.from_values(a), NumericSample.from_values(b), MethodOptions()
+        )
+        alarms += p < 0.05
+    assert alarms / trials <= 0.075
+    shifted = rng.normal(0.2, size=7_000)
+    _, p = chisquare.compute(
+        NumericSample.from_values(rng.normal(size=20_000)),
+        NumericSample.from_values(shifted),
+        MethodOptions(),
+    )
+    assert p < 0.001
+
+
+def test_merged_cells_expect_five_on_each_side() -> None:
+    from driftloop.drift.chisquare import merged_cells
+
+    rng = np.random.default_rng(8)
+    ref, cur = rng.integers(0, 3, 10_000), rng.integers(0, 3, 10_000)
+    table = merged_cells(ref, cur)
+    assert table.sum() == ref.sum() + cur.sum() and table.shape[1] >= 2
+    expected = stats.contingency.expected_freq(table)
+    assert expected.min() >= 5
