@@ -26,6 +26,7 @@ if TYPE_CHECKING:
         DetectionSettings,
         DriftReport,
     )
+    from driftloop.drift.detection import prepare
     from driftloop.profiles import Profile, detect, load_profile, merge_profiles, profile
 
 _LAZY = {
@@ -38,6 +39,7 @@ _LAZY = {
     "profile": "driftloop.profiles.dataset",
     "merge_profiles": "driftloop.profiles.dataset",
     "load_profile": "driftloop.profiles.fileformat",
+    "prepare": "driftloop.drift.detection",
 }
 
 __all__ = [
@@ -54,6 +56,7 @@ __all__ = [
     "detect",
     "load_profile",
     "merge_profiles",
+    "prepare",
     "profile",
 ]
 
