@@ -159,8 +159,8 @@ def read_result(name: str, status: str, data: dict[str, Any] | None) -> StepResu
 
     Examples
     --------
-    >>> read_result("fetch_current", "done", {"schema_version": 1, "rows": 31, "columns": 16})
-    FetchResult(rows=31, columns=16, window_start=None, window_end=None)
+    >>> read_result("fetch_current", "done", {"schema_version": 1, "rows": 31, "columns": 16}).rows
+    31
     >>> read_result("retrain", "skipped", {"skipped": "no drift that matters"})
     Skipped(reason='no drift that matters')
     """
