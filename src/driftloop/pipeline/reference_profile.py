@@ -116,8 +116,8 @@ def build_profile(source: SourceConfig) -> Profile:
 
     baseline = baseline_of(source)
     windows = reference_windows(baseline, None, (source.start, source.end))
-    if _local_parquet(source):
-        return _profile_parquet(source, windows or [(source.start, source.end)])
+    if _local_parquet(source) or source.url is not None:
+        return _profile_streamed(source, windows or [(source.start, source.end)])
     return profile(read_windows(source, windows, baseline.type))
 
 
@@ -126,8 +126,9 @@ def _local_parquet(source: SourceConfig) -> bool:
     return "://" not in uri and Path(uri).suffix.lower() in (".parquet", ".pq")
 
 
-def _profile_parquet(source: SourceConfig, windows: list[Bounds]) -> Profile:
-    """Each window profiled out of core (``profile_source``'s end is exclusive), merged."""
+def _profile_streamed(source: SourceConfig, windows: list[Bounds]) -> Profile:
+    """Each window profiled out of core, merged: a local Parquet file one row group at a time, a
+    database table or query in server-side batches (``profile_source``'s end is exclusive)."""
     from driftloop.errors import EmptyDataError
     from driftloop.profiles.dataset import merge
     from driftloop.profiles.reading import profile_source
@@ -137,12 +138,20 @@ def _profile_parquet(source: SourceConfig, windows: list[Bounds]) -> Profile:
     for start, end in windows if column else [(None, None)]:
         after = None if end is None else end + dt.timedelta(days=1)
         try:
-            part = profile_source(str(source.uri), date_column=column, start=start, end=after)
+            part = profile_source(
+                source.url.get_secret_value() if source.url is not None else str(source.uri),
+                table=source.table,
+                query=source.query,
+                date_column=column,
+                start=start,
+                end=after,
+            )
         except EmptyDataError:
             continue
         result = part if result is None else merge(result, part)
     if result is None:
         raise EmptyDataError(
-            f"The reference {source.uri} has no rows in its window. Check reference.start/end."
+            f"The reference {source.table or source.uri or 'query'} has no rows in its window. "
+            "Check reference.start/end."
         )
     return result
