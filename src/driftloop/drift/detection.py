@@ -209,19 +209,10 @@ def prepare(
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedColumn:
+class PreparedColumn(SeriesColumn):
     """A data frame's column that keeps its samples once made."""
 
-    series: pl.Series
     made: dict[tuple[DtypeFamily, str], Sample] = field(default_factory=dict)
-
-    @property
-    def dtype_text(self) -> str:
-        return str(self.series.dtype)
-
-    @property
-    def family(self) -> DtypeFamily:
-        return dtype_family(self.series.dtype)
 
     def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample:
         key = (family, nonfinite)
