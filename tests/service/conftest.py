@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import socket
 import subprocess
@@ -67,10 +68,18 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, bikes: pl.DataFrame) -> 
     assert model_run.results["retrain"].promoted, model_run.results  # type: ignore[attr-defined]
     backfill(config, planned, printer=lambda _: None)
     path = write_config(config, tmp / "driftloop.yaml")
+    with running_ui(path, tmp / "ui.log") as url:
+        yield Dashboard(url, READ_TOKEN, config, path, planned, model_run.run_id)
+
+
+@contextlib.contextmanager
+def running_ui(config_path: Path, log: Path) -> Iterator[str]:
+    """``driftloop ui`` on a free port, answering; its URL. Stopped on exit."""
     port = free_port()
-    log = tmp / "ui.log"
-    argv = [sys.executable, "-m", "driftloop", "ui", "--config", str(path), "--port", str(port)]
-    proc = subprocess.Popen(argv, stdout=log.open("ab"), stderr=subprocess.STDOUT)
+    argv = [sys.executable, "-m", "driftloop", "ui", "--config", str(config_path)]
+    proc = subprocess.Popen(
+        [*argv, "--port", str(port)], stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:
@@ -82,7 +91,7 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, bikes: pl.DataFrame) -> 
             assert time.monotonic() < deadline, "driftloop ui did not start"
             time.sleep(0.2)
     try:
-        yield Dashboard(url, READ_TOKEN, config, path, planned, model_run.run_id)
+        yield url
     finally:
         proc.terminate()
         proc.wait(30)

@@ -4,9 +4,6 @@ Playwright): the pipeline page's panels and the run page show what each run's re
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ from driftloop.drift.results import MultivariateDrift
 from driftloop.pipeline.backfill import backfill
 from driftloop.report.format import fmt_number
 from tests.pipeline.conftest import write_config
-from tests.service.conftest import READ_TOKEN, Dashboard, bikes, free_port
+from tests.service.conftest import READ_TOKEN, Dashboard, bikes, running_ui
 from tests.service.test_dashboard_browser import browser, page, sign_in
 
 __all__ = ["bikes", "browser", "page"]
@@ -54,25 +51,8 @@ def joint(tmp_path_factory: pytest.TempPathFactory, bikes: pl.DataFrame) -> Iter
     )
     backfill(config, MONTHS, printer=lambda _: None)
     path = write_config(config, tmp / "driftloop.yaml")
-    port = free_port()
-    log = tmp / "ui.log"
-    argv = [sys.executable, "-m", "driftloop", "ui", "--config", str(path), "--port", str(port)]
-    proc = subprocess.Popen(argv, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(url + "/ui/login", timeout=1).raise_for_status()
-            break
-        except httpx.HTTPError:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "driftloop ui did not start"
-            time.sleep(0.2)
-    try:
+    with running_ui(path, tmp / "ui.log") as url:
         yield Dashboard(url, READ_TOKEN, config, path, MONTHS, "")
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 def reports(dashboard: Dashboard) -> dict[str, dict[str, Any]]:
