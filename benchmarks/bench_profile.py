@@ -111,10 +111,9 @@ def detect_times(ref: pl.DataFrame, cur: pl.DataFrame, ref_profile: Profile, rep
 
 def error_table(ref: pl.DataFrame, cur: pl.DataFrame, ref_profile: Profile) -> None:
     """Per method: the largest |statistic from profiles - exact statistic| over the columns the
-    method tests, next to the documented bound (:func:`driftloop.drift.sketched.statistic_bound`
-    of the column's reported ``error_bound``), and whether every verdict agrees."""
+    method tests, next to the column's reported ``statistic_error`` (the bound,
+    :mod:`driftloop.drift.sketch_error`), and whether every verdict agrees."""
     import driftloop
-    from driftloop.drift.sketched import statistic_bound
     from driftloop.profiles import profile
 
     cur_profile = profile(cur)
@@ -138,7 +137,7 @@ def error_table(ref: pl.DataFrame, cur: pl.DataFrame, ref_profile: Profile) -> N
                     continue
                 s = side.column(e.name)
                 error = abs(s.statistic - e.statistic)
-                bound = statistic_bound(method, e.statistic, s.error_bound)
+                bound = s.statistic_error
                 worst, bound_max = max(worst, error), max(bound_max, bound)
                 ratio = max(ratio, error / bound if bound else (0.0 if error == 0 else np.inf))
                 agree &= s.drifted == e.drifted

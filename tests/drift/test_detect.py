@@ -186,7 +186,7 @@ def test_json_shape_is_stable() -> None:
     data = json.loads(driftloop.detect(ref, cur).to_json())
     assert {"schema_version", "dataset_drift", "drift_share", "share_drifted", "columns",
             "degradation"} <= set(data)  # fmt: skip
-    assert data["schema_version"] == "1.4"
+    assert data["schema_version"] == "1.5"
     for column in data["columns"]:
         assert {"name", "kind", "method", "statistic", "p_value", "threshold", "drifted"} <= set(
             column

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import numpy as np
 import polars as pl
 
-from driftloop.drift import degradation
+from driftloop.drift import degradation, sketch_error
 from driftloop.drift.binning import binned_counts, equal_width_edges
 from driftloop.drift.choose import (
     DISTANCE_MIN_EFFECTIVE,
@@ -483,14 +483,36 @@ def _test(
         DISTANCE_MIN_EFFECTIVE
     ):
         p_value, warning = _distance_noise(method, ref, cur, options, threshold)
+    error = 0.0
+    if result.error_bound > 0:
+        bins = settings.psi_bins if method.name == "psi" else settings.js_bins
+        error = sketch_error.statistic_error(
+            method.name, statistic, ref, cur, n_bins=bins, robust=not evidently
+        )
+        warning = _join(warning, _sketch_warning(method, statistic, error, threshold))
     return replace(
         result,
         statistic=statistic,
         p_value=p_value,
         drifted=method.drifted(statistic, p_value, threshold),
         warning=warning,
+        statistic_error=error,
         histogram=_histogram(ref, cur, numeric=kind is ColumnKind.NUMERICAL),
     )
+
+
+def _sketch_warning(method: Method, statistic: float, error: float, threshold: float) -> str | None:
+    """Say so when a distance read from a profile is too close to its threshold to call."""
+    if method.family is not Family.DISTANCE or abs(statistic - threshold) > error:
+        return None
+    return (
+        f"read from a profile, {method.name} is {statistic:.4g} ± {error:.2g}: within its error "
+        f"of the threshold {threshold:g}, the raw data could give the other verdict"
+    )
+
+
+def _join(*warnings: str | None) -> str | None:
+    return "; ".join(w for w in warnings if w) or None
 
 
 def _cdf_error(sample: Sample) -> float:

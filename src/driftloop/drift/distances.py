@@ -29,7 +29,7 @@ import numpy.typing as npt
 from driftloop.drift.binning import binned_counts, equal_width_edges
 from driftloop.drift.samples import NumericSample, Sample, category_counts
 
-__all__ = ["jensenshannon", "wasserstein", "wasserstein_normed"]
+__all__ = ["clip_points", "jensenshannon", "robust_spread", "wasserstein", "wasserstein_normed"]
 
 _STD_FLOOR = 0.001
 _IQR_PER_SD = 1.349  # interquartile range of the standard normal
@@ -112,15 +112,20 @@ def wasserstein_normed(
         a, b = a / scale, b / scale
     floor = _STD_FLOOR / scale if scale > 1e150 else _STD_FLOOR
     if robust:
-        n = a.size
-        low, high = a[int(n * _TAIL)], a[min(n - 1, int(n * (1 - _TAIL)))]
+        low, high = clip_points(a)
         a, b = np.clip(a, low, high), np.clip(b, low, high)
-    return _wasserstein_sorted(a, b) / _spread(a, robust, floor)
+        return _wasserstein_sorted(a, b) / robust_spread(a, floor)
+    return _wasserstein_sorted(a, b) / max(float(np.std(a)), floor)
 
 
-def _spread(values: npt.NDArray[np.float64], robust: bool, floor: float = _STD_FLOOR) -> float:
-    if not robust:
-        return max(float(np.std(values)), floor)
+def clip_points(reference: npt.NDArray[np.float64]) -> tuple[float, float]:
+    """The sorted reference's 0.1% and 99.9% quantiles, where robust Wasserstein winsorises."""
+    n = reference.size
+    return float(reference[int(n * _TAIL)]), float(reference[min(n - 1, int(n * (1 - _TAIL)))])
+
+
+def robust_spread(values: npt.NDArray[np.float64], floor: float = _STD_FLOOR) -> float:
+    """The robust Wasserstein's unit: IQR / 1.349, else the std, else 0.1% of the value."""
     n = values.size
     iqr = float(values[(3 * (n - 1)) // 4] - values[(n - 1) // 4]) / _IQR_PER_SD
     if iqr > 0:

@@ -35,7 +35,8 @@ __all__ = [
 # 1.1: columns[].warning; a distance's p_value at small sizes. 1.2: multivariate[].
 # 1.3: segments (present when detection.segments is set).
 # 1.4: reference_source and current_source ("data" or "profile"), columns[].error_bound
-SCHEMA_VERSION = "1.4"
+# 1.5: columns[].statistic_error (how far a statistic read from a profile may be off)
+SCHEMA_VERSION = "1.5"
 
 
 class Renderer(Protocol):
@@ -107,6 +108,7 @@ class ColumnDrift:
     skipped: str | None = None
     warning: str | None = None
     error_bound: float = 0.0  # the CDF error of sketched sides (0: computed from exact values)
+    statistic_error: float = 0.0  # the statistic's largest error that follows (drift.sketch_error)
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:

@@ -16,12 +16,12 @@ What each method reads from it, and the error that follows:
   ``max(D - error, 0)``, so the sketch's error never adds false alarms (it can miss a shift
   within ``error`` of the threshold's statistic).
 - ``wasserstein``: the quantile functions' gap on the grid; ``psi``, ``jensenshannon``: bin
-  shares of the grid, each within a tested error of the exact value (``DISTANCE_ERROR``: an
-  absolute part plus a share of the value).
+  shares of the grid.
 - ``chisquare``, ``ztest`` and the tie-aware KS p-value: exact, from the exact counts of distinct
   values (a profile keeps them while a column has at most a few hundred distinct values).
-- :func:`statistic_bound` gives each method's documented error from the column's
-  ``error_bound`` (the summed CDF error of the sketched sides, 0 when both sides are exact).
+- each column reports ``error_bound`` (the summed CDF error of the sketched sides, 0 when both
+  sides are exact) and ``statistic_error``, how far its statistic may be from the raw data's
+  (:mod:`driftloop.drift.sketch_error`).
 - degradation: null and inf rates, minimum, maximum and variance are exact; the spread test is an
   F-test of the exact variances when a side is sketched.
 """
@@ -34,34 +34,9 @@ import numpy as np
 
 from driftloop.drift.samples import FloatArray, IntArray, NumericSample
 
-__all__ = ["DISTANCE_ERROR", "GRID", "SketchedSample", "statistic_bound"]
+__all__ = ["GRID", "SketchedSample"]
 
 GRID = 4096
-DISTANCE_ERROR = {"wasserstein": (0.02, 0.05), "psi": (0.01, 0.05), "jensenshannon": (0.01, 0.05)}
-
-
-def statistic_bound(method: str, exact: float, cdf_error: float) -> float:
-    """The documented largest error of ``method``'s statistic read from profiles.
-
-    ``cdf_error`` is the column's ``error_bound``; ``exact`` the statistic of the data (the bound
-    of a distance grows with it). KS: the CDF error itself; a distance: ``DISTANCE_ERROR``;
-    chi-square and z-test read exact counts: 0.
-
-    Examples
-    --------
-    >>> statistic_bound("ks", 0.2, 0.006), round(statistic_bound("psi", 0.2, 0.006), 6)
-    (0.006, 0.02)
-    >>> statistic_bound("wasserstein", 0.2, 0.0), statistic_bound("chisquare", 40.0, 0.006)
-    (0.0, 0.0)
-    """
-    if cdf_error == 0:
-        return 0.0
-    if method == "ks":
-        return cdf_error
-    if method in DISTANCE_ERROR:
-        absolute, share = DISTANCE_ERROR[method]
-        return absolute + share * abs(exact)
-    return 0.0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,209 @@
+"""How far a statistic read from a sketched side may be from the one the raw data would give.
+
+A sketched side (:class:`~driftloop.drift.sketched.SketchedSample`) knows its CDF only to within
+``cdf_error``: at any point its grid's share of values below differs from the data's by at most
+that much (the sketch's rank error, 99% confidence, plus the grid's step). What that does to each
+statistic, reported per column as ``statistic_error``:
+
+- ``ks``: the sum of the sides' CDF errors (the statistic is a largest CDF gap).
+- ``wasserstein``: the distance is the area between the two CDFs over the reference's winsorised
+  range, divided by its spread, so the CDF errors can move it by at most their sum times that
+  range in units of that spread (``cdf_error * (high - low) / spread``). This takes the clip
+  points and the spread as read from the sketch; with them uncertain too the worst case is wider,
+  but simulated errors stay within a third of this bound on normal, skewed (lognormal
+  sigma 1 and 2), heavy-tailed (t with 3 degrees of freedom), uniform, exponential, tied and
+  bimodal columns (``tests/profiles/test_errors.py``). Heavy tails make it wide: the sketch
+  cannot tell where the 0.1% clip points are.
+- ``psi`` and ``jensenshannon``: by interval arithmetic. Each bin edge sits at a reference
+  quantile known to within the reference's CDF error, so it lies between two grid values; each
+  side's share of each bin then lies in an interval (the CDF error at both edges, the edges'
+  uncertainty, ties counted on either side). Both statistics are sums of per-bin terms that are
+  jointly convex in the two shares and zero where they are equal, so each term's largest value
+  is at a corner of its box and its smallest is 0 or the nearest corner; the bound is the largest
+  distance from the reported value to the sum of the smallest or of the largest terms. It holds
+  whenever the sketch keeps its rank error; near-empty bins make it wide, as they make these
+  statistics unstable.
+- ``chisquare``, ``ztest`` and columns whose values are all kept: 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import numpy.typing as npt
+
+from driftloop.drift.binning import equal_width_edges
+from driftloop.drift.distances import clip_points, robust_spread
+from driftloop.drift.samples import NumericSample, Sample
+
+__all__ = ["statistic_error"]
+
+FloatArray = npt.NDArray[np.float64]
+_PSI_EPS = 1e-4
+_JS_EMPTY = 1e-4
+
+
+def statistic_error(
+    method: str,
+    statistic: float,
+    reference: Sample,
+    current: Sample,
+    *,
+    n_bins: int = 10,
+    robust: bool = True,
+) -> float:
+    """The largest difference between ``statistic`` and the raw data's, given the sides' CDF errors.
+
+    ``n_bins`` is the method's bin count (psi, jensenshannon); ``robust`` False reads Evidently's
+    definitions (the standard deviation for wasserstein, equal-width bins for jensenshannon).
+
+    Examples
+    --------
+    >>> from driftloop.drift.sketched import SketchedSample
+    >>> grid = np.linspace(0.0, 1.0, 4096)
+    >>> s = SketchedSample(grid, 4096, 0, 0, count=4096, mean=0.5, m2=4096 / 12, cdf_error=0.003)
+    >>> statistic_error("ks", 0.01, s, s)
+    0.006
+    >>> round(statistic_error("wasserstein", 0.0, s, s), 4)  # 0.006 * range 0.998 / spread 0.37
+    0.0162
+    >>> statistic_error("chisquare", 3.0, s, s)
+    0.0
+    """
+    if not (isinstance(reference, NumericSample) and isinstance(current, NumericSample)):
+        return 0.0
+    errors = reference.error, current.error
+    if errors == (0.0, 0.0):
+        return 0.0
+    if method == "ks":
+        return float(sum(errors))
+    if method == "wasserstein":
+        return _wasserstein_error(reference.values, current.values, sum(errors), robust)
+    if method in ("psi", "jensenshannon"):
+        return _binned_error(method, statistic, reference, current, n_bins, robust)
+    return 0.0
+
+
+def _binned_error(
+    method: str,
+    statistic: float,
+    reference: NumericSample,
+    current: NumericSample,
+    n_bins: int,
+    robust: bool,
+) -> float:
+    ref, cur = reference.values, current.values
+    edges = _edges(method, ref, cur, n_bins, robust)
+    ranges = _edge_ranges(ref, edges, reference.error, method == "jensenshannon" and not robust)
+    r_low, r_high = _share_box(ref, ranges, reference.error)
+    c_low, c_high = _share_box(cur, ranges, current.error)
+    if method == "psi":
+        boxes = (r_low + _PSI_EPS, r_high + _PSI_EPS, c_low + _PSI_EPS, c_high + _PSI_EPS)
+        low, high = _term_range(_psi_term, *boxes)
+        return max(high - statistic, statistic - low, 0.0)
+    low, high = _term_range(_js_term, *_js_boxes(r_low, r_high, c_low, c_high))
+    return max(float(np.sqrt(high)) - statistic, statistic - float(np.sqrt(low)), 0.0)
+
+
+def _wasserstein_error(ref: FloatArray, cur: FloatArray, cdf_error: float, robust: bool) -> float:
+    if robust:
+        low, high = clip_points(ref)
+        spread = robust_spread(np.clip(ref, low, high))
+    else:
+        low, high = min(ref[0], cur[0]), max(ref[-1], cur[-1])
+        spread = max(float(np.std(ref)), 0.001)
+    return float(cdf_error * (high - low) / spread)
+
+
+def _edges(method: str, ref: FloatArray, cur: FloatArray, n_bins: int, robust: bool) -> FloatArray:
+    """The methods' bin edges (see :mod:`driftloop.drift.psi` and ``distances.proportions``)."""
+    if method == "jensenshannon" and not robust:
+        return equal_width_edges(min(ref[0], cur[0]), max(ref[-1], cur[-1]), n_bins)
+    if method == "psi":
+        edges = np.percentile(ref, np.linspace(0, 100, n_bins + 1))
+    else:
+        n = ref.size
+        edges = np.concatenate(([0.0], ref[(np.arange(1, n_bins) * (n - 1)) // n_bins], [0.0]))
+        edges = np.unique(edges[1:-1])
+        edges = np.concatenate(([-np.inf], edges, [np.inf]))
+    edges[0], edges[-1] = -np.inf, np.inf
+    return edges
+
+
+def _edge_ranges(ref: FloatArray, edges: FloatArray, error: float, fixed: bool) -> FloatArray:
+    """Where each interior edge of the raw data's bins may lie: ``[low, high]`` rows.
+
+    An edge read at a reference quantile from the grid sits, on the raw data, at the same
+    quantile, whose rank is known to within the reference's CDF ``error``: it lies between the
+    grid values that far below and above the edge's rank (ties counted on either side).
+    Equal-width edges are fixed by the exact extremes.
+    """
+    inner = edges[1:-1]
+    if fixed:
+        return np.stack([inner, inner], axis=1)
+    n, shift = ref.size, error * ref.size
+    below = np.searchsorted(ref, inner, side="left") - np.ceil(shift) - 1
+    above = np.searchsorted(ref, inner, side="right") + np.ceil(shift)
+    low = ref[np.clip(below, 0, n - 1).astype(np.int64)]
+    high = ref[np.clip(above, 0, n - 1).astype(np.int64)]
+    return np.stack([low, high], axis=1)
+
+
+def _share_box(
+    grid: FloatArray, ranges: FloatArray, cdf_error: float
+) -> tuple[FloatArray, FloatArray]:
+    """The interval each bin's share of one side's raw values lies in, its edges in ``ranges``."""
+    n = grid.size
+    cdf_low = np.searchsorted(grid, ranges[:, 0], side="left") / n - cdf_error
+    cdf_high = np.searchsorted(grid, ranges[:, 1], side="right") / n + cdf_error
+    cdf_low = np.concatenate(([0.0], np.maximum(cdf_low, 0.0), [1.0]))
+    cdf_high = np.concatenate(([0.0], np.minimum(cdf_high, 1.0), [1.0]))
+    low = np.maximum(cdf_low[1:] - cdf_high[:-1], 0.0)
+    high = np.minimum(cdf_high[1:] - cdf_low[:-1], 1.0)
+    return low, high
+
+
+def _psi_term(r: FloatArray, c: FloatArray) -> FloatArray:
+    return (c - r) * np.log(c / r)
+
+
+def _js_term(r: FloatArray, c: FloatArray) -> FloatArray:
+    m = (r + c) / 2
+    return (r * np.log(r / m) + c * np.log(c / m)) / 2
+
+
+def _js_boxes(
+    r_low: FloatArray, r_high: FloatArray, c_low: FloatArray, c_high: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Share boxes as the Jensen-Shannon distance reads them: an empty bin counts as 0.0001 (a
+    raw share may still be any small positive value) and scipy rescales each side to sum to 1
+    (dividing by at most 1 plus the added 0.0001s)."""
+    slack = 1.0 + _JS_EMPTY * r_low.size
+    return (
+        np.maximum(r_low, 1e-12) / slack,
+        np.maximum(r_high, _JS_EMPTY),
+        np.maximum(c_low, 1e-12) / slack,
+        np.maximum(c_high, _JS_EMPTY),
+    )
+
+
+def _term_range(
+    term: Callable[[FloatArray, FloatArray], FloatArray],
+    r_low: FloatArray,
+    r_high: FloatArray,
+    c_low: FloatArray,
+    c_high: FloatArray,
+) -> tuple[float, float]:
+    """Smallest and largest sums of per-bin ``term(r, c)`` over the boxes.
+
+    Each term is jointly convex and 0 where ``r == c``: its maximum is at a corner; its minimum
+    is 0 when the intervals overlap, else at the pair of nearest ends.
+    """
+    corners = [term(r, c) for r in (r_low, r_high) for c in (c_low, c_high)]
+    high = np.max(corners, axis=0)
+    low = np.where(
+        c_high < r_low,
+        term(r_low, c_high),
+        np.where(c_low > r_high, term(r_high, c_low), 0.0),
+    )
+    return float(np.sum(low)), float(np.sum(high))
