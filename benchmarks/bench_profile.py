@@ -119,7 +119,7 @@ def error_table(ref: pl.DataFrame, cur: pl.DataFrame, ref_profile: Profile) -> N
     cur_profile = profile(cur)
     print(
         f"{'method':>13} {'columns':>7} {'max |error|':>11} {'max bound':>9} "
-        f"{'worst error/bound':>17} verdicts"
+        f"{'worst error/bound':>17} verdicts {'uncertain':>9}"
     )
     labels = [c for c in ref.columns if c.startswith("cat_")]
     # forced on every column, chi-square would count 1M distinct numbers as categories
@@ -127,7 +127,7 @@ def error_table(ref: pl.DataFrame, cur: pl.DataFrame, ref_profile: Profile) -> N
     for method in METHODS:
         config, columns = {"method": method}, only.get(method)
         exact = driftloop.detect(ref, cur, columns=columns, config=config)
-        worst, bound_max, ratio, agree, n = 0.0, 0.0, 0.0, True, 0
+        worst, bound_max, ratio, agree, n, uncertain = 0.0, 0.0, 0.0, True, 0, 0
         for side in (
             driftloop.detect(ref_profile, cur, columns=columns, config=config),
             driftloop.detect(ref_profile, cur_profile, columns=columns, config=config),
@@ -141,10 +141,11 @@ def error_table(ref: pl.DataFrame, cur: pl.DataFrame, ref_profile: Profile) -> N
                 worst, bound_max = max(worst, error), max(bound_max, bound)
                 ratio = max(ratio, error / bound if bound else (0.0 if error == 0 else np.inf))
                 agree &= s.drifted == e.drifted
+                uncertain += "other verdict" in (s.warning or "")
                 n += 1
         print(
             f"{method:>13} {n // 2:>7} {worst:>11.5f} {bound_max:>9.5f} {ratio:>17.2f} "
-            f"{'agree' if agree else 'DIFFER'}"
+            f"{'agree' if agree else 'DIFFER':>8} {uncertain:>9}"
         )
 
 

@@ -189,6 +189,28 @@ def test_the_command_line_says_built_then_reused(make_pipeline, tmp_path: Path) 
     assert "31 rows; profile built (--rebuild-profile)" in forced.output
 
 
+def test_step_fetch_reference_rebuilds_on_request_as_run_does(
+    make_pipeline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """An orchestrator running the loop step by step can force the rebuild too."""
+    import json
+
+    config = make_pipeline(on_drift=QUIET, reference__profile=str(tmp_path / "reference.profile"))
+    path = write_config(config, tmp_path / "driftloop.yaml")
+    cli, window = CliRunner(), ["--start", "2011-03-01", "--end", "2011-03-31"]
+    args = ["step", "fetch_reference", "--config", str(path), *window]
+    said = [json.loads(cli.invoke(app, args + extra).stdout)["profile"] for extra in ([], [])]
+    forced = cli.invoke(app, [*args, "--rebuild-profile"])
+    assert forced.exit_code == 0, forced.output
+    assert [*said, json.loads(forced.stdout)["profile"]] == ["built", "reused", "built"]
+    wrong = cli.invoke(app, ["step", "detect", "--config", str(path), *window, "--rebuild-profile"])
+    assert wrong.exit_code == 2
+    assert wrong.output.strip().splitlines() == [
+        "error: --rebuild-profile is read by step fetch_reference, not detect: pass it to "
+        "driftloop step fetch_reference."
+    ]
+
+
 def test_rebuild_profile_without_a_stored_profile_is_one_line(
     make_pipeline, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]

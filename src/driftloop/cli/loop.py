@@ -25,6 +25,7 @@ from driftloop.errors import ConfigError
 from driftloop.pipeline.steps import STEPS
 
 if TYPE_CHECKING:
+    from driftloop.config import PipelineConfig
     from driftloop.pipeline.steps import StepResult
 
 
@@ -84,11 +85,7 @@ def run(
         if (first is None) != (last is None):
             raise ConfigError("Pass both --start and --end, or neither.")
         runner = Runner(cfg, printer=lambda text: out.print(text, markup=False, style="yellow"))
-        if rebuild_profile and not cfg.reference.stored_profile:
-            raise ConfigError(
-                "--rebuild-profile rebuilds a stored reference profile, and this pipeline has "
-                "none: set reference.profile next to reference.uri or reference.url."
-            )
+        _check_rebuild(rebuild_profile, cfg, "fetch_reference")
         outcome = runner.run(
             start=first,
             end=last,
@@ -174,6 +171,13 @@ def step(
             "to check, as a scheduled run on that date would (new runs; default today).",
         ),
     ] = None,
+    rebuild_profile: Annotated[
+        bool,
+        typer.Option(
+            "--rebuild-profile",
+            help="fetch_reference: rebuild the stored reference profile from its source.",
+        ),
+    ] = False,
 ) -> None:
     """Run one step and print its result as JSON (and Kestra outputs under Kestra)."""
     import json as _json
@@ -190,7 +194,10 @@ def step(
             raise ConfigError("Pass both --start and --end, or neither.")
         if first is None and as_of and as_of.strip():
             first, last = default_window(cfg, today=_as_of_date(as_of.strip()))
-        run, status, result = run_step(cfg, name, run_id=run_id, start=first, end=last)
+        _check_rebuild(rebuild_profile, cfg, name)
+        run, status, result = run_step(
+            cfg, name, run_id=run_id, start=first, end=last, rebuild_profile=rebuild_profile
+        )
     fields = {"status": status, **result.to_dict()}
     print(_json.dumps({"run_id": run, "step": name, **fields}, default=str))
     if any(key.startswith("KESTRA_") for key in os.environ):
@@ -205,6 +212,21 @@ def step(
             markup=True,
         )
         raise typer.Exit(EXIT_ERROR)
+
+
+def _check_rebuild(rebuild_profile: bool, cfg: PipelineConfig, step: str) -> None:
+    if not rebuild_profile:
+        return
+    if not cfg.reference.stored_profile:
+        raise ConfigError(
+            "--rebuild-profile rebuilds a stored reference profile, and this pipeline has "
+            "none: set reference.profile next to reference.uri or reference.url."
+        )
+    if step != "fetch_reference":
+        raise ConfigError(
+            f"--rebuild-profile is read by step fetch_reference, not {step}: pass it to "
+            "driftloop step fetch_reference."
+        )
 
 
 def _as_of_date(text: str) -> dt.date:

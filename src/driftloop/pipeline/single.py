@@ -30,9 +30,11 @@ def run_step(
     run_id: str | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    rebuild_profile: bool = False,
 ) -> tuple[str, str, StepResult]:
     """Run step ``name`` of run ``run_id`` (a new run when None); returns (run id, status,
-    result), the status one of done, skipped, failed, empty.
+    result), the status one of done, skipped, failed, empty. ``rebuild_profile`` rebuilds a
+    stored reference profile whatever its source says (read by ``fetch_reference``).
 
     Results of the run's earlier steps are loaded from its records, so steps can run one by one,
     each in its own process, as an orchestrator runs tasks.
@@ -49,7 +51,7 @@ def run_step(
     assert record is not None  # just created
     if record["status"] == "empty":  # a later task of an empty run (Kestra runs them all)
         return run_id, "empty", Empty(record.get("error") or "the window has no rows")
-    ctx = _context(config, run_id, record)
+    ctx = _context(config, run_id, record, rebuild_profile)
     store.start_step(run_id, name)
     ended = execute(step, ctx)
     if ended.status in ("empty", "failed"):
@@ -66,7 +68,9 @@ def run_step(
     return run_id, ended.status, ended.result
 
 
-def _context(config: PipelineConfig, run_id: str, record: dict[str, Any]) -> RunContext:
+def _context(
+    config: PipelineConfig, run_id: str, record: dict[str, Any], rebuild_profile: bool
+) -> RunContext:
     done = {
         s["step"]: read_result(s["step"], s["status"], s["result"])
         for s in record["steps"]
@@ -76,4 +80,12 @@ def _context(config: PipelineConfig, run_id: str, record: dict[str, Any]) -> Run
         dt.date.fromisoformat(record[k]) if record[k] else None
         for k in ("window_start", "window_end")
     ]
-    return RunContext(config, run_id, window[0], window[1], record["trigger"], done)
+    return RunContext(
+        config,
+        run_id,
+        window[0],
+        window[1],
+        record["trigger"],
+        done,
+        rebuild_profile=rebuild_profile,
+    )
