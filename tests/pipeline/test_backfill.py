@@ -158,15 +158,17 @@ def test_ctrl_c_then_the_same_command_finishes_the_backfill(make_pipeline, tmp_p
         time.sleep(0.05)
     first.send_signal(signal.SIGINT)
     _, stderr = first.communicate(timeout=60)
-    assert first.returncode == 130
+    assert first.returncode == 130, stderr
     assert "backfill interrupted: run the same command again to continue it" in stderr
     assert len(store.window_runs("bike-sharing")) < len(planned)
     second = subprocess.run(argv, capture_output=True, text=True, timeout=120)
-    assert second.returncode == 0, second.stderr
-    assert f"{len(planned)} of {len(planned)} windows" in second.stdout
+    said = (stderr, second.stdout, second.stderr)
+    assert second.returncode == 0, said
+    assert f"{len(planned)} of {len(planned)} windows" in second.stdout, said
     runs = store.window_runs("bike-sharing")
-    assert len(runs) == len(planned)  # the window cut short was resumed, not run again
-    assert {r["status"] for r in runs} == {"succeeded"}
+    statuses = [(r["window_start"], r["status"]) for r in runs]
+    assert len(runs) == len(planned), (statuses, said)  # the cut-short window resumed, not rerun
+    assert {r["status"] for r in runs} == {"succeeded"}, (statuses, said)
     history = HistoryStore(config.stores.warehouse.get_secret_value()).history("bike-sharing")
     assert [(w["start"], w["end"]) for w in history["windows"]] == [
         (str(a), str(b)) for a, b in planned

@@ -79,6 +79,24 @@ def test_a_heavy_tail_gives_a_wide_error_and_says_when_the_verdict_is_uncertain(
     assert heavy.to_dict()["columns"][0]["statistic_error"] == got.statistic_error
 
 
+def test_a_registered_method_reading_a_sketch_says_its_error_is_unknown() -> None:
+    from driftloop.drift.methods import METHODS, register_method
+
+    def mean_gap(ref, cur, options):  # type: ignore[no-untyped-def]
+        return abs(float(cur.values.mean() - ref.values.mean())), None
+
+    register_method("mean_gap_sketch", mean_gap, family="distance", default_threshold=0.5)
+    try:
+        ref, cur = pair("normal", 0.0, seed=2)
+        config = {"method": "mean_gap_sketch", "columns": {"x": {"kind": "numerical"}}}
+        got = driftloop.detect(profile(ref), cur, columns=["x"], config=config).column("x")
+        exact = driftloop.detect(ref, cur, columns=["x"], config=config).column("x")
+    finally:
+        METHODS.pop("mean_gap_sketch", None)
+    assert got.statistic_error is None and exact.statistic_error == 0
+    assert got.warning is not None and "is unknown" in got.warning
+
+
 def test_counts_give_exact_chisquare_and_ztest() -> None:
     ref, cur = pair("normal", 0.5, seed=3)
     for method, column in (("chisquare", "c"), ("ztest", "flag")):

@@ -483,7 +483,7 @@ def _test(
         DISTANCE_MIN_EFFECTIVE
     ):
         p_value, warning = _distance_noise(method, ref, cur, options, threshold)
-    error = 0.0
+    error: float | None = 0.0
     if result.error_bound > 0:
         bins = settings.psi_bins if method.name == "psi" else settings.js_bins
         error = sketch_error.statistic_error(
@@ -501,8 +501,12 @@ def _test(
     )
 
 
-def _sketch_warning(method: Method, statistic: float, error: float, threshold: float) -> str | None:
+def _sketch_warning(
+    method: Method, statistic: float, error: float | None, threshold: float
+) -> str | None:
     """Say so when a distance read from a profile is too close to its threshold to call."""
+    if error is None:
+        return f"read from a profile: how far {method.name} may be from the raw data's is unknown"
     if method.family is not Family.DISTANCE or abs(statistic - threshold) > error:
         return None
     return (

@@ -108,7 +108,7 @@ class ColumnDrift:
     skipped: str | None = None
     warning: str | None = None
     error_bound: float = 0.0  # the CDF error of sketched sides (0: computed from exact values)
-    statistic_error: float = 0.0  # the statistic's largest error that follows (drift.sketch_error)
+    statistic_error: float | None = 0.0  # how far the statistic may be off (drift.sketch_error)
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:

@@ -24,6 +24,8 @@ statistic, reported per column as ``statistic_error``:
   whenever the sketch keeps its rank error; near-empty bins make it wide, as they make these
   statistics unstable.
 - ``chisquare``, ``ztest`` and columns whose values are all kept: 0.
+- a method registered with :func:`driftloop.register_method`: None (unknown), and the column
+  says so in its warning.
 """
 
 from __future__ import annotations
@@ -52,11 +54,12 @@ def statistic_error(
     *,
     n_bins: int = 10,
     robust: bool = True,
-) -> float:
+) -> float | None:
     """The largest difference between ``statistic`` and the raw data's, given the sides' CDF errors.
 
     ``n_bins`` is the method's bin count (psi, jensenshannon); ``robust`` False reads Evidently's
     definitions (the standard deviation for wasserstein, equal-width bins for jensenshannon).
+    None: a method this module does not know (a registered one) read a sketched side.
 
     Examples
     --------
@@ -81,7 +84,9 @@ def statistic_error(
         return _wasserstein_error(reference.values, current.values, sum(errors), robust)
     if method in ("psi", "jensenshannon"):
         return _binned_error(method, statistic, reference, current, n_bins, robust)
-    return 0.0
+    if method in ("chisquare", "ztest"):
+        return 0.0  # read from exact counts
+    return None
 
 
 def _binned_error(
