@@ -19,13 +19,25 @@ from tests.pipeline.conftest import bikes, make_pipeline, write_config
 __all__ = ["bikes", "make_pipeline"]  # the pipeline fixtures, used here too
 
 
+def conn_rows(url: str, sql: str) -> list[sa.Row]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = list(conn.execute(sa.text(sql)).all())
+    engine.dispose()
+    return rows
+
+
 def as_grafana_sends_it(sql: str, pipeline: str) -> str:
     return sql.replace("$__timeFilter(window_end)", "TRUE").replace("$pipeline", pipeline)
 
 
 @pytest.mark.postgres
 def test_every_panel_reads_the_history_at_window_dates(make_pipeline, pg_url: str) -> None:
-    config = make_pipeline(warehouse=pg_url)
+    detection = {
+        "multivariate": {"columns": ["temp", "atemp", "hum", "windspeed"], "permutations": 49},
+        "segments": [{"column": "workingday", "min_rows": 9}],
+    }
+    config = make_pipeline(warehouse=pg_url, detection=detection)
     planned = windows(dt.date(2011, 2, 1), dt.date(2011, 4, 30), "1mo")
     backfill(config, planned)
     concept_series(PredictionStore(pg_url), "bike-sharing")  # its table, as concept runs make it
@@ -43,6 +55,20 @@ def test_every_panel_reads_the_history_at_window_dates(make_pipeline, pg_url: st
         {r[1] for r in rows["Statistic per feature"]}
     )
     assert len(rows["Runs"]) == 3 and rows["Concept drift per window"] == []
+    multivariate = rows["Multivariate statistic / threshold (above 1: drift)"]
+    assert {r[1] for r in multivariate} == {"domain_classifier", "pca_reconstruction"}
+    skipped = conn_rows(
+        pg_url,
+        "SELECT window_end, skipped FROM driftloop_history_multivariate WHERE skipped IS NOT NULL",
+    )
+    drawn = sorted({r[0].date() for r in multivariate} | {r[0] for r in skipped})
+    assert drawn == [end for _, end in planned] and len(skipped) < 2 * len(planned)
+    assert all(r[2] > 0 for r in multivariate)
+    segments = rows["Share of features drifted per segment"]
+    assert {r[1] for r in segments} == {"workingday = 0", "workingday = 1"}
+    assert all(0 <= r[2] <= 1 for r in segments)
+    boxes = [(p["gridPos"]["x"], p["gridPos"]["y"]) for p in board["panels"]]
+    assert len(set(boxes)) == len(boxes)  # no two panels on one spot
 
 
 def test_export_grafana_on_the_command_line(make_pipeline, tmp_path: Path) -> None:

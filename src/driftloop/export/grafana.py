@@ -2,8 +2,11 @@
 
 The panels read the warehouse database directly: share drifted per window with the
 ``drift_share`` level, drifted features per window, each feature's statistic and p-value, concept
-drift, and the runs. Every series is placed at its window's end date (``window_end``), not at the
-time a run happened, so a backfilled year reads as that year. Only the current run of each window
+drift, each multivariate method's statistic over its threshold (above 1: drift), each segment's
+share of drifted features, and the runs. The multivariate and segment panels stay empty until
+``detection.multivariate`` or ``detection.segments`` is configured. Every series is placed at its
+window's end date (``window_end``), not at the time a run happened, so a backfilled year reads as
+that year. Only the current run of each window
 is read (``NOT superseded``). The data source is an import input (``DS_DRIFTLOOP``): Grafana asks
 for it when the file is imported.
 """
@@ -19,6 +22,8 @@ __all__ = ["dashboard", "export_grafana"]
 _DATASOURCE = {"type": "grafana-postgresql-datasource", "uid": "${DS_DRIFTLOOP}"}
 _WINDOWS = "driftloop_history_windows"
 _FEATURES = "driftloop_history_features"
+_MULTIVARIATE = "driftloop_history_multivariate"
+_SEGMENTS = "driftloop_history_segments"
 _CURRENT = "pipeline = '$pipeline' AND NOT superseded AND $__timeFilter(window_end)"
 
 QUERIES = {
@@ -48,6 +53,18 @@ QUERIES = {
         "\"concept drift\" FROM driftloop_concept_windows WHERE pipeline = '$pipeline' "
         "AND $__timeFilter(window_end) ORDER BY 1",
     ),
+    "Multivariate statistic / threshold (above 1: drift)": (
+        "timeseries",
+        f"SELECT window_end::timestamp AS time, method AS metric, statistic / threshold AS value "
+        f"FROM {_MULTIVARIATE} WHERE {_CURRENT} AND statistic IS NOT NULL AND threshold > 0 "
+        f"ORDER BY 1, 2",
+    ),
+    "Share of features drifted per segment": (
+        "timeseries",
+        f"SELECT window_end::timestamp AS time, segment || ' = ' || value AS metric, "
+        f"share_drifted AS value FROM {_SEGMENTS} WHERE {_CURRENT} AND skipped IS NULL "
+        f"ORDER BY 1, 2",
+    ),
     "Runs": (
         "table",
         "SELECT run_id, trigger, window_start, window_end, status, model_outcome, started_at "
@@ -67,7 +84,7 @@ def _panel(number: int, title: str, kind: str, sql: str) -> dict[str, Any]:
             "h": 8,
             "w": 24 if wide else 12,
             "x": 0 if wide else 12 * (number % 2),
-            "y": 8 * (number // 2),
+            "y": 8 * ((number + 1) // 2 if wide else number // 2),
         },
         "targets": [
             {
