@@ -22,7 +22,17 @@ from driftloop.data.identifiers import check_table_name
 from driftloop.data.sources import no_rows
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
 
-__all__ = ["is_postgres", "read_sql", "redact_url", "sqlite_folder_on_connect", "window_clause"]
+__all__ = [
+    "is_postgres",
+    "parse_url",
+    "plain_arrow",
+    "quote_identifier",
+    "read_sql",
+    "redact_url",
+    "sql_error",
+    "sqlite_folder_on_connect",
+    "window_clause",
+]
 
 
 def redact_url(url: str) -> str:
@@ -54,10 +64,11 @@ def sqlite_folder_on_connect(engine: sa.Engine) -> sa.Engine:
 
 
 def is_postgres(url: str) -> bool:
-    return _parse(url).get_backend_name() == "postgresql"
+    return parse_url(url).get_backend_name() == "postgresql"
 
 
-def _parse(url: str) -> sa.URL:
+def parse_url(url: str) -> sa.URL:
+    """The SQLAlchemy URL, or one ConfigError line (the URL itself is never shown)."""
     try:
         return make_url(url)
     except (ArgumentError, ValueError):
@@ -73,7 +84,7 @@ def window_clause(
     """A ``WHERE`` clause for an inclusive date window, with ``?`` placeholders and its values."""
     if date_column is None or (start is None and end is None):
         return "", []
-    quoted = _quote(date_column)
+    quoted = quote_identifier(date_column)
     parts: list[str] = []
     values: list[Any] = []
     if start is not None:
@@ -86,7 +97,8 @@ def window_clause(
     return " WHERE " + " AND ".join(parts), values
 
 
-def _quote(name: str) -> str:
+def quote_identifier(name: str) -> str:
+    """``name`` as a quoted SQL identifier (inner quotes doubled), safe to place in a query."""
     return '"' + name.replace('"', '""') + '"'
 
 
@@ -108,16 +120,16 @@ def read_sql(
     if (table is None) == (query is None):
         raise ConfigError("A SQL source needs exactly one of 'table' or 'query'.")
     if table is not None:
-        source = _quote(check_table_name(table))
+        source = quote_identifier(check_table_name(table))
         if schema is not None:
-            source = f"{_quote(check_table_name(schema, 'schema'))}.{source}"
+            source = f"{quote_identifier(check_table_name(schema, 'schema'))}.{source}"
         shown = f"table '{table}'"
     else:
         source = f"({query}) AS driftloop_source"
         shown = "the query"
     where, values = window_clause(date_column, start, end)
     for column, value in (equals or {}).items():
-        where += (" AND " if where else " WHERE ") + f"{_quote(column)} = ?"
+        where += (" AND " if where else " WHERE ") + f"{quote_identifier(column)} = ?"
         values.append(value)
     sql = f"SELECT * FROM {source}{where}"
     try:
@@ -127,7 +139,7 @@ def read_sql(
             else _read_sqlalchemy(url, sql, values)
         )
     except _QueryFailed as failed:
-        raise _sql_error(failed.cause, url, shown, date_column) from None
+        raise sql_error(failed.cause, url, shown, date_column) from None
     if frame.height == 0 and (start is not None or end is not None) and date_column:
         raise EmptyDataError(no_rows(f"{shown} in {redact_url(url)}", start, end))
     return frame
@@ -142,7 +154,7 @@ def _read_postgres(url: str, sql: str, values: list[Any]) -> pl.DataFrame:
     import adbc_driver_manager
     import adbc_driver_postgresql.dbapi as adbc
 
-    libpq_url = _parse(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    libpq_url = parse_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     numbered = _number_placeholders(sql)
     try:
         with adbc.connect(libpq_url) as conn, conn.cursor() as cursor:
@@ -150,7 +162,7 @@ def _read_postgres(url: str, sql: str, values: list[Any]) -> pl.DataFrame:
             table = cursor.fetch_arrow_table()
     except adbc_driver_manager.Error as err:
         raise _QueryFailed(err) from None
-    return pl.DataFrame(pl.from_arrow(_plain_arrow(table)))
+    return pl.DataFrame(pl.from_arrow(plain_arrow(table)))
 
 
 def _number_placeholders(sql: str) -> str:
@@ -162,7 +174,7 @@ def _number_placeholders(sql: str) -> str:
     return "".join(out[:-1])
 
 
-def _plain_arrow(table: pa.Table) -> pa.Table:
+def plain_arrow(table: pa.Table) -> pa.Table:
     """Replace PostgreSQL's opaque extension types (numeric, uuid, json...) by plain ones."""
     columns, fields = [], []
     for field, column in zip(table.schema, table.columns, strict=True):
@@ -199,9 +211,10 @@ def _read_sqlalchemy(url: str, sql: str, values: list[Any]) -> pl.DataFrame:
     return pl.DataFrame(data, infer_schema_length=None)
 
 
-def _sql_error(
+def sql_error(
     err: Exception, url: str, shown: str, date_column: str | None
 ) -> SourceError | SchemaError:
+    """A driver's error as one line naming ``shown`` and the fix, the password hidden."""
     text = str(getattr(err, "orig", None) or err).strip()
     low = text.lower()
     where = redact_url(url)

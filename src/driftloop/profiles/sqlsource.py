@@ -26,12 +26,12 @@ import polars as pl
 
 from driftloop.data.identifiers import check_table_name
 from driftloop.data.sql import (
-    _parse,  # the URL parsed, or one ConfigError line
-    _plain_arrow,  # PostgreSQL's extension types (numeric...) as plain Arrow types
-    _quote,
-    _sql_error,  # a driver error as one line, password hidden
     is_postgres,
+    parse_url,
+    plain_arrow,
+    quote_identifier,
     redact_url,
+    sql_error,
     window_clause,
 )
 from driftloop.errors import ConfigError, EmptyDataError
@@ -85,8 +85,10 @@ def profile_sql(
         )
     if date_column is None and (start is not None or end is not None):
         raise ConfigError("--start and --end need --date-column: name the column they filter.")
-    _parse(url)
-    source = _quote(check_table_name(table)) if table else f"({query}) AS driftloop_source"
+    parse_url(url)
+    source = (
+        quote_identifier(check_table_name(table)) if table else f"({query}) AS driftloop_source"
+    )
     shown = f"table '{table}'" if table else "the query"
     last = end - dt.timedelta(days=1) if end is not None else None  # window_clause: inclusive
     where, values = window_clause(date_column, start, last)
@@ -103,7 +105,7 @@ def profile_sql(
         with one_blas_thread():
             return profile_batches(_counted(batches, total, progress))
     except _Failed as failed:
-        raise _sql_error(failed.cause, url, shown, date_column) from None
+        raise sql_error(failed.cause, url, shown, date_column) from None
     except EmptyDataError:
         window = f" in [{start}, {end}) on {date_column}" if date_column else ""
         raise EmptyDataError(
@@ -167,7 +169,9 @@ class _Postgres:
     """PostgreSQL through ADBC: COPY-backed Arrow record batches."""
 
     def __init__(self, url: str) -> None:
-        self.libpq = _parse(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        self.libpq = (
+            parse_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        )
         self.conn: Any = None
 
     def _connect(self) -> Any:
@@ -215,7 +219,7 @@ class _Postgres:
         cursor = self._execute(sql, values)
         try:
             for batch in cursor.fetch_record_batch():
-                yield _plain_arrow(pa.Table.from_batches([batch]))
+                yield plain_arrow(pa.Table.from_batches([batch]))
         except adbc_driver_manager.Error as err:
             raise _Failed(err) from None
         finally:
