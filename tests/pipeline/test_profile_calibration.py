@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -70,8 +71,11 @@ def test_cli_calibrates_a_stored_profile_pipeline(make_pipeline, bikes, tmp_path
     assert "per window of 31 rows" in done.output and "any-feature false alarms" in done.output
     assert (tmp_path / "reference.profile").exists()  # built by calibrate, reused by runs
 
+    calibration = Path(config.stores.runs) / "calibration"
+    shutil.rmtree(calibration)
     small = CliRunner().invoke(app, [*args[:-1], "51"])
     assert small.exit_code == 2
+    assert not calibration.exists()  # refused: nothing written
     assert small.output.strip().splitlines() == [
         "error: calibrate with a profile reference needs it 100x larger than a window (so its "
         "own sampling noise is negligible); it has 5000 rows for windows of 51. Calibrate "

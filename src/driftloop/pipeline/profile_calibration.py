@@ -13,7 +13,9 @@ thresholds on fresh windows drawn from the population itself.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftloop.errors import ConfigError
@@ -49,9 +51,13 @@ def calibrate_profile(
             "--history pools past windows' rows with the reference's, and reference.profile has "
             "no rows to pool: calibrate without --history."
         )
+    folder = Path(ctx.config.stores.runs) / ctx.run_id
+    fresh = not folder.exists()
     fetch_reference(ctx)
     reference = load_profile(ctx.file("reference.profile"))
     if reference.height < LARGE_RATIO * window_rows:
+        if fresh:  # leave no calibration folder behind (the stored profile stays: it is valid)
+            shutil.rmtree(folder, ignore_errors=True)
         raise ConfigError(
             f"calibrate with a profile reference needs it {LARGE_RATIO}x larger than a window (so "
             f"its own sampling noise is negligible); it has {reference.height} rows for windows of "
