@@ -94,6 +94,34 @@ def test_missing_database(pg_url: str) -> None:
         read_sql(url, table="reference")
 
 
+def test_unknown_user_is_named_not_called_unreachable(pg_url: str) -> None:
+    url = pg_url.replace("postgresql://root@", "postgresql://nobody_here:secret@")
+    with pytest.raises(SourceError) as info:
+        read_sql(url, table="reference")
+    assert str(info.value) == (
+        f"Cannot connect to {redact_url(url)}: the server has no user 'nobody_here'. Fix the "
+        "URL's user name (or create that role)."
+    )
+    assert "secret" not in str(info.value)
+
+
+def test_a_refused_password_is_named_and_hidden() -> None:
+    """PostgreSQL's words when it refuses a password (the local servers here trust TCP users,
+    so the server's line is given as psycopg words it)."""
+    from driftloop.data.sql import sql_error
+
+    url = "postgresql://app:hunter2@db:5432/prod"
+    said = psycopg.OperationalError(
+        'connection failed: connection to server at "10.0.0.5", port 5432 failed: FATAL:  '
+        'password authentication failed for user "app"'
+    )
+    err = sql_error(said, url, "table 'reference'", None)
+    assert str(err) == (
+        "Cannot connect to postgresql://app:***@db:5432/prod: the server refused the password "
+        "of user 'app'. Fix the URL's password (or the ${ENV} variable it names)."
+    )
+
+
 def test_missing_table(pg_url: str) -> None:
     with pytest.raises(
         SchemaError,

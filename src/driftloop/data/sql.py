@@ -227,6 +227,16 @@ def sql_error(
         return SourceError(
             f"Cannot connect to {where}: database '{database[1]}' does not exist. Create it."
         )
+    if role := re.search(r'role "([^"]+)" does not exist', text):
+        return SourceError(
+            f"Cannot connect to {where}: the server has no user '{role[1]}'. Fix the URL's user "
+            "name (or create that role)."
+        )
+    if user := re.search(r'password authentication failed for user "([^"]+)"', text):
+        return SourceError(
+            f"Cannot connect to {where}: the server refused the password of user '{user[1]}'. "
+            "Fix the URL's password (or the ${ENV} variable it names)."
+        )
     if column := re.search(r'column "?([^" ]+)"? does not exist|no such column: (\S+)', text):
         name = column[1] or column[2]
         return SchemaError(
