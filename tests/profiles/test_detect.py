@@ -74,22 +74,22 @@ def large() -> tuple[pl.DataFrame, pl.DataFrame]:
     return ref, cur
 
 
-# Documented errors of each statistic read from sketches (both sides sketched, 60k rows a side):
-# at most ERRORS[method] + 5% of the exact value.
-ERRORS = {"wasserstein": 0.02, "psi": 0.01, "jensenshannon": 0.01}
-
-
-@pytest.mark.parametrize("method", sorted(ERRORS))
-def test_distances_from_sketches_are_within_their_stated_error(large, method: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("method", ["jensenshannon", "psi", "wasserstein"])
+def test_distances_from_sketches_are_within_their_reported_error(large, method: str) -> None:  # type: ignore[no-untyped-def]
+    """Within each column's statistic_error (tests/profiles/test_errors.py checks it on many
+    shapes); a verdict differs from the raw data's only where that error reaches the threshold,
+    and the column then says so."""
     ref, cur = large
     config = {"method": method}
     exact = driftloop.detect(ref, cur, config=config)
     sketched = driftloop.detect(profile(ref), profile(cur), config=config)
     for e in exact.columns:
         s = sketched.column(e.name)
-        assert s.method == e.method
-        assert abs(s.statistic - e.statistic) <= ERRORS[method] + 0.05 * e.statistic
-        assert s.drifted == e.drifted
+        assert s.method == e.method and s.statistic_error > 0
+        assert abs(s.statistic - e.statistic) <= s.statistic_error
+        if s.drifted != e.drifted:
+            assert abs(s.statistic - s.threshold) <= s.statistic_error
+            assert "raw data could give the other verdict" in (s.warning or "")
 
 
 def test_ks_from_sketches_is_within_the_rank_error_and_never_more_alarming(large) -> None:  # type: ignore[no-untyped-def]
