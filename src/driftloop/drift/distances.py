@@ -29,7 +29,14 @@ import numpy.typing as npt
 from driftloop.drift.binning import binned_counts, equal_width_edges
 from driftloop.drift.samples import NumericSample, Sample, category_counts
 
-__all__ = ["clip_points", "jensenshannon", "robust_spread", "wasserstein", "wasserstein_normed"]
+__all__ = [
+    "clip_points",
+    "jensenshannon",
+    "quantile_edges",
+    "robust_spread",
+    "wasserstein",
+    "wasserstein_normed",
+]
 
 _STD_FLOOR = 0.001
 _IQR_PER_SD = 1.349  # interquartile range of the standard normal
@@ -190,14 +197,14 @@ def _numeric_edges(
     ref: npt.NDArray[np.float64], cur: npt.NDArray[np.float64], n_bins: int, bins: str
 ) -> npt.NDArray[np.float64] | None:
     if bins == "quantile":
-        return _quantile_edges(ref, n_bins)
+        return quantile_edges(ref, n_bins)
     try:
         return equal_width_edges(min(ref[0], cur[0]), max(ref[-1], cur[-1]), n_bins)
     except ValueError:  # a range too narrow for n finite bins: the values are few anyway
         return None
 
 
-def _quantile_edges(values: npt.NDArray[np.float64], n_bins: int) -> npt.NDArray[np.float64]:
+def quantile_edges(values: npt.NDArray[np.float64], n_bins: int) -> npt.NDArray[np.float64]:
     """Bin edges at the reference's quantiles (distinct ones), the outer bins open-ended."""
     n = values.size
     cuts = np.unique(values[(np.arange(1, n_bins) * (n - 1)) // n_bins])

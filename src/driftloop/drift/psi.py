@@ -13,7 +13,7 @@ import numpy.typing as npt
 from driftloop.drift.binning import binned_counts
 from driftloop.drift.samples import NumericSample, Sample, category_counts
 
-__all__ = ["psi", "psi_from_counts"]
+__all__ = ["psi", "psi_edges", "psi_from_counts"]
 
 
 def psi_from_counts(
@@ -27,6 +27,13 @@ def psi_from_counts(
     ref_pct = reference_counts / n_reference + eps
     cur_pct = current_counts / n_current + eps
     return float(np.sum((cur_pct - ref_pct) * np.log(cur_pct / ref_pct)))
+
+
+def psi_edges(reference: npt.NDArray[np.float64], n_bins: int) -> npt.NDArray[np.float64]:
+    """Bin edges at the sorted reference's quantiles, the outer bins open-ended."""
+    edges = np.percentile(reference, np.linspace(0, 100, n_bins + 1))
+    edges[0], edges[-1] = -np.inf, np.inf
+    return edges
 
 
 def psi(
@@ -44,8 +51,7 @@ def psi(
     True
     """
     if numeric and isinstance(reference, NumericSample) and isinstance(current, NumericSample):
-        edges = np.percentile(reference.values, np.linspace(0, 100, n_bins + 1))
-        edges[0], edges[-1] = -np.inf, np.inf
+        edges = psi_edges(reference.values, n_bins)
         ref_counts = binned_counts(reference.values, edges)
         cur_counts = binned_counts(current.values, edges)
         # shares of the values (of a sketched sample's quantile grid: the same as of its rows)

@@ -36,7 +36,8 @@ import numpy as np
 import numpy.typing as npt
 
 from driftloop.drift.binning import equal_width_edges
-from driftloop.drift.distances import clip_points, robust_spread
+from driftloop.drift.distances import clip_points, quantile_edges, robust_spread
+from driftloop.drift.psi import psi_edges
 from driftloop.drift.samples import NumericSample, Sample
 
 __all__ = ["statistic_error"]
@@ -96,9 +97,12 @@ def _binned_error(
     current: NumericSample,
     n_bins: int,
     robust: bool,
-) -> float:
+) -> float | None:
     ref, cur = reference.values, current.values
-    edges = _edges(method, ref, cur, n_bins, robust)
+    try:
+        edges = _edges(method, ref, cur, n_bins, robust)
+    except ValueError:  # too narrow a range for equal-width bins: the method counts values
+        return None
     ranges = _edge_ranges(ref, edges, reference.error, method == "jensenshannon" and not robust)
     r_low, r_high = _share_box(ref, ranges, reference.error)
     c_low, c_high = _share_box(cur, ranges, current.error)
@@ -125,14 +129,8 @@ def _edges(method: str, ref: FloatArray, cur: FloatArray, n_bins: int, robust: b
     if method == "jensenshannon" and not robust:
         return equal_width_edges(min(ref[0], cur[0]), max(ref[-1], cur[-1]), n_bins)
     if method == "psi":
-        edges = np.percentile(ref, np.linspace(0, 100, n_bins + 1))
-    else:
-        n = ref.size
-        edges = np.concatenate(([0.0], ref[(np.arange(1, n_bins) * (n - 1)) // n_bins], [0.0]))
-        edges = np.unique(edges[1:-1])
-        edges = np.concatenate(([-np.inf], edges, [np.inf]))
-    edges[0], edges[-1] = -np.inf, np.inf
-    return edges
+        return psi_edges(ref, n_bins)
+    return quantile_edges(ref, n_bins)
 
 
 def _edge_ranges(ref: FloatArray, edges: FloatArray, error: float, fixed: bool) -> FloatArray:
