@@ -263,6 +263,14 @@ CASES = [
     check("reference-rebuild-alone", "reference.rebuild", "auto", "'rebuild'", "'profile"),
     check("reference-rebuild-value", "reference.rebuild", "sometimes", "rebuild", "sometimes"),
     check("reference-profile-http", "reference.profile", "https://host/r.profile", "s3://"),
+    check(
+        "reference-updated-column-no-profile",
+        "reference.updated_column",
+        "updated_at",
+        "'updated_column'",
+        "'url' and 'profile'",
+    ),
+    check("reference-updated-column-blank", "reference.updated_column", " ", "updated_column"),
     Case(
         "config-reference-profile-moving-baseline",
         CHECK,

@@ -127,6 +127,12 @@ class SourceConfig(_Model):
         description="a stored profile: auto (when the source changed), always, or never (once "
         "built); default auto",
     )
+    updated_column: str | None = Field(
+        None,
+        description="a stored profile of a database source: a column every insert and update "
+        "sets (e.g. updated_at); its maximum joins the fingerprint, so rows changed in place "
+        "rebuild the profile",
+    )
 
     @field_validator("table")
     @classmethod
@@ -143,6 +149,13 @@ class SourceConfig(_Model):
     def _uri(cls, value: str | None) -> str | None:
         if value is not None and "://" in value:
             _check_url(value, schemes=("http", "https", "s3", "file"))
+        return value
+
+    @field_validator("updated_column")
+    @classmethod
+    def _updated_column(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("name the column every insert and update sets, or remove it")
         return value
 
     @field_validator("profile")
@@ -168,6 +181,11 @@ class SourceConfig(_Model):
                 "'rebuild' applies to a stored profile: add 'profile: PATH_OR_S3_URI' (where the "
                 "source's profile is kept) or remove 'rebuild'"
             )
+        if self.updated_column is not None and (self.profile is None or self.url is None):
+            raise ValueError(
+                "'updated_column' tells when a database source's rows last changed, for its "
+                "stored profile: use it with 'url' and 'profile', or remove it"
+            )
         if self.profile is not None:
             self._fixed_for_profile()
         if (self.uri is None) == (self.url is None):
@@ -187,7 +205,8 @@ class SourceConfig(_Model):
         return self
 
     def _given_profile(self) -> Self:
-        extra = [k for k in ("table", "query", "lag_days", "rebuild") if getattr(self, k)]
+        keys = ("table", "query", "lag_days", "rebuild", "updated_column")
+        extra = [k for k in keys if getattr(self, k)]
         if extra:
             raise ValueError(
                 f"a given profile file stands alone: remove {', '.join(repr(k) for k in extra)}, "

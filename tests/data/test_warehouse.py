@@ -54,6 +54,26 @@ def test_append_creates_the_table_and_round_trips(url: str) -> None:
     assert back.equals(frame.sort("day", "temp"))  # nulls vs empty strings preserved
 
 
+@pytest.mark.parametrize("zone", [None, "Europe/Lisbon"], ids=["naive", "zoned"])
+def test_timestamps_with_and_without_a_zone_round_trip(url: str, zone: str | None) -> None:
+    """A naive timestamp column (an event time, an updated_at) once broke PostgreSQL's COPY."""
+    at = [dt.datetime(2011, 2, 1, 8, 30), dt.datetime(2011, 2, 3, 23, 59, 59, 250_000)]
+    frame = pl.DataFrame({"day": [D1, D2], "seen_at": at, "temp": [0.5, 1.5]}).with_columns(
+        pl.col("seen_at").dt.replace_time_zone(zone)
+    )
+    wh = Warehouse(url)
+    wh.append(frame, pipeline="bikes", window_start=D1, window_end=D2)
+    back = wh.read("current").sort("day")["seen_at"]
+    if back.dtype == pl.String:  # SQLite keeps timestamps as ISO text
+        back = back.str.to_datetime()
+    if zone is None:
+        assert back.to_list() == at
+    else:  # the instants are kept
+        assert back.dt.convert_time_zone("UTC").to_list() == (
+            frame["seen_at"].dt.convert_time_zone("UTC").to_list()
+        )
+
+
 def test_append_twice_keeps_one_copy(url: str) -> None:
     wh = Warehouse(url)
     frame = window()

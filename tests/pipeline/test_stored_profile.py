@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +39,42 @@ def add_reference_rows(config: PipelineConfig, bikes: pl.DataFrame) -> None:
     Warehouse(config.stores.warehouse.get_secret_value()).seed(
         rows, table="reference", if_exists="append"
     )
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_rows_updated_in_place_rebuild_the_profile_through_updated_column(
+    make_pipeline, bikes, tmp_path: Path, pg_databases, database: str
+) -> None:  # type: ignore[no-untyped-def]
+    """Same count, same last date: only the column every update sets can tell."""
+    import sqlalchemy as sa
+
+    warehouse = pg_databases() if database == "postgresql" else None
+    store = tmp_path / "reference.profile"
+    options = {"reference__profile": str(store), "reference__updated_column": "updated_at"}
+    config = make_pipeline(warehouse, on_drift=QUIET, seed=False, **options)
+    january = filter_window(bikes, "dteday", *month(2011, 1)).with_columns(
+        updated_at=pl.lit(dt.datetime(2011, 2, 1))
+    )
+    url = config.stores.warehouse.get_secret_value()
+    Warehouse(url).seed(january, table="reference", if_exists="replace")
+    first = fetched(config)
+    assert (first.profile, first.profile_reason) == ("built", "nothing stored yet")
+    assert fetched(config).profile == "reused"
+    before = load_profile(store).column("temp").numeric
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text("UPDATE reference SET temp = temp + 0.5, updated_at = :at"),
+            {"at": dt.datetime(2011, 3, 5, 9, 30)},
+        )
+    engine.dispose()
+    changed = fetched(config)
+    assert changed.profile == "built" and changed.rows == 31
+    assert changed.profile_reason.startswith("the source changed (last_update 2011-02-01")
+    assert "2011-03-05 09:30:00" in changed.profile_reason
+    after = load_profile(store).column("temp").numeric
+    assert after is not None and before is not None
+    assert after.mean == pytest.approx(before.mean + 0.5)
 
 
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])

@@ -3,7 +3,8 @@
 ======================= ==============================================================
 source                  fingerprint
 ======================= ==============================================================
-SQL table or query      row count and ``MAX(date_column)`` over the window: one query
+SQL table or query      row count and ``MAX(date_column)`` over the window, and
+                        ``MAX(updated_column)`` when set: one query
 local file              size and modification time (nanoseconds)
 ``s3://`` object        its ETag (one ``HEAD``)
 ``http(s)://`` file     its ETag, else Last-Modified with Content-Length (one ``HEAD``);
@@ -11,7 +12,8 @@ local file              size and modification time (nanoseconds)
 ======================= ==============================================================
 
 Each fingerprint also carries the source's definition (URI or the database URL without its
-password, table or query, date column, window), so editing the config changes it too. A SQL
+password, table or query, date column, window), so editing the config changes it too. Without an
+``updated_column`` (a column every insert and update sets, such as ``updated_at``), a SQL
 fingerprint misses rows updated in place (same count, same last date): rebuild explicitly then.
 """
 
@@ -31,10 +33,14 @@ Fingerprint = dict[str, Any]
 
 
 def fingerprint(
-    source: Source, window: tuple[dt.date | None, dt.date | None] | None = None
+    source: Source,
+    window: tuple[dt.date | None, dt.date | None] | None = None,
+    *,
+    updated_column: str | None = None,
 ) -> Fingerprint | None:
     """The fingerprint of ``source`` over ``window`` (default: its own); None when it has none
-    (an http server without ETag or Last-Modified)."""
+    (an http server without ETag or Last-Modified). ``updated_column``: a SQL source's column
+    whose maximum says when a row last changed."""
     start, end = window or (source.start, source.end)
     if source.date_column is None:
         start = end = None
@@ -44,7 +50,7 @@ def fingerprint(
         "end": None if end is None else str(end),
     }
     if source.url is not None:
-        return definition | _sql(source, start, end)
+        return definition | _sql(source, start, end, updated_column)
     uri = source.uri or ""
     scheme = urlsplit(uri).scheme.lower()
     found: Fingerprint | None
@@ -57,8 +63,11 @@ def fingerprint(
     return None if found is None else definition | {"uri": safe_uri(uri)} | found
 
 
-def _sql(source: Source, start: dt.date | None, end: dt.date | None) -> Fingerprint:
-    """Row count and last date in one aggregate query, the window pushed down."""
+def _sql(
+    source: Source, start: dt.date | None, end: dt.date | None, updated_column: str | None
+) -> Fingerprint:
+    """Row count, last date and last update in one aggregate query, the window pushed down."""
+    from driftloop.data.sql import quote_identifier as quote_name
     from driftloop.data.sql import read_sql, redact_url
 
     url = source.url.get_secret_value() if source.url is not None else ""
@@ -74,16 +83,18 @@ def _sql(source: Source, start: dt.date | None, end: dt.date | None) -> Fingerpr
         after = (end + dt.timedelta(days=1)).isoformat()
         where.append(f"{quote_name(str(source.date_column))} < '{after}'")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
-    query = f"SELECT COUNT(*) AS n_rows, {last} AS last_date FROM {rows}{clause}"
+    updated = f"MAX({quote_name(updated_column)})" if updated_column else "NULL"
+    query = (
+        f"SELECT COUNT(*) AS n_rows, {last} AS last_date, {updated} AS last_update "
+        f"FROM {rows}{clause}"
+    )
     frame = read_sql(url, query=query)
-    n_rows, last_date = frame.row(0)
+    n_rows, last_date, last_update = frame.row(0)
     described = {"database": redact_url(url), "table": source.table, "query": source.query}
-    return described | {"rows": int(n_rows or 0), "last_date": _text(last_date)}
-
-
-def quote_name(name: str) -> str:
-    """A SQL identifier in double quotes (as :mod:`driftloop.data.sql` quotes them)."""
-    return '"' + name.replace('"', '""') + '"'
+    found = {"rows": int(n_rows or 0), "last_date": _text(last_date)}
+    if updated_column:  # absent otherwise: fingerprints stored before it still match
+        found |= {"updated_column": updated_column, "last_update": _text(last_update)}
+    return described | found
 
 
 def _text(value: object) -> str | None:

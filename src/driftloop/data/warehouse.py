@@ -307,7 +307,7 @@ class Warehouse:
         # COPY ... FROM STDIN (CSV) on the transaction's own connection: fast and atomic.
         names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in frame.columns)
         qualified = conn.dialect.identifier_preparer.format_table(target)
-        payload = frame.write_csv(include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.f%:z")
+        payload = _as_text_times(frame).write_csv(include_header=False)
         raw = conn.connection.driver_connection
         with raw.cursor() as cursor:  # type: ignore[union-attr]
             with cursor.copy(f"COPY {qualified} ({names}) FROM STDIN WITH (FORMAT csv)") as copy:
@@ -425,3 +425,18 @@ def _check_no_overlap(conn: sa.Connection, ledger: sa.Table, key: dict[str, Any]
             f"'{key['table_name']}': its rows would be stored twice. Append windows that do not "
             "overlap, or re-run that same window to replace it."
         )
+
+
+def _as_text_times(frame: pl.DataFrame) -> pl.DataFrame:
+    """Datetime columns as the text PostgreSQL's COPY reads: with their offset when they carry a
+    time zone (in UTC), without one when they are naive (one format for both fails on naive)."""
+    texts = []
+    for name, dtype in frame.schema.items():
+        if isinstance(dtype, pl.Datetime):
+            column = pl.col(name)
+            if dtype.time_zone is not None:
+                column = column.dt.convert_time_zone("UTC")
+                texts.append(column.dt.strftime("%Y-%m-%d %H:%M:%S%.f+00:00").alias(name))
+            else:
+                texts.append(column.dt.strftime("%Y-%m-%d %H:%M:%S%.f").alias(name))
+    return frame.with_columns(texts) if texts else frame

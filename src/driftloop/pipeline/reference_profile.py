@@ -63,7 +63,8 @@ def resolve_profile(
                 "--rebuild-profile`, or set rebuild: auto."
             ) from None
         stored, unreadable = None, "the stored profile was unreadable"
-    current = fingerprint(source) if mode != "never" or stored is None or force else None
+    fresh = mode != "never" or stored is None or force
+    current = fingerprint(source, updated_column=source.updated_column) if fresh else None
     reason = _rebuild_reason(mode, force, stored is not None, unreadable, current, stored)
     if reason is None and stored is not None:
         return Resolved(stored.data, stored.profile, "reused", "source unchanged")
@@ -104,7 +105,11 @@ def _change(before: Fingerprint | None, after: Fingerprint) -> str:
     if before is None:
         return " (no fingerprint stored)"
     moved = [k for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)]
-    shown = [f"{k} {before.get(k)} -> {after.get(k)}" for k in moved if k in ("rows", "last_date")]
+    shown = [
+        f"{k} {before.get(k)} -> {after.get(k)}"
+        for k in moved
+        if k in ("rows", "last_date", "last_update")
+    ]
     return f" ({', '.join(shown or moved)})"
 
 
