@@ -74,6 +74,24 @@ def test_timestamps_with_and_without_a_zone_round_trip(url: str, zone: str | Non
         )
 
 
+def test_durations_and_nested_values_are_kept_as_text(url: str) -> None:
+    """No SQL type holds them; they once stopped the append with a Polars cast error."""
+    frame = pl.DataFrame(
+        {
+            "day": [D1, D2],
+            "trip": [dt.timedelta(hours=1, seconds=3), None],
+            "tags": [["a", "b"], None],
+            "point": [{"x": 1.5, "y": None}, {"x": 2.0, "y": 3.0}],
+        }
+    )
+    wh = Warehouse(url)
+    wh.append(frame, pipeline="bikes", window_start=D1, window_end=D2)
+    back = wh.read("current").sort("day")
+    assert back["trip"].to_list() == ["PT1H3S", None]
+    assert back["tags"].to_list() == ['["a","b"]', None]
+    assert back["point"].to_list() == ['{"x":1.5,"y":null}', '{"x":2.0,"y":3.0}']
+
+
 def test_append_twice_keeps_one_copy(url: str) -> None:
     wh = Warehouse(url)
     frame = window()

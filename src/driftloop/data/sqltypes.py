@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from driftloop.errors import ValueQualityError
 
-__all__ = ["conform", "polars_type", "sql_type"]
+__all__ = ["conform", "polars_type", "sql_type", "storable"]
 
 
 def sql_type(dtype: pl.DataType) -> sa.types.TypeEngine[Any]:
@@ -60,7 +60,9 @@ def conform(frame: pl.DataFrame, target: sa.Table, doing: str) -> pl.DataFrame:
     """Cast each column to its table column's type; the first value that does not fit is an error.
 
     Checked here rather than left to the database, because SQLite stores anything anywhere.
+    Columns no SQL type holds are first turned into text (:func:`storable`).
     """
+    frame = storable(frame)
     casts = []
     for name in frame.columns:
         want = polars_type(target.c[name])
@@ -77,3 +79,18 @@ def conform(frame: pl.DataFrame, target: sa.Table, doing: str) -> pl.DataFrame:
             )
         casts.append(converted)
     return frame.with_columns(casts) if casts else frame
+
+
+def storable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Columns no SQL type holds, as text (their tables' columns are TEXT, see ``sql_type``):
+    durations in ISO 8601 (``PT1H``), lists, arrays and structs as JSON; nulls stay null."""
+    texts = []
+    for name, dtype in frame.schema.items():
+        column = pl.col(name)
+        if isinstance(dtype, pl.Duration):
+            texts.append(column.dt.to_string("iso"))
+        elif isinstance(dtype, pl.List | pl.Array | pl.Struct):
+            wrapped = pl.struct(column.alias("v")).struct.json_encode()
+            text = wrapped.str.slice(5, wrapped.str.len_bytes() - 6)  # '{"v":' ... '}'
+            texts.append(pl.when(column.is_null()).then(None).otherwise(text).alias(name))
+    return frame.with_columns(texts) if texts else frame
