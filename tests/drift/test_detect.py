@@ -286,3 +286,33 @@ def test_a_prepared_reference_gives_the_frames_report_and_is_reduced_once(method
     assert driftloop.detect(prepared, cur, config=config) == expected  # reused, not redone
     for name, column in prepared.prepared.items():
         assert all(column.made[key] is sample for key, sample in made[name].items())
+
+
+def test_a_duration_column_is_tested_as_seconds_on_frames_and_profiles() -> None:
+    """A duration is a quantity (a trip's length): it was excluded as a 'datetime column'."""
+    import datetime as dt
+
+    from driftloop.profiles import profile
+
+    rng = np.random.default_rng(4)
+    seconds = {
+        side: rng.normal(600 + 60 * shift, 100, 3_000) for side, shift in (("r", 0), ("c", 1))
+    }
+    as_durations = {
+        side: pl.DataFrame({"trip": [dt.timedelta(seconds=float(v)) for v in values]})
+        for side, values in seconds.items()
+    }
+    as_numbers = {side: pl.DataFrame({"trip": values}) for side, values in seconds.items()}
+    got = driftloop.detect(as_durations["r"], as_durations["c"])
+    want = driftloop.detect(as_numbers["r"], as_numbers["c"])
+    assert not got.excluded and got.column("trip").kind == "numerical"
+    assert got.column("trip").statistic == pytest.approx(want.column("trip").statistic, abs=1e-9)
+    assert got.column("trip").drifted
+    profiled = profile(as_durations["r"]).column("trip")
+    assert profiled.numeric is not None and profiled.numeric.mean == pytest.approx(
+        float(np.mean(seconds["r"])), rel=1e-9
+    )
+    config = {"multivariate": {"permutations": 19}}
+    with_other = {s: f.with_columns(x=rng.normal(size=f.height)) for s, f in as_durations.items()}
+    both = driftloop.detect(with_other["r"], with_other["c"], config=config)
+    assert {m.method for m in both.multivariate} == {"domain_classifier", "pca_reconstruction"}

@@ -43,7 +43,25 @@ def as_polars(data: Any, side: str) -> pl.DataFrame:
             f"The {side} data has no rows (columns: {_names(frame.columns)}). "
             "Pass a non-empty sample."
         )
-    return frame
+    return durations_in_seconds(frame)
+
+
+def durations_in_seconds(frame: pl.DataFrame) -> pl.DataFrame:
+    """Duration columns (a trip's length, a time to answer) as numbers of seconds: a duration is
+    a quantity, tested like any number.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> durations_in_seconds(pl.DataFrame({"d": [dt.timedelta(minutes=2)]}))["d"].to_list()
+    [120.0]
+    """
+    seconds = [
+        (pl.col(name).dt.total_microseconds() / 1e6).alias(name)
+        for name, dtype in frame.schema.items()
+        if isinstance(dtype, pl.Duration)
+    ]
+    return frame.with_columns(seconds) if seconds else frame
 
 
 def to_sample(series: pl.Series, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample:

@@ -70,9 +70,12 @@ def profile(data: Any, *, columns: list[str] | None = None) -> Profile:
 
 def profile_batches(batches: Iterable[Any]) -> Profile:
     """Profile a stream of batches (Arrow record batches or tables, or Polars frames)."""
+    from driftloop.drift.frames import durations_in_seconds
+
     result: Profile | None = None
     for batch in batches:
         frame = batch if isinstance(batch, pl.DataFrame) else pl.DataFrame(pl.from_arrow(batch))
+        frame = durations_in_seconds(frame)  # as detect reads them
         if frame.height == 0:
             continue
         part = Profile(
