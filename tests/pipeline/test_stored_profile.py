@@ -224,6 +224,9 @@ def test_the_command_line_says_built_then_reused(make_pipeline, tmp_path: Path) 
     assert "31 rows; profile reused (source unchanged)" in second.output
     forced = cli.invoke(app, [*args, "--rebuild-profile"])
     assert "31 rows; profile built (--rebuild-profile)" in forced.output
+    shown = cli.invoke(app, ["profile", "show", str(store)])
+    assert shown.exit_code == 0 and "source fingerprint: " in shown.output, shown.output[:600]
+    assert "rows 31, table reference" in shown.output, shown.output[:800]
 
 
 def test_step_fetch_reference_rebuilds_on_request_as_run_does(

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import driftloop
 from driftloop.cli import app
-from driftloop.profiles import load_profile, profile
+from driftloop.profiles import load_profile, profile, save_profile
 
 from .test_merge import assert_same
 
@@ -102,3 +102,42 @@ def test_bad_input_is_one_line_and_writes_nothing(source, tmp_path: Path, args, 
     assert code == 2 and re.search(message, output), output
     assert len(output.strip().splitlines()) == 1 and "Traceback" not in output
     assert not out.exists() and not list(tmp_path.glob(".*partial"))
+
+
+def test_profile_merge_joins_parts_into_the_whole(source, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder, frame = source
+    parts = [tmp_path / "a.profile", tmp_path / "b.profile"]
+    for part, name in zip(parts, ("part-0.parquet", "part-1.parquet"), strict=True):
+        assert run("profile", "build", str(folder / name), "--out", str(part))[0] == 0
+    merged = tmp_path / "all.profile"
+    code, output = run("profile", "merge", *map(str, parts), "--out", str(merged))
+    assert code == 0, output
+    assert f"profile: 20,000 rows x 4 columns from 2 files -> {merged}" in output
+    assert_same(load_profile(merged), profile(frame))
+
+    one = run("profile", "merge", str(parts[0]), "--out", str(tmp_path / "one.profile"))
+    assert one == (2, "error: Pass two or more profile files to merge; got 1.\n")
+    other = tmp_path / "other.profile"
+    save_profile(profile(frame.with_columns(pl.col("x").cast(pl.String))), other)
+    code, output = run("profile", "merge", str(parts[0]), str(other), "--out", str(tmp_path / "x"))
+    assert code == 2 and len(output.strip().splitlines()) == 1 and "'x'" in output
+    assert not (tmp_path / "x").exists() and not (tmp_path / "one.profile").exists()
+
+
+def test_profile_show_prints_each_column_and_json(source, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    folder, frame = source
+    path = tmp_path / "ref.profile"
+    assert run("profile", "build", str(folder), "--out", str(path))[0] == 0
+    code, output = run("profile", "show", str(path))
+    assert code == 0, output
+    assert output.startswith(f"{path}: 20,000 rows x 4 columns")
+    assert "quantile sketch (rank error 0.0027)" in output  # x: 20,000 distinct values
+    counts = frame["c"].value_counts(sort=True)
+    assert f"3 categories; top: {counts['c'][0]} {counts['count'][0]:,}" in output
+    code, text = run("profile", "show", str(path), "--json")
+    shown = json.loads(text)
+    assert shown["rows"] == 20_000 and shown["profile"]["format"] == 1
+    x = next(c for c in shown["columns"] if c["name"] == "x")["summary"]
+    assert x["mean"] == pytest.approx(frame["x"].mean()) and x["max"] == frame["x"].max()
+    assert abs(x["p50"] - frame["x"].median()) < 0.05
+    assert run("profile", "show", str(folder / "part-0.parquet"))[0] == 2

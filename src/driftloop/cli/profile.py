@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -85,5 +85,80 @@ def build(
     out.print(
         f"profile: {result.height:,} rows x {len(result.columns)} columns -> {out_path} "
         f"({size / 1024:.0f} kB)",
+        markup=False,
+    )
+
+
+@profile_app.command("show")
+def show(
+    path: Annotated[Path, typer.Argument(help="A profile file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+) -> None:
+    """What a profile holds: its rows, how it was built and, per column, its summary."""
+    import json
+
+    from driftloop.profiles.description import describe
+    from driftloop.profiles.fileformat import file_metadata, load_profile
+
+    with user_errors():
+        described = describe(load_profile(path)) | file_metadata(path)
+    if as_json:
+        print(json.dumps(described, default=str))
+        return
+    _print_description(path, described)
+
+
+def _print_description(path: Path, described: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    meta = described.get("profile", {})
+    out.print(
+        f"{path}: {described['rows']:,} rows x {len(described['columns'])} columns "
+        f"({path.stat().st_size / 1024:.0f} kB; format {meta.get('format')}, written by "
+        f"driftloop {meta.get('driftloop', '?')})",
+        markup=False,
+    )
+    if "fingerprint" in described:
+        shown = ", ".join(f"{k} {v}" for k, v in described["fingerprint"].items() if v is not None)
+        out.print(f"source fingerprint: {shown}", markup=False, soft_wrap=True)
+    table = Table("column", "dtype", "nulls", "kept", "summary", box=None)
+    for c in described["columns"]:
+        table.add_row(
+            c["name"], c["dtype"], f"{c['nulls']:,}", c["kept"], _summary_text(c["summary"])
+        )
+    out.print(table)
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    if "top" in summary:
+        top = ", ".join(f"{label} {count:,}" for label, count in summary["top"])
+        more = f" (+{summary['other']:,} in other)" if summary["other"] else ""
+        return f"{summary['categories']} categories{more}; top: {top}"
+    if "mean" in summary:
+        keys = ("min", "p1", "p50", "p99", "max", "mean", "std")
+        return "  ".join(f"{k} {summary[k]:.4g}" for k in keys)
+    return ""
+
+
+@profile_app.command("merge")
+def merge_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="Profile files, merged in this order.")],
+    out_path: Annotated[Path, typer.Option("--out", help="The merged profile file to write.")],
+) -> None:
+    """Merge profiles of parts of a dataset (days, partitions) into the profile of the whole."""
+    from functools import reduce
+
+    from driftloop.profiles.dataset import merge
+    from driftloop.profiles.fileformat import load_profile, save_profile
+
+    with user_errors():
+        if len(paths) < 2:
+            raise ConfigError(f"Pass two or more profile files to merge; got {len(paths)}.")
+        check_writable(out_path, "the merged profile")
+        merged = reduce(merge, (load_profile(p) for p in paths))
+        save_profile(merged, out_path)
+    out.print(
+        f"profile: {merged.height:,} rows x {len(merged.columns)} columns from {len(paths)} "
+        f"files -> {out_path}",
         markup=False,
     )

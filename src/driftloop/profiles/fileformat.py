@@ -48,6 +48,7 @@ from driftloop.profiles.numeric import SKETCH_K, NumericSummary, rank_error
 
 __all__ = [
     "FORMAT",
+    "file_metadata",
     "is_profile",
     "load_profile",
     "profile_from_bytes",
@@ -138,6 +139,23 @@ def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
             f"Profile file {path} has unreadable column entries ({err}). Rebuild it with "
             "`driftloop profile build`."
         ) from err
+
+
+def file_metadata(path: str | Path) -> dict[str, Any]:
+    """A profile file's driftloop metadata: ``profile`` (format, rows, sketch, its k and rank
+    error, the driftloop version that wrote it) and, for a stored reference profile, the
+    ``fingerprint`` of its source. Read after :func:`load_profile` has checked the file."""
+    import pyarrow.parquet as pq
+
+    raw = pq.read_schema(path).metadata or {}
+    found: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key.startswith(b"driftloop."):
+            try:
+                found[key.decode()[len("driftloop.") :]] = json.loads(value)
+            except ValueError:
+                continue
+    return found
 
 
 def _metadata(path: str | Path, raw: bytes | None) -> dict[str, Any]:
