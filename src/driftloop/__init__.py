@@ -27,7 +27,14 @@ if TYPE_CHECKING:
         DriftReport,
     )
     from driftloop.drift.detection import prepare
-    from driftloop.profiles import Profile, detect, load_profile, merge_profiles, profile
+    from driftloop.profiles import (
+        Profile,
+        detect,
+        load_profile,
+        merge_profiles,
+        profile,
+        save_profile,
+    )
 
 _LAZY = {
     "ColumnDrift": "driftloop.drift.results",
@@ -39,6 +46,7 @@ _LAZY = {
     "profile": "driftloop.profiles.dataset",
     "merge_profiles": "driftloop.profiles.dataset",
     "load_profile": "driftloop.profiles.fileformat",
+    "save_profile": "driftloop.profiles.fileformat",
     "prepare": "driftloop.drift.detection",
 }
 
@@ -58,6 +66,7 @@ __all__ = [
     "merge_profiles",
     "prepare",
     "profile",
+    "save_profile",
 ]
 
 

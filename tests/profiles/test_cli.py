@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 import driftloop
 from driftloop.cli import app
-from driftloop.profiles import load_profile, profile, save_profile
+from driftloop.profiles import load_profile, profile
 
 from .test_merge import assert_same
 
@@ -118,7 +118,7 @@ def test_profile_merge_joins_parts_into_the_whole(source, tmp_path: Path) -> Non
     one = run("profile", "merge", str(parts[0]), "--out", str(tmp_path / "one.profile"))
     assert one == (2, "error: Pass two or more profile files to merge; got 1.\n")
     other = tmp_path / "other.profile"
-    save_profile(profile(frame.with_columns(pl.col("x").cast(pl.String))), other)
+    driftloop.save_profile(profile(frame.with_columns(pl.col("x").cast(pl.String))), other)
     code, output = run("profile", "merge", str(parts[0]), str(other), "--out", str(tmp_path / "x"))
     assert code == 2 and len(output.strip().splitlines()) == 1 and "'x'" in output
     assert not (tmp_path / "x").exists() and not (tmp_path / "one.profile").exists()
