@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 from driftloop.cli import app
-from driftloop.profiles import profile, save_profile
+from driftloop.profiles import load_profile, profile, save_profile
 
 
 @pytest.fixture()
@@ -92,6 +92,29 @@ def test_a_column_missing_from_the_profile_is_one_line(files) -> None:  # type: 
     )
     one_line(result.exit_code, result.output, "Column 'nope' is not in the reference data")
     assert not report.exists()
+
+
+@pytest.mark.parametrize("case", sorted(BREAKS))
+def test_profile_show_and_merge_say_the_same_one_line(files, case: str) -> None:  # type: ignore[no-untyped-def]
+    ref, _ = files
+    good = save_profile(load_profile(ref), ref.with_name("good.profile"))
+    damage, pattern = BREAKS[case]
+    damage(ref)
+    shown = CliRunner().invoke(app, ["profile", "show", str(ref)])
+    one_line(shown.exit_code, shown.output, pattern)
+    merged = ref.with_name("merged.profile")
+    done = CliRunner().invoke(app, ["profile", "merge", str(good), str(ref), "--out", str(merged)])
+    one_line(done.exit_code, done.output, pattern)
+    assert not merged.exists()
+
+
+def test_a_folder_named_as_a_profile_is_one_line(files) -> None:  # type: ignore[no-untyped-def]
+    """Arrow reads a folder as a dataset of its Parquet files: it once said 'unreadable column
+    entries (None is not a valid DtypeFamily)'."""
+    ref, _ = files
+    pl.DataFrame({"x": [1.0]}).write_parquet(ref.with_name("data.parquet"))
+    shown = CliRunner().invoke(app, ["profile", "show", str(ref.parent)])
+    one_line(shown.exit_code, shown.output, "is a folder. Name a profile file.")
 
 
 def spark_build(tmp_path: Path, env: dict[str, str]) -> tuple[int, str, Path]:

@@ -121,6 +121,8 @@ def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
     import pyarrow.parquet as pq
 
     source, path = path, (path if where is None else where)  # ``path``: as messages name it
+    if isinstance(source, str | Path) and Path(source).is_dir():  # Arrow would read its files
+        raise ProfileError(f"Profile file {path} is a folder. Name a profile file.")
     try:
         table = pq.read_table(source, page_checksum_verification=True)
     except FileNotFoundError as err:
