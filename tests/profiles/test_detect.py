@@ -155,3 +155,26 @@ def test_bad_profile_sides_are_one_clear_line() -> None:
     assert [a.kind for a in report.degradation if a.feature == "flag"] == ["dtype_change"]
     with pytest.raises(ProfileError, match="not in the profile"):
         profile(ref).column("nope")
+
+
+def test_profiles_of_values_near_the_float_limit_give_valid_json_and_no_bogus_alert() -> None:
+    """A profile's sum of squares of values near 1e306 overflows; the variance check once raised
+    'collapsed to nan%' with inf in the JSON report (invalid JSON)."""
+    import json
+    import warnings
+
+    rng = np.random.default_rng(8)
+    ref = pl.DataFrame({"x": rng.normal(0, 1, 20_000) * 1e306})
+    cur = pl.DataFrame({"x": rng.normal(0.1, 1, 20_000) * 1e306})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # numpy's overflow in the moments
+        sides = profile(ref), profile(cur)
+    for method in ("wasserstein", "ks", "psi", "jensenshannon"):
+        report = driftloop.detect(*sides, config={"method": method})
+        column = json.loads(report.to_json())["columns"][0]
+        assert column["statistic_error"] is not None and 0 < column["statistic_error"] < 1
+        assert report.degradation == ()
+    assert (
+        driftloop.detect(*sides).column("x").drifted
+        == driftloop.detect(ref, cur).column("x").drifted
+    )

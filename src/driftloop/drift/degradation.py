@@ -202,6 +202,8 @@ def _variance(
     if not ref_std > 0 or cur.n_valid < 2:
         return []
     ratio = (cur_std / ref_std) ** 2
+    if not np.isfinite(ratio):  # a profile's moments of values near 1e308 overflow: no verdict
+        return []
     if ratio >= s.variance_ratio or ref.n_unique <= s.cardinality_min_unique:
         return []
     if _spread_p_value(ref, cur) >= s.alpha:

@@ -116,6 +116,7 @@ class ColumnDrift:
         out["statistic"] = _finite(self.statistic)
         out["p_value"] = _finite(self.p_value)
         out["p_adjusted"] = _finite(self.p_adjusted)
+        out["statistic_error"] = _finite(self.statistic_error)
         out["histogram"] = None if self.histogram is None else self.histogram.to_dict()
         return out
 
@@ -139,7 +140,11 @@ class DegradationAlert:
     message: str
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        for key in ("current", "baseline"):  # a variance of values near 1e308 overflows
+            if isinstance(out[key], float):
+                out[key] = _finite(out[key])
+        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> DegradationAlert:

@@ -115,12 +115,14 @@ def _binned_error(
 
 
 def _wasserstein_error(ref: FloatArray, cur: FloatArray, cdf_error: float, robust: bool) -> float:
+    scale = max(abs(ref[0]), abs(ref[-1]), abs(cur[0]), abs(cur[-1]), 1.0)
+    ref, cur = ref / scale, cur / scale  # a ratio of lengths: values near 1e308 cannot overflow
     if robust:
         low, high = clip_points(ref)
         spread = robust_spread(np.clip(ref, low, high))
     else:
         low, high = min(ref[0], cur[0]), max(ref[-1], cur[-1])
-        spread = max(float(np.std(ref)), 0.001)
+        spread = max(float(np.std(ref)), 0.001 / scale)
     return float(cdf_error * (high - low) / spread)
 
 
