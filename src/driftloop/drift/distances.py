@@ -30,6 +30,8 @@ from driftloop.drift.binning import binned_counts, equal_width_edges
 from driftloop.drift.samples import NumericSample, Sample, category_counts
 
 __all__ = [
+    "IQR_PER_SD",
+    "TAIL",
     "clip_points",
     "jensenshannon",
     "quantile_edges",
@@ -39,8 +41,8 @@ __all__ = [
 ]
 
 _STD_FLOOR = 0.001
-_IQR_PER_SD = 1.349  # interquartile range of the standard normal
-_TAIL = 0.001  # robust Wasserstein: values beyond these reference quantiles are winsorised
+IQR_PER_SD = 1.349  # interquartile range of the standard normal
+TAIL = 0.001  # robust Wasserstein: values beyond these reference quantiles are winsorised
 _EMPTY_BIN = 0.0001
 _MAX_GRID = 2**62
 
@@ -128,13 +130,13 @@ def wasserstein_normed(
 def clip_points(reference: npt.NDArray[np.float64]) -> tuple[float, float]:
     """The sorted reference's 0.1% and 99.9% quantiles, where robust Wasserstein winsorises."""
     n = reference.size
-    return float(reference[int(n * _TAIL)]), float(reference[min(n - 1, int(n * (1 - _TAIL)))])
+    return float(reference[int(n * TAIL)]), float(reference[min(n - 1, int(n * (1 - TAIL)))])
 
 
 def robust_spread(values: npt.NDArray[np.float64], floor: float = _STD_FLOOR) -> float:
     """The robust Wasserstein's unit: IQR / 1.349, else the std, else 0.1% of the value."""
     n = values.size
-    iqr = float(values[(3 * (n - 1)) // 4] - values[(n - 1) // 4]) / _IQR_PER_SD
+    iqr = float(values[(3 * (n - 1)) // 4] - values[(n - 1) // 4]) / IQR_PER_SD
     if iqr > 0:
         return iqr
     std = float(np.std(values))

@@ -7,13 +7,12 @@ statistic, reported per column as ``statistic_error``:
 
 - ``ks``: the sum of the sides' CDF errors (the statistic is a largest CDF gap).
 - ``wasserstein``: the distance is the area between the two CDFs over the reference's winsorised
-  range, divided by its spread, so the CDF errors can move it by at most their sum times that
-  range in units of that spread (``cdf_error * (high - low) / spread``). This takes the clip
-  points and the spread as read from the sketch; with them uncertain too the worst case is wider,
-  but simulated errors stay within a third of this bound on normal, skewed (lognormal
-  sigma 1 and 2), heavy-tailed (t with 3 degrees of freedom), uniform, exponential, tied and
-  bimodal columns (``tests/profiles/test_errors.py``). Heavy tails make it wide: the sketch
-  cannot tell where the 0.1% clip points are.
+  range, divided by its spread (IQR / 1.349). The CDF errors move the area by at most their sum
+  times that range; the clip points lie within the reference's rank error of where they were
+  read, and moving one moves the area by the distance moved times the CDFs' gap there; the
+  quartiles, hence the spread, lie within the rank error too. The exact distance lies between
+  the smallest area over the largest spread and the largest area over the smallest spread.
+  Skewed and heavy tails make it wide: the sketch cannot tell where the 0.1% clip points are.
 - ``psi`` and ``jensenshannon``: by interval arithmetic. Each bin edge sits at a reference
   quantile known to within the reference's CDF error, so it lies between two grid values; each
   side's share of each bin then lies in an interval (the CDF error at both edges, the edges'
@@ -36,7 +35,13 @@ import numpy as np
 import numpy.typing as npt
 
 from driftloop.drift.binning import equal_width_edges
-from driftloop.drift.distances import clip_points, quantile_edges, robust_spread
+from driftloop.drift.distances import (
+    IQR_PER_SD,
+    TAIL,
+    clip_points,
+    quantile_edges,
+    robust_spread,
+)
 from driftloop.drift.psi import psi_edges
 from driftloop.drift.samples import NumericSample, Sample
 
@@ -69,8 +74,8 @@ def statistic_error(
     >>> s = SketchedSample(grid, 4096, 0, 0, count=4096, mean=0.5, m2=4096 / 12, cdf_error=0.003)
     >>> statistic_error("ks", 0.01, s, s)
     0.006
-    >>> round(statistic_error("wasserstein", 0.0, s, s), 4)  # 0.006 * range 0.998 / spread 0.37
-    0.0162
+    >>> round(statistic_error("wasserstein", 0.0, s, s), 4)  # ~ 0.006 * range 0.998 / spread 0.37
+    0.0165
     >>> statistic_error("chisquare", 3.0, s, s)
     0.0
     """
@@ -82,7 +87,7 @@ def statistic_error(
     if method == "ks":
         return float(sum(errors))
     if method == "wasserstein":
-        return _wasserstein_error(reference.values, current.values, sum(errors), robust)
+        return _wasserstein_error(reference, current, statistic, robust)
     if method in ("psi", "jensenshannon"):
         return _binned_error(method, statistic, reference, current, n_bins, robust)
     if method in ("chisquare", "ztest"):
@@ -114,16 +119,67 @@ def _binned_error(
     return max(float(np.sqrt(high)) - statistic, statistic - float(np.sqrt(low)), 0.0)
 
 
-def _wasserstein_error(ref: FloatArray, cur: FloatArray, cdf_error: float, robust: bool) -> float:
-    scale = max(abs(ref[0]), abs(ref[-1]), abs(cur[0]), abs(cur[-1]), 1.0)
-    ref, cur = ref / scale, cur / scale  # a ratio of lengths: values near 1e308 cannot overflow
-    if robust:
-        low, high = clip_points(ref)
-        spread = robust_spread(np.clip(ref, low, high))
-    else:
-        low, high = min(ref[0], cur[0]), max(ref[-1], cur[-1])
-        spread = max(float(np.std(ref)), 0.001 / scale)
-    return float(cdf_error * (high - low) / spread)
+def _wasserstein_error(
+    reference: NumericSample, current: NumericSample, statistic: float, robust: bool
+) -> float | None:
+    """The distance is an area between the two CDFs over the reference's winsorised range,
+    divided by its spread. Read from grids, each CDF is off by at most its side's error, the clip
+    points lie within the reference's rank error of where they were read (moving one moves the
+    area by the width moved times the CDF gap there) and so do the quartiles of the spread: the
+    exact distance lies between the smallest area over the largest spread and the largest area
+    over the smallest spread. None when the spread could be 0 (the exact one is then another)."""
+    a, b = reference.values, current.values
+    scale = max(abs(a[0]), abs(a[-1]), abs(b[0]), abs(b[-1]), 1.0)
+    a, b = a / scale, b / scale  # lengths in units of scale: values near 1e308 cannot overflow
+    e_ref, e_both = reference.error, reference.error + current.error
+    if not robust:
+        low, high = min(a[0], b[0]), max(a[-1], b[-1])
+        spread = max(reference.std(scale), 0.001 / scale)
+        shown = max(float(np.std(a)), 0.001 / scale)  # the spread the statistic was divided by
+        return _between(statistic, shown, e_both * (high - low), spread, spread)
+    low, high = clip_points(a)
+    spread = robust_spread(np.clip(a, low, high))
+    lows, highs = _at_ranks(a, TAIL, e_ref), _at_ranks(a, 1 - TAIL, e_ref)
+    moved = _gap(a, b, *lows, e_both) * (lows[1] - lows[0])
+    moved += _gap(a, b, *highs, e_both) * (highs[1] - highs[0])
+    area_error = e_both * (highs[1] - lows[0]) + moved
+    q1, q3 = _at_ranks(a, 0.25, e_ref), _at_ranks(a, 0.75, e_ref)
+    smallest, largest = (q3[0] - q1[1]) / IQR_PER_SD, (q3[1] - q1[0]) / IQR_PER_SD
+    if not smallest > 0:
+        return None
+    return _between(statistic, spread, area_error, smallest, largest)
+
+
+def _between(
+    statistic: float, spread: float, area_error: float, smallest: float, largest: float
+) -> float:
+    """The largest distance from ``statistic`` (an area over ``spread``) to the exact value,
+    an area within ``area_error`` of it over a spread within ``[smallest, largest]``."""
+    area = statistic * spread
+    low, high = max(area - area_error, 0.0) / largest, (area + area_error) / smallest
+    return float(max(high - statistic, statistic - low, 0.0))
+
+
+def _at_ranks(grid: FloatArray, rank: float, error: float) -> tuple[float, float]:
+    """Where the raw data's ``rank`` quantile may lie: the grid's values ``error`` (and one
+    grid step) below and above it."""
+    n = grid.size
+    below = int(np.clip(np.floor((rank - error) * n) - 1, 0, n - 1))
+    above = int(np.clip(np.ceil((rank + error) * n) + 1, 0, n - 1))
+    return float(grid[below]), float(grid[above])
+
+
+def _gap(a: FloatArray, b: FloatArray, start: float, end: float, error: float) -> float:
+    """The largest gap between the raw CDFs over ``[start, end]``: the grids' largest gap there
+    (at their steps and the ends) plus both CDF errors."""
+    points = np.concatenate(
+        ([start, end], a[(a >= start) & (a <= end)], b[(b >= start) & (b <= end)])
+    )
+    gaps = [
+        np.abs(np.searchsorted(a, points, side) - np.searchsorted(b, points, side))
+        for side in ("left", "right")
+    ]
+    return float(min(np.max(gaps) / a.size + error, 1.0))
 
 
 def _edges(method: str, ref: FloatArray, cur: FloatArray, n_bins: int, robust: bool) -> FloatArray:
