@@ -77,6 +77,20 @@ def test_rows_updated_in_place_rebuild_the_profile_through_updated_column(
     assert after.mean == pytest.approx(before.mean + 0.5)
 
 
+def test_a_misspelt_updated_column_is_one_line_not_a_constant(
+    make_pipeline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """SQLite reads an unknown double-quoted name as text: MAX("updated_att") was the same
+    string every run, so updates were never seen (found by a red-team run)."""
+    options = {"reference__profile": str(tmp_path / "r.profile")}
+    config = make_pipeline(on_drift=QUIET, reference__updated_column="updated_att", **options)
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "failed" and not (tmp_path / "r.profile").exists()
+    assert "reference.updated_column 'updated_att' is not a column of reference" in str(
+        outcome.error
+    )
+
+
 @pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_a_sql_reference_is_built_once_reused_and_rebuilt_when_rows_arrive(
     make_pipeline, bikes, tmp_path: Path, pg_databases, database: str

@@ -25,7 +25,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from driftloop.data.sources import Source, safe_uri
-from driftloop.errors import SourceError
+from driftloop.errors import SchemaError, SourceError
 
 __all__ = ["Fingerprint", "fingerprint"]
 
@@ -83,6 +83,7 @@ def _sql(
         after = (end + dt.timedelta(days=1)).isoformat()
         where.append(f"{quote_name(str(source.date_column))} < '{after}'")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
+    _check_columns(url, rows, source, updated_column)
     updated = f"MAX({quote_name(updated_column)})" if updated_column else "NULL"
     query = (
         f"SELECT COUNT(*) AS n_rows, {last} AS last_date, {updated} AS last_update "
@@ -95,6 +96,20 @@ def _sql(
     if updated_column:  # absent otherwise: fingerprints stored before it still match
         found |= {"updated_column": updated_column, "last_update": _text(last_update)}
     return described | found
+
+
+def _check_columns(url: str, rows: str, source: Source, updated_column: str | None) -> None:
+    """The named columns exist: SQLite reads an unknown double-quoted name as a string, so
+    ``MAX("updated_at")`` of a misspelt column would be the same text on every run."""
+    from driftloop.data.sql import read_sql
+
+    have = set(read_sql(url, query=f"SELECT * FROM {rows} WHERE 1 = 0").columns)
+    for key, name in (("date_column", source.date_column), ("updated_column", updated_column)):
+        if name and name not in have:
+            raise SchemaError(
+                f"reference.{key} '{name}' is not a column of {source.table or 'the query'} "
+                f"(its columns: {', '.join(sorted(have))}). Fix reference.{key}."
+            )
 
 
 def _text(value: object) -> str | None:
