@@ -158,3 +158,25 @@ def test_an_old_java_is_one_line(tmp_path: Path) -> None:
     code, output, out = spark_build(tmp_path, bare_env(PATH=f"{folder}:/usr/bin:/bin"))
     one_line(code, output, r"Spark needs Java 17\+; the PATH gives Java 11")
     assert not out.exists()
+
+
+def test_merge_out_onto_a_pipe_is_refused_and_through_a_link_writes_the_target(files) -> None:  # type: ignore[no-untyped-def]
+    """The profile is written beside its path and renamed over it: a device or a pipe there was
+    replaced by a regular file, a symbolic link by the file (found by a red-team run)."""
+    import os
+
+    ref, _ = files
+    twin = save_profile(load_profile(ref), ref.with_name("twin.profile"))
+    pipe = ref.with_name("pipe.profile")
+    os.mkfifo(pipe)
+    done = CliRunner().invoke(app, ["profile", "merge", str(ref), str(twin), "--out", str(pipe)])
+    one_line(done.exit_code, done.output, "it is not a regular file. Name a file.")
+    assert pipe.is_fifo()
+    target, link = ref.with_name("target.profile"), ref.with_name("link.profile")
+    target.write_bytes(b"")
+    link.symlink_to(target)
+    done = CliRunner().invoke(app, ["profile", "merge", str(ref), str(twin), "--out", str(link)])
+    assert done.exit_code == 0, done.output
+    assert link.is_symlink() and load_profile(target).height == 2 * load_profile(ref).height
+    twice = CliRunner().invoke(app, ["profile", "merge", str(ref), str(ref), "--out", str(pipe)])
+    one_line(twice.exit_code, twice.output, "is named twice: its rows would count twice")

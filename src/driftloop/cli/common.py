@@ -75,14 +75,21 @@ def progress_bar(description: str, *, show: bool = True) -> Iterator[Any]:
         yield callback
 
 
-def check_writable(path: Path, what: str) -> None:
+def check_writable(path: Path, what: str, *, replaced: bool = False) -> None:
     """Raise ConfigError unless ``path`` can be written — checked before any work, so a bad
-    output path costs nothing and leaves nothing half-written."""
+    output path costs nothing and leaves nothing half-written. ``replaced``: the file is written
+    beside and renamed over ``path``, so ``path`` must be a regular file (a device or a pipe
+    would be replaced, not written; ``--json /dev/stdout`` stays fine elsewhere)."""
     import os
 
+    path = path.resolve() if path.is_symlink() else path  # written through the link
     folder = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise ConfigError(f"Cannot write {what} to '{path}': it is a folder. Name a file.")
+    if replaced and path.exists() and not path.is_file():
+        raise ConfigError(
+            f"Cannot write {what} to '{path}': it is not a regular file. Name a file."
+        )
     if folder.exists() and not folder.is_dir():
         raise ConfigError(f"Cannot write {what} to '{path}': '{folder}' is a file, not a folder.")
     if not folder.is_dir():

@@ -55,7 +55,7 @@ def build(
     from driftloop.profiles.sqlsource import expand_env
 
     with user_errors():
-        check_writable(out_path, "the profile")
+        check_writable(out_path, "the profile", replaced=True)
         source = expand_env(source)
         first = parse_date(start, "--start") if start else None
         last = parse_date(end, "--end") if end else None
@@ -154,7 +154,14 @@ def merge_cmd(
     with user_errors():
         if len(paths) < 2:
             raise ConfigError(f"Pass two or more profile files to merge; got {len(paths)}.")
-        check_writable(out_path, "the merged profile")
+        seen = [p.resolve() for p in paths]
+        twice = next((p for i, p in enumerate(paths) if seen[i] in seen[:i]), None)
+        if twice is not None:
+            raise ConfigError(
+                f"Profile file {twice} is named twice: its rows would count twice. Name each "
+                "part once."
+            )
+        check_writable(out_path, "the merged profile", replaced=True)
         merged = reduce(merge, (load_profile(p) for p in paths))
         save_profile(merged, out_path)
     out.print(

@@ -93,6 +93,7 @@ def save_profile(profile: Profile, path: str | Path) -> Path:
     import pyarrow.parquet as pq
 
     target = Path(path)
+    target = target.resolve() if target.is_symlink() else target  # replace the file, not the link
     table = _table(profile)
     partial = target.with_name(f".{target.name}.partial")
     try:
