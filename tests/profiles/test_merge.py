@@ -96,3 +96,21 @@ def test_merging_different_kinds_is_one_clear_error() -> None:
         merge(a, b)
     with pytest.raises(ProfileError, match="different columns"):
         merge(a, profile(pl.DataFrame({"y": [1.0]})))
+
+
+def test_parts_merge_whatever_their_column_order_and_an_all_null_part() -> None:
+    """A day whose column held no value is typed Null by its file; the same columns in another
+    order are the same columns (both refused before; found by a red-team run)."""
+    whole = pl.DataFrame({"x": [1.0, 2.0, None, 4.0], "c": ["a", None, "b", "a"]})
+    first = pl.DataFrame({"x": [1.0, 2.0], "c": ["a", None]})
+    reordered = pl.DataFrame({"c": ["b", "a"], "x": [None, 4.0]})
+    assert_same(merge(profile(first), profile(reordered)), profile(whole))
+    empty_day = pl.DataFrame({"x": [None, None], "c": ["b", "a"]})  # x: dtype Null
+    assert empty_day.schema["x"] == pl.Null
+    merged = merge(profile(first), profile(empty_day))
+    x = merged.column("x")
+    assert (x.dtype, x.n_rows, x.n_null, x.numeric.count) == ("Float64", 4, 2, 2)
+    both_ways = merge(profile(empty_day), profile(first)).column("x")
+    assert (both_ways.dtype, both_ways.n_rows, both_ways.n_null) == ("Float64", 4, 2)
+    with pytest.raises(ProfileError, match=r"only in the first: c; only in the second: y"):
+        merge(profile(first), profile(first.rename({"c": "y"})))

@@ -130,6 +130,8 @@ def _print_description(path: Path, described: dict[str, Any]) -> None:
 
 
 def _summary_text(summary: dict[str, Any]) -> str:
+    if "top" in summary and not summary["categories"]:
+        return "no values"
     if "top" in summary:
         top = ", ".join(f"{label} {count:,}" for label, count in summary["top"])
         more = f" (+{summary['other']:,} in other)" if summary["other"] else ""

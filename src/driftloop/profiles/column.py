@@ -88,7 +88,15 @@ class ColumnProfile:
         return rank_error()
 
     def merge(self, other: ColumnProfile) -> ColumnProfile:
-        """The profile of both columns' rows together."""
+        """The profile of both columns' rows together. A part where the column holds only nulls
+        (typed ``Null`` when a file has no value to type it by) takes the other part's type."""
+        if other.family is not self.family and self.n_null == self.n_rows:
+            return replace(other, name=self.name, n_rows=self.n_rows + other.n_rows,
+                           n_null=self.n_null + other.n_null)  # fmt: skip
+        if other.family is not self.family and other.n_null == other.n_rows:
+            return replace(
+                self, n_rows=self.n_rows + other.n_rows, n_null=self.n_null + other.n_null
+            )
         if other.family is not self.family:
             raise ProfileError(
                 f"Column '{self.name}' is {self.family} ({self.dtype}) in one profile and "

@@ -98,12 +98,15 @@ def merge(a: Profile, b: Profile) -> Profile:
     >>> m.height, m.column("x").numeric.values.tolist()
     (3, [1.0, 2.0, 3.0])
     """
-    if a.columns != b.columns:
+    if set(a.columns) != set(b.columns):
+        only_a = sorted(set(a.columns) - set(b.columns))
+        only_b = sorted(set(b.columns) - set(a.columns))
         raise ProfileError(
-            f"Profiles with different columns cannot be merged ({', '.join(a.columns)} vs "
-            f"{', '.join(b.columns)}). Profile sources with the same columns."
+            "Profiles with different columns cannot be merged (only in the first: "
+            f"{', '.join(only_a) or '-'}; only in the second: {', '.join(only_b) or '-'}). "
+            "Profile sources with the same columns."
         )
-    merged = tuple(x.merge(y) for x, y in zip(a.profiles, b.profiles, strict=True))
+    merged = tuple(x.merge(b.column(x.name)) for x in a.profiles)  # columns in a's order
     return Profile(merged, a.n_rows + b.n_rows)
 
 
