@@ -189,7 +189,7 @@ def describe_validation_error(
     if isinstance(first.get("input"), dict) and first["type"] == "value_error":
         rule = message.removeprefix("Value error, ")  # a rule across fields: it names them
         return f"Invalid section '{path}': {rule}." if path else f"{rule}."
-    return f"Invalid setting '{path}' = {value!r}: {message}."
+    return f"Invalid setting '{path}' = {value!r}: {message.removeprefix('Value error, ')}."
 
 
 class _Hidden:
