@@ -142,7 +142,7 @@ def _wasserstein_error(
     lows, highs = _at_ranks(a, TAIL, e_ref), _at_ranks(a, 1 - TAIL, e_ref)
     moved = _gap(a, b, *lows, e_both) * (lows[1] - lows[0])
     moved += _gap(a, b, *highs, e_both) * (highs[1] - highs[0])
-    area_error = e_both * (highs[1] - lows[0]) + moved
+    area_error = e_both * (high - low) + moved  # the read range; the rest is in `moved`
     q1, q3 = _at_ranks(a, 0.25, e_ref), _at_ranks(a, 0.75, e_ref)
     smallest, largest = (q3[0] - q1[1]) / IQR_PER_SD, (q3[1] - q1[0]) / IQR_PER_SD
     if not smallest > 0:
