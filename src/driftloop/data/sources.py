@@ -16,8 +16,9 @@ import io
 import os
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
@@ -27,7 +28,16 @@ from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceErr
 if TYPE_CHECKING:
     from pydantic import SecretStr
 
-__all__ = ["FORMATS", "Source", "filter_window", "no_rows", "read_source", "read_table", "safe_uri"]
+__all__ = [
+    "FORMATS",
+    "Source",
+    "filter_window",
+    "no_rows",
+    "read_source",
+    "read_table",
+    "safe_uri",
+    "stream_url",
+]
 
 FORMATS = ("csv", "parquet")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
@@ -195,43 +205,48 @@ def _local(uri: str) -> Path:
 
 
 def _fetch(url: str) -> bytes:
-    import httpx  # deferred: only URL sources need it
-
-    shown = safe_uri(url)
-    deadline = read_deadline()
-    try:
-        with httpx.stream("GET", url, timeout=HTTP_TIMEOUT, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise SourceError(
-                    f"Fetching '{shown}' answered HTTP {response.status_code}; expected 200 with "
-                    "a data file. Check the URL and its access rights."
-                )
-            content_type = response.headers.get("content-type", "")
-            content = _read_before(response, deadline, shown)
-    except httpx.HTTPError as err:
-        raise SourceError(f"Cannot fetch '{shown}': {type(err).__name__}. Check the URL.") from None
-    head = content[:512].lstrip().lower()
-    if "html" in content_type or head.startswith((b"<!doctype html", b"<html")):
+    shown = f"'{safe_uri(url)}'"
+    chunks: list[bytes] = []
+    stream_url(url, shown, chunks.append)
+    content = b"".join(chunks)
+    if content[:512].lstrip().lower().startswith((b"<!doctype html", b"<html")):
         raise SourceError(
-            f"'{shown}' answered with an HTML page, not a data file. Use the file's direct "
+            f"{shown} answered with an HTML page, not a data file. Use the file's direct "
             "download URL."
         )
     return content
 
 
-def _read_before(response: Any, deadline: float, shown: str) -> bytes:
-    """The whole body, or a SourceError once ``deadline`` seconds have passed: a server that
-    trickles a byte at a time never trips the per-read timeout, only this overall one."""
+def stream_url(url: str, shown: str, write: Callable[[bytes], object]) -> None:
+    """GET ``url`` and hand its body to ``write`` chunk by chunk; any failure is a SourceError
+    naming ``shown`` (the URL as people may see it). Besides httpx's per-read timeout, the whole
+    body must arrive within ``read_deadline()`` seconds: a server that trickles a byte at a time
+    never trips the per-read one."""
+    import httpx  # deferred: only URL sources need it
+
+    deadline = read_deadline()
     give_up = time.monotonic() + deadline
-    chunks = []
-    for chunk in response.iter_bytes():
-        chunks.append(chunk)
-        if time.monotonic() > give_up:
-            raise SourceError(
-                f"Reading '{shown}' took longer than {deadline:.0f} s (the server is sending "
-                "too slowly). Check the server, or raise DRIFTLOOP_READ_DEADLINE."
-            )
-    return b"".join(chunks)
+    try:
+        with httpx.stream("GET", url, timeout=HTTP_TIMEOUT, follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise SourceError(
+                    f"Fetching {shown} answered HTTP {response.status_code}; expected 200 with "
+                    "a data file. Check the URL and its access rights."
+                )
+            if "html" in response.headers.get("content-type", ""):
+                raise SourceError(
+                    f"{shown} answered with an HTML page, not a data file. Use the file's "
+                    "direct download URL."
+                )
+            for chunk in response.iter_bytes():  # as they arrive: the deadline is seen
+                write(chunk)
+                if time.monotonic() > give_up:
+                    raise SourceError(
+                        f"Reading {shown} took longer than {deadline:.0f} s (the server is "
+                        "sending too slowly). Check the server, or raise DRIFTLOOP_READ_DEADLINE."
+                    )
+    except httpx.HTTPError as err:
+        raise SourceError(f"Cannot fetch {shown}: {type(err).__name__}. Check the URL.") from None
 
 
 def _fetch_s3(uri: str) -> bytes:

@@ -15,13 +15,12 @@ import contextlib
 import fnmatch
 import os
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from driftloop.data.sources import HTTP_TIMEOUT, read_deadline, safe_uri
+from driftloop.data.sources import safe_uri, stream_url
 from driftloop.errors import ConfigError, SourceError
 
 __all__ = ["downloaded", "s3_files", "s3_filesystem"]
@@ -46,31 +45,8 @@ def downloaded(url: str) -> Iterator[str]:
 
 
 def _download(url: str, shown: str, path: Path) -> None:
-    import httpx
-
-    give_up = time.monotonic() + read_deadline()
-    try:
-        with httpx.stream("GET", url, timeout=HTTP_TIMEOUT, follow_redirects=True) as response:
-            if response.status_code != 200:
-                raise SourceError(
-                    f"Fetching {shown} answered HTTP {response.status_code}; expected 200 with a "
-                    "data file. Check the URL and its access rights."
-                )
-            if "html" in response.headers.get("content-type", ""):
-                raise SourceError(
-                    f"{shown} answered with an HTML page, not a data file. Use the file's "
-                    "direct download URL."
-                )
-            with path.open("wb") as file:
-                for chunk in response.iter_bytes(1 << 20):
-                    file.write(chunk)
-                    if time.monotonic() > give_up:
-                        raise SourceError(
-                            f"Downloading {shown} took longer than {read_deadline():.0f} s. "
-                            "Check the server, or raise DRIFTLOOP_READ_DEADLINE."
-                        )
-    except httpx.HTTPError as err:
-        raise SourceError(f"Cannot fetch {shown}: {type(err).__name__}. Check the URL.") from None
+    with path.open("wb") as file:
+        stream_url(url, shown, file.write)
 
 
 def s3_filesystem() -> Any:
