@@ -222,23 +222,14 @@ class PreparedColumn(SeriesColumn):
 
 
 @dataclass(frozen=True, slots=True)
-class PreparedTable:
+class PreparedTable(FrameTable):
     """A data frame whose columns keep their samples (:func:`prepare`)."""
 
-    frame: pl.DataFrame
-    prepared: dict[str, PreparedColumn]
+    prepared: dict[str, PreparedColumn] = field(default_factory=dict)
 
     @classmethod
     def of(cls, frame: pl.DataFrame) -> PreparedTable:
         return cls(frame, {s.name: PreparedColumn(s) for s in frame.get_columns()})
-
-    @property
-    def columns(self) -> list[str]:
-        return self.frame.columns
-
-    @property
-    def height(self) -> int:
-        return self.frame.height
 
     def columns_by_name(self) -> dict[str, Column]:
         return dict(self.prepared)
@@ -303,7 +294,7 @@ def detect_tables(
 
 def _rows(ref: Table, cur: Table, what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Both sides' rows, for the checks that need them (a profile keeps none)."""
-    if isinstance(ref, FrameTable | PreparedTable) and isinstance(cur, FrameTable | PreparedTable):
+    if isinstance(ref, FrameTable) and isinstance(cur, FrameTable):
         return ref.frame, cur.frame
     raise ConfigError(
         f"detection.{what} needs the rows of both sides, and a profile keeps none. Compare data "
