@@ -34,6 +34,7 @@ __all__ = [
     "TAIL",
     "clip_points",
     "jensenshannon",
+    "numeric_edges",
     "quantile_edges",
     "robust_spread",
     "wasserstein",
@@ -186,7 +187,7 @@ def proportions(
     """Aligned proportion vectors over bins (reference quantiles or equal-width over both
     samples) or the category union."""
     if numeric and isinstance(reference, NumericSample) and isinstance(current, NumericSample):
-        edges = _numeric_edges(reference.values, current.values, n_bins, bins)
+        edges = numeric_edges(reference.values, current.values, n_bins, bins)
         if edges is not None:
             ref_counts = binned_counts(reference.values, edges)
             cur_counts = binned_counts(current.values, edges)
@@ -195,9 +196,11 @@ def proportions(
     return ref_counts / reference.n_valid, cur_counts / current.n_valid
 
 
-def _numeric_edges(
+def numeric_edges(
     ref: npt.NDArray[np.float64], cur: npt.NDArray[np.float64], n_bins: int, bins: str
 ) -> npt.NDArray[np.float64] | None:
+    """Jensen-Shannon's bin edges: at the reference's quantiles, or equal-width over both samples
+    (None when their range is too narrow for finite bins: the values are then counted)."""
     if bins == "quantile":
         return quantile_edges(ref, n_bins)
     try:

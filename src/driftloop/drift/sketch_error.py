@@ -34,12 +34,11 @@ from collections.abc import Callable
 import numpy as np
 import numpy.typing as npt
 
-from driftloop.drift.binning import equal_width_edges
 from driftloop.drift.distances import (
     IQR_PER_SD,
     TAIL,
     clip_points,
-    quantile_edges,
+    numeric_edges,
     robust_spread,
 )
 from driftloop.drift.psi import psi_edges
@@ -104,9 +103,11 @@ def _binned_error(
     robust: bool,
 ) -> float | None:
     ref, cur = reference.values, current.values
-    try:
-        edges = _edges(method, ref, cur, n_bins, robust)
-    except ValueError:  # too narrow a range for equal-width bins: the method counts values
+    if method == "psi":
+        edges: FloatArray | None = psi_edges(ref, n_bins)
+    else:
+        edges = numeric_edges(ref, cur, n_bins, "quantile" if robust else "equal_width")
+    if edges is None:  # too narrow a range for equal-width bins: the method counts values
         return None
     ranges = _edge_ranges(ref, edges, reference.error, method == "jensenshannon" and not robust)
     r_low, r_high = _share_box(ref, ranges, reference.error)
@@ -180,15 +181,6 @@ def _gap(a: FloatArray, b: FloatArray, start: float, end: float, error: float) -
         for side in ("left", "right")
     ]
     return float(min(np.max(gaps) / a.size + error, 1.0))
-
-
-def _edges(method: str, ref: FloatArray, cur: FloatArray, n_bins: int, robust: bool) -> FloatArray:
-    """The methods' bin edges (see :mod:`driftloop.drift.psi` and ``distances.proportions``)."""
-    if method == "jensenshannon" and not robust:
-        return equal_width_edges(min(ref[0], cur[0]), max(ref[-1], cur[-1]), n_bins)
-    if method == "psi":
-        return psi_edges(ref, n_bins)
-    return quantile_edges(ref, n_bins)
 
 
 def _edge_ranges(ref: FloatArray, edges: FloatArray, error: float, fixed: bool) -> FloatArray:
