@@ -67,24 +67,23 @@ def _sql(
     source: Source, start: dt.date | None, end: dt.date | None, updated_column: str | None
 ) -> Fingerprint:
     """Row count, last date and last update in one aggregate query, the window pushed down."""
-    from driftloop.data.sql import quote_identifier as quote_name
-    from driftloop.data.sql import read_sql, redact_url
+    from driftloop.data.sql import quote_identifier, read_sql, redact_url
 
     url = source.url.get_secret_value() if source.url is not None else ""
     if source.table is not None:
-        rows = quote_name(source.table)
+        rows = quote_identifier(source.table)
     else:
         rows = f"({source.query}) AS driftloop_rows"
-    last = f"MAX({quote_name(source.date_column)})" if source.date_column else "NULL"
+    last = f"MAX({quote_identifier(source.date_column)})" if source.date_column else "NULL"
     where = []  # dates are validated ``datetime.date``s: safe as ISO literals
     if start is not None:
-        where.append(f"{quote_name(str(source.date_column))} >= '{start.isoformat()}'")
+        where.append(f"{quote_identifier(str(source.date_column))} >= '{start.isoformat()}'")
     if end is not None:
         after = (end + dt.timedelta(days=1)).isoformat()
-        where.append(f"{quote_name(str(source.date_column))} < '{after}'")
+        where.append(f"{quote_identifier(str(source.date_column))} < '{after}'")
     clause = f" WHERE {' AND '.join(where)}" if where else ""
     _check_columns(url, rows, source, updated_column)
-    updated = f"MAX({quote_name(updated_column)})" if updated_column else "NULL"
+    updated = f"MAX({quote_identifier(updated_column)})" if updated_column else "NULL"
     query = (
         f"SELECT COUNT(*) AS n_rows, {last} AS last_date, {updated} AS last_update "
         f"FROM {rows}{clause}"
