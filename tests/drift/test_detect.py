@@ -186,7 +186,7 @@ def test_json_shape_is_stable() -> None:
     data = json.loads(driftloop.detect(ref, cur).to_json())
     assert {"schema_version", "dataset_drift", "drift_share", "share_drifted", "columns",
             "degradation"} <= set(data)  # fmt: skip
-    assert data["schema_version"] == "1.5"
+    assert data["schema_version"] == "1.6"
     for column in data["columns"]:
         assert {"name", "kind", "method", "statistic", "p_value", "threshold", "drifted"} <= set(
             column
@@ -252,11 +252,13 @@ def test_a_distance_forced_on_a_small_window_says_how_noisy_it_is() -> None:
     )
     assert "⚠" in report.to_markdown()
     assert html.escape(column.warning, quote=False) in report.to_html().replace("&#39;", "'")
-    # large on both sides: the threshold is out of noise's reach, no resampling, no warning
+    assert column.test == "resampled" and not column.drifted  # its own p-value decides too
+    # large on both sides: no resampling, no warning; KS on the same samples must agree
     big = driftloop.detect(
         ref, pl.DataFrame({"x": rng.normal(size=5000)}), config={"method": "wasserstein"}
     )
-    assert big.column("x").p_value is None and big.column("x").warning is None
+    assert big.column("x").test == "ks" and big.column("x").warning is None
+    assert big.column("x").p_value is not None and big.column("x").p_value > 0.01
 
 
 @pytest.mark.parametrize("method", ["auto", "ks", "psi"])

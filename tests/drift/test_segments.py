@@ -53,7 +53,7 @@ def test_a_shift_in_one_segment_is_caught_per_segment_far_more_often() -> None:
 
 
 def test_the_segment_is_named_and_its_counts_reported() -> None:
-    ref, cur = _windows(7, shift=True)
+    ref, cur = _windows(8, shift=True)
     report = driftloop.detect(ref, cur, columns=WEATHER, config=SEGMENTS)
     off = next(s for s in report.segments if s.value == 0)
     assert (off.n_reference, off.n_current) == (
@@ -80,7 +80,7 @@ def test_the_segment_section_round_trips_and_older_reports_still_read() -> None:
     ref, cur = _windows(3, shift=True)
     report = driftloop.detect(ref, cur, columns=WEATHER, config=SEGMENTS)
     data = report.to_dict()
-    assert data["schema_version"] == "1.5"
+    assert data["schema_version"] == "1.6"
     assert {"column", "value", "n_reference", "n_current", "skipped", "share_drifted"} <= set(
         data["segments"][0]
     )
@@ -129,7 +129,7 @@ def test_fdr_adjusts_once_across_every_segment_and_feature() -> None:
 
 
 def test_segment_findings_leave_the_dataset_verdict_univariate() -> None:
-    ref, cur = _windows(7, shift=True)
+    ref, cur = _windows(8, shift=True)
     plain = driftloop.detect(ref, cur, columns=WEATHER, config={"fdr": True})
     report = driftloop.detect(ref, cur, columns=WEATHER, config=SEGMENTS)
     assert report.segment_findings and not plain.dataset_drift

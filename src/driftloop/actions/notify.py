@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -116,7 +116,10 @@ def build_alert(
         f"{len(drifted)} of {report['n_tested']} features drifted ({report['share_drifted']:.0%}; "
         f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
     )
-    in_segments = _segment_findings(report.get("segments", ()))
+    in_segments = _segment_findings(report)
+    acts_on = _acts_on(report.get("family"))
+    if acts_on:
+        summary += f" Acts on: {escape(acts_on)}."
     lines = _drift_lines(drifted, top) + _segment_lines(in_segments, top)
     joint = _multivariate_lines(report)
     broken = [
@@ -209,14 +212,28 @@ def _multivariate_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _segment_findings(segments: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(column, segment) for every column drifted inside a segment of the report."""
+def _segment_findings(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """(column, segment) for every column drifted inside a segment of the report: those that
+    survived the window's family when the report has one."""
+    family = report.get("family")
+    if family is not None:
+        return [(f["name"], f["where"]) for f in family["findings"] if f["part"] == "segments"]
     return [
         (c["name"], f"{s['column']} = {s['value']}")
-        for s in segments
+        for s in report.get("segments", ())
         for c in s["columns"]
         if c["drifted"]
     ]
+
+
+def _acts_on(family: dict[str, Any] | None) -> str:
+    """The findings of the window's family, in words (empty: none, or an older report)."""
+    if not family:
+        return ""
+    from driftloop.drift.results import FamilyVerdict
+
+    lines = [f.line for f in FamilyVerdict.from_dict(family).findings]
+    return ", ".join(lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
 
 
 def _segment_lines(found: list[tuple[str, str]], top: int) -> list[str]:

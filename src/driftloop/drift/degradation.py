@@ -105,7 +105,7 @@ def _missing_values(
         ref_rate, cur_rate = ref_n / ref.n_rows, cur_n / cur.n_rows
         if cur_rate <= s.null_rate or cur_rate <= s.null_rate_ratio * ref_rate:
             continue
-        if share_tail(cur_n, cur.n_rows, ref_n, ref.n_rows) < s.alpha:
+        if share_tail(cur_n, cur.n_rows, ref_n, ref.n_rows) < s.check_alpha:
             alerts.append(
                 DegradationAlert(
                     name,
@@ -206,7 +206,7 @@ def _variance(
         return []
     if ratio >= s.variance_ratio or ref.n_unique <= s.cardinality_min_unique:
         return []
-    if _spread_p_value(ref, cur) >= s.alpha:
+    if _spread_p_value(ref, cur) >= s.check_alpha:
         return []
     ref_var, cur_var = ref.variance(), cur.variance()
     return [
@@ -250,7 +250,7 @@ def _range(
     expected = 2 / (ref.n_valid + 1)
     if share <= max(s.out_of_range_share, 2 * expected):
         return []
-    if outside_tail(below + above, cur.n_valid, ref.n_valid) >= s.alpha:
+    if outside_tail(below + above, cur.n_valid, ref.n_valid) >= s.check_alpha:
         return []
     return [
         DegradationAlert(
@@ -274,7 +274,7 @@ def _new_categories(
     if share <= s.new_category_share:
         return []
     singletons = int(np.count_nonzero(ref_counts == 1))  # Good-Turing: P(unseen) ~ f1 / n
-    if share_tail(n_unseen, cur.n_valid, singletons, ref.n_valid) >= s.alpha:
+    if share_tail(n_unseen, cur.n_valid, singletons, ref.n_valid) >= s.check_alpha:
         return []
     examples = ", ".join(repr(label_text(x)) for x in labels[unseen][:5])
     return [

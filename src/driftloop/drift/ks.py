@@ -218,7 +218,11 @@ def ks_test(reference: NumericSample, current: NumericSample) -> tuple[float, fl
         from driftloop.drift.samples import category_counts
 
         _, ref_counts, cur_counts = category_counts(reference, current)
-        return resampling.ks_p_value(ref_counts, cur_counts)
+        d, p = resampling.ks_p_value(ref_counts, cur_counts)
+        if p > resampling.REFINE_BELOW:
+            return d, p
+        # refined without a floor: scipy's continuous p-value, conservative on tied data
+        return d, min(_continuous_p(reference, current, d), resampling.REFINE_BELOW)
     if not (reference.exact and current.exact):
         return _sketched_test(reference, current, counted=counted)
     if max(n1, n2) <= _EXACT_MAX_N:
@@ -231,6 +235,18 @@ def ks_test(reference: NumericSample, current: NumericSample) -> tuple[float, fl
         return float(result.statistic), float(result.pvalue)
     d = ks_statistic(reference, current)
     return d, ks_pvalue(d, n1, n2)
+
+
+def _continuous_p(reference: NumericSample, current: NumericSample, d: float) -> float:
+    """scipy's p-value for statistic ``d`` as if the data had no ties (conservative with them)."""
+    n1, n2 = reference.n_valid, current.n_valid
+    if reference.exact and current.exact and max(n1, n2) <= _EXACT_MAX_N:
+        from scipy import stats
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            return float(stats.ks_2samp(reference.values, current.values).pvalue)
+    return ks_pvalue(d, n1, n2)
 
 
 def _sketched_test(

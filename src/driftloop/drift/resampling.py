@@ -10,6 +10,15 @@ and ties, and the p-value ``(1 + #{simulated >= observed}) / (DRAWS + 1)``, whic
 its level (it is exact for a test of level alpha whatever the number of draws).
 
 The draws use a fixed seed, so a report is reproducible: the same data give the same p-value.
+
+**No floor.** ``DRAWS`` draws cannot give a p-value below ``1 / (DRAWS + 1)`` = 0.0005, so a
+threshold below that, or Bonferroni over many columns, could never flag a resampled column. Where
+the first draws leave at most ``REFINE_HITS`` simulated statistics at or past the observed one,
+the p-value is refined: for chi-square by a second, independent and larger set of draws
+(``REFINE_DRAWS``); for KS (:func:`driftloop.drift.ks.ks_test`) by scipy's continuous p-value,
+which is conservative on tied data. Both refinements keep the level: below the first stage's
+smallest reachable value only the second (itself valid) p-value can reject, and above it the first
+stage already had.
 """
 
 from __future__ import annotations
@@ -23,9 +32,21 @@ import numpy.typing as npt
 if TYPE_CHECKING:
     from driftloop.drift.samples import Sample
 
-__all__ = ["DRAWS", "chisquare_p_value", "distance_noise", "ks_p_value", "null_counts"]
+__all__ = [
+    "DRAWS",
+    "REFINE_BELOW",
+    "chisquare_p_value",
+    "distance_noise",
+    "ks_p_value",
+    "null_counts",
+]
 
 DRAWS = 1999
+REFINE_HITS = 4  # at most this many simulated statistics reached the observed one: refine
+REFINE_BELOW = (1 + REFINE_HITS) / (DRAWS + 1)  # = 0.0025, the first stage's p-value then
+REFINE_DRAWS = 99_999
+_REFINE_CELLS = 50_000_000  # draws x categories of the second stage, at most
+_REFINE_CHUNK = 10_000
 DISTANCE_DRAWS = 199  # each draw recomputes a distance: fewer, enough to tell 5% from 50%
 _SEED = 20_111_001
 _RELATIVE_TOLERANCE = 1e-9  # a simulated statistic equal to the observed one counts as >=
@@ -34,9 +55,9 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
-def null_counts(pooled: IntArray, n_draw: int, draws: int = DRAWS) -> IntArray:
+def null_counts(pooled: IntArray, n_draw: int, draws: int = DRAWS, seed: int = _SEED) -> IntArray:
     """``draws`` rows of how many of each distinct value a random ``n_draw``-subset holds."""
-    rng = np.random.default_rng(_SEED)
+    rng = np.random.default_rng(seed)
     # 'count' costs O(n_draw) per draw, 'marginals' O(number of distinct values)
     method: Literal["count", "marginals"] = "count" if n_draw < pooled.size else "marginals"
     return rng.multivariate_hypergeometric(
@@ -55,14 +76,14 @@ def _row_total(counts: IntArray) -> int:
 
 
 def _split(
-    ref_counts: IntArray, cur_counts: IntArray, draws: int = DRAWS
+    ref_counts: IntArray, cur_counts: IntArray, draws: int = DRAWS, seed: int = _SEED
 ) -> tuple[IntArray, IntArray]:
     """Simulated (reference, current) count tables under no drift, drawing the smaller side."""
     pooled = ref_counts + cur_counts
     if cur_counts.sum() <= ref_counts.sum():
-        cur = null_counts(pooled, int(cur_counts.sum()), draws)
+        cur = null_counts(pooled, int(cur_counts.sum()), draws, seed)
         return pooled - cur, cur
-    ref = null_counts(pooled, int(ref_counts.sum()), draws)
+    ref = null_counts(pooled, int(ref_counts.sum()), draws, seed)
     return ref, pooled - ref
 
 
@@ -119,7 +140,26 @@ def chisquare_p_value(ref_counts: IntArray, cur_counts: IntArray) -> float:
     pooled = ref_counts + cur_counts
     observed = float(_chisquare_statistics(ref_counts, cur_counts, pooled))
     sim_ref, sim_cur = _split(ref_counts, cur_counts)
-    return _p_value(observed, _chisquare_statistics(sim_ref, sim_cur, pooled))
+    p_value = _p_value(observed, _chisquare_statistics(sim_ref, sim_cur, pooled))
+    if p_value > REFINE_BELOW:
+        return p_value
+    return _refined_chisquare(observed, ref_counts, cur_counts, pooled)
+
+
+def _refined_chisquare(
+    observed: float, ref_counts: IntArray, cur_counts: IntArray, pooled: IntArray
+) -> float:
+    """A second, independent Monte Carlo p-value with up to ``REFINE_DRAWS`` draws (fewer on
+    very wide tables), in chunks so memory stays bounded."""
+    draws = max(DRAWS, min(REFINE_DRAWS, _REFINE_CELLS // max(int(pooled.size), 1)))
+    hits, done, chunk = 0, 0, 0
+    while done < draws:
+        size = min(_REFINE_CHUNK, draws - done)
+        sim_ref, sim_cur = _split(ref_counts, cur_counts, size, _SEED + 1 + chunk)
+        simulated = _chisquare_statistics(sim_ref, sim_cur, pooled)
+        hits += int(np.count_nonzero(simulated >= observed * (1 - _RELATIVE_TOLERANCE)))
+        done, chunk = done + size, chunk + 1
+    return (1 + hits) / (draws + 1)
 
 
 def distance_noise(

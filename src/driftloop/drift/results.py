@@ -25,6 +25,8 @@ __all__ = [
     "DegradationAlert",
     "DriftReport",
     "ExcludedColumn",
+    "FamilyFinding",
+    "FamilyVerdict",
     "Histogram",
     "MultivariateDrift",
     "Renderer",
@@ -36,7 +38,9 @@ __all__ = [
 # 1.3: segments (present when detection.segments is set).
 # 1.4: reference_source and current_source ("data" or "profile"), columns[].error_bound
 # 1.5: columns[].statistic_error (how far a statistic read from a profile may be off)
-SCHEMA_VERSION = "1.5"
+# 1.6: family (the window's family: rate, parts, findings); columns[].test and p_family,
+#      multivariate[].p_family; a distance's p_value is its significance test's
+SCHEMA_VERSION = "1.6"
 
 
 class Renderer(Protocol):
@@ -109,6 +113,8 @@ class ColumnDrift:
     warning: str | None = None
     error_bound: float = 0.0  # the CDF error of sketched sides (0: computed from exact values)
     statistic_error: float | None = 0.0  # how far the statistic may be off (drift.sketch_error)
+    test: str | None = None  # a distance's significance test: ks, chisquare, ztest or resampled
+    p_family: float | None = None  # the p-value adjusted over the window's family (drift.family)
     histogram: Histogram | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,6 +123,7 @@ class ColumnDrift:
         out["p_value"] = _finite(self.p_value)
         out["p_adjusted"] = _finite(self.p_adjusted)
         out["statistic_error"] = _finite(self.statistic_error)
+        out["p_family"] = _finite(self.p_family)
         out["histogram"] = None if self.histogram is None else self.histogram.to_dict()
         return out
 
@@ -187,6 +194,7 @@ class MultivariateDrift:
     n_current: int
     importances: tuple[float, ...] = ()
     skipped: str | None = None
+    p_family: float | None = None  # the p-value adjusted over the window's family
 
     @property
     def finding(self) -> str:
@@ -199,7 +207,7 @@ class MultivariateDrift:
 
     def to_dict(self) -> dict[str, Any]:
         out = {f: getattr(self, f) for f in self.__dataclass_fields__}
-        for name in ("statistic", "threshold", "p_value"):
+        for name in ("statistic", "threshold", "p_value", "p_family"):
             out[name] = _finite(out[name])
         for name in ("top_features", "columns", "importances"):
             out[name] = list(out[name])
@@ -263,6 +271,78 @@ class SegmentDrift:
 
 
 @dataclass(frozen=True, slots=True)
+class FamilyFinding:
+    """One finding that survived the window's family adjustment (``drift/family.py``):
+    a column, a degradation alert, a multivariate method or a segment's column."""
+
+    part: str  # columns, degradation, multivariate, segments
+    name: str  # the column, or the method
+    where: str = ""  # the segment ("workingday = 0") or the degradation kind
+    p_family: float | None = None
+    segment_column: str | None = None
+
+    @property
+    def line(self) -> str:
+        """The finding in words, e.g. ``windspeed drifted where workingday = 0``."""
+        if self.part == "segments":
+            return f"{self.name} drifted where {self.where}"
+        if self.part == "degradation":
+            return f"{self.name}: {self.where}"
+        if self.part == "multivariate":
+            return f"multivariate drift ({self.name})"
+        return f"{self.name} drifted"
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f: getattr(self, f) for f in self.__dataclass_fields__}
+        out["p_family"] = _finite(self.p_family)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FamilyFinding:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyVerdict:
+    """The window's family: its rate, each part's level and tests, and what survived.
+
+    ``bound`` is the union bound on the chance that a no-drift window yields any finding.
+    """
+
+    rate: float
+    bound: float
+    parts: tuple[tuple[str, float, int], ...]  # (part, level, number of tests)
+    findings: tuple[FamilyFinding, ...]
+    warning: str | None = None
+
+    @property
+    def acted(self) -> bool:
+        return bool(self.findings)
+
+    def of(self, part: str) -> list[FamilyFinding]:
+        return [f for f in self.findings if f.part == part]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rate": self.rate,
+            "bound": self.bound,
+            "parts": [{"part": p, "level": lv, "tests": n} for p, lv, n in self.parts],
+            "findings": [f.to_dict() for f in self.findings],
+            "warning": self.warning,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FamilyVerdict:
+        return cls(
+            rate=data["rate"],
+            bound=data["bound"],
+            parts=tuple((p["part"], p["level"], p["tests"]) for p in data["parts"]),
+            findings=tuple(FamilyFinding.from_dict(f) for f in data["findings"]),
+            warning=data.get("warning"),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class DriftReport:
     """The outcome of comparing a current sample against a reference sample.
 
@@ -291,6 +371,7 @@ class DriftReport:
         return any(m.drifted for m in self.multivariate)
 
     segments: tuple[SegmentDrift, ...] = ()
+    family: FamilyVerdict | None = None  # None in reports of schema 1.5 and older
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -306,7 +387,10 @@ class DriftReport:
 
     @property
     def segment_findings(self) -> list[str]:
-        """Every column that drifted inside a segment, in words."""
+        """Every column that drifted inside a segment, in words: those that survived the
+        window's family when the report has one."""
+        if self.family is not None:
+            return [f.line for f in self.family.of("segments")]
         return [line for s in self.segments for line in s.findings()]
 
     def column(self, name: str) -> ColumnDrift:
@@ -339,6 +423,8 @@ class DriftReport:
         }
         if self.segments:
             out["segments"] = [s.to_dict() for s in self.segments]
+        if self.family is not None:
+            out["family"] = self.family.to_dict()
         return out
 
     @classmethod
@@ -379,6 +465,7 @@ class DriftReport:
                 MultivariateDrift.from_dict(m) for m in data.get("multivariate", [])
             ),
             segments=tuple(SegmentDrift.from_dict(s) for s in data.get("segments", ())),
+            family=None if data.get("family") is None else FamilyVerdict.from_dict(data["family"]),
         )
 
     @classmethod

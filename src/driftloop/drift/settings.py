@@ -19,6 +19,7 @@ __all__ = [
     "ColumnSettings",
     "DegradationSettings",
     "DetectionSettings",
+    "FamilySettings",
     "MultivariateSettings",
     "SegmentSettings",
     "load_settings",
@@ -41,8 +42,12 @@ class DegradationSettings(_Strict):
     """When a feature counts as broken rather than shifted (defaults from long practice)."""
 
     enabled: bool = True
-    alpha: float = Field(
-        0.005, gt=0, lt=1, description="a check fires only when its no-drift tail is below this"
+    alpha: float | None = Field(
+        None,
+        gt=0,
+        lt=1,
+        description="a check fires only when its no-drift tail is below this (default: the "
+        "family's degradation level over its checks, drift/family.py)",
     )
     null_rate: float = Field(0.05, ge=0, le=1, description="alert above this current null share")
     null_rate_ratio: float = Field(3.0, ge=1, description="... and above this x the reference's")
@@ -54,6 +59,49 @@ class DegradationSettings(_Strict):
     constant_probability: float = Field(
         0.001, gt=0, lt=1, description="alert on a constant column if it is this unlikely"
     )
+
+    @property
+    def check_alpha(self) -> float:
+        """Each check's level: ``alpha``, or 0.005 outside a family (a check run alone)."""
+        return STANDALONE_ALPHA if self.alpha is None else self.alpha
+
+
+STANDALONE_ALPHA = 0.005
+FAMILY_PARTS = ("columns", "degradation", "multivariate", "segments", "concept")
+FamilyPart = Literal["columns", "degradation", "multivariate", "segments", "concept"]
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "columns": 0.4,
+    "degradation": 0.2,
+    "multivariate": 0.15,
+    "segments": 0.15,
+    "concept": 0.1,
+}
+
+
+class FamilySettings(_Strict):
+    """The window's family (``drift/family.py``): the chance that a no-drift window makes the
+    loop act is at most ``rate``, split between the parts the window runs by ``weights``."""
+
+    rate: float = Field(0.05, gt=0, lt=1, description="chance a no-drift window acts, at most")
+    weights: dict[FamilyPart, float] = Field(
+        default_factory=dict, description="each part's share before renormalising (see defaults)"
+    )
+    concept: bool = Field(
+        False, description="the loop's concept step shares the family (set by the pipeline)"
+    )
+
+    @model_validator(mode="after")
+    def _check_weights(self) -> Self:
+        for part, weight in self.weights.items():
+            if not 0 < weight <= 1:
+                raise ConfigError(
+                    f"The weight detection.family.weights.{part} must be a float in (0, 1]. "
+                    f"Got {weight!r} instead."
+                )
+        return self
+
+    def weight(self, part: str) -> float:
+        return self.weights.get(part, DEFAULT_WEIGHTS[part])  # type: ignore[call-overload]
 
 
 MultivariateMethod = Literal["domain_classifier", "pca_reconstruction"]
@@ -102,6 +150,10 @@ class DetectionSettings(_Strict):
     threshold: float | None = None
     thresholds: dict[str, float] = Field(default_factory=dict)
     drift_share: float = Field(0.5, gt=0, le=1)
+    alpha: float = Field(
+        0.05, gt=0, lt=1, description="a distance flags only when its change is significant here"
+    )
+    family: FamilySettings = Field(default_factory=lambda: FamilySettings())
     fdr: bool = False
     psi_bins: int = Field(10, ge=2, le=1000)
     js_bins: int = Field(30, ge=2, le=1000)

@@ -44,6 +44,8 @@ def render_markdown(report: DriftReport, *, top: int = 5) -> str:
         lines += [f"• {line}" for line in findings[:top]]
         if len(findings) > top:
             lines.append(f"• … and {len(findings) - top} more")
+    if report.family is not None:
+        lines.append(_family_line(report))
     if report.degradation:
         lines.append(f"*{len(report.degradation)} degradation alert(s)*:")
         lines += [f"• `{a.feature}` {a.kind}: {a.message}" for a in report.degradation[:top]]
@@ -60,3 +62,18 @@ def _multivariate_line(m: MultivariateDrift) -> str:
         f"{m.method} = {fmt_number(m.statistic)} (threshold {fmt_number(m.threshold)}, "
         f"p={fmt_p(m.p_value)}): {verdict}"
     )
+
+
+def _family_line(report: DriftReport) -> str:
+    """What the loop acts on, after the window's family adjustment."""
+    family = report.family
+    assert family is not None
+    tests = sum(n for _, _, n in family.parts)
+    if not family.acted:
+        return (
+            f"Nothing for the loop to act on: no finding survives the window's family "
+            f"({tests} tests, at most {family.bound:.1%} of no-drift windows act)."
+        )
+    shown = ", ".join(f.line for f in family.findings[:5])
+    more = f" and {len(family.findings) - 5} more" if len(family.findings) > 5 else ""
+    return f"*The loop acts on*: {shown}{more} (family of {tests} tests at {family.bound:.1%})."

@@ -119,6 +119,22 @@ def _judge(ctx: RunContext, baseline: Any, current: Any) -> dict[str, Any]:
         max_error_increase=c.max_error_increase,
         max_correlation_drop=c.max_correlation_drop,
         max_score_drop=c.max_score_drop,
-        confidence=c.confidence,
+        confidence=_confidence(ctx),
         detectors=c.detectors,
     ).to_dict()
+
+
+def _confidence(ctx: RunContext) -> float:
+    """The concept test's confidence: its share of the window's family, split over the metrics
+    that decide (one error metric for regression; accuracy, F1 and ROC-AUC for classification),
+    or the configured confidence when that is stricter."""
+    from driftloop.drift.family import concept_level
+    from driftloop.pipeline.steps.detect import loop_settings
+
+    c = ctx.config.concept
+    assert c is not None
+    settings = loop_settings(ctx.config)
+    if not settings.family.concept:
+        return float(c.confidence)
+    deciding = 1 if c.task == "regression" else 3
+    return max(float(c.confidence), 1.0 - concept_level(settings) / deciding)

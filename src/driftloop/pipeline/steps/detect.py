@@ -36,7 +36,36 @@ class DetectResult(StepResult):
 
 
 def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]:
-    """Why this report matters under the ``on_drift.when`` policy (empty: it does not)."""
+    """Why this report matters under the ``on_drift.when`` policy (empty: it does not).
+
+    Only findings that survived the window's family adjustment count (``drift/family.py``),
+    so a no-drift window makes the loop act with probability at most ``detection.family.rate``.
+    """
+    if report.family is None:
+        return _legacy_reasons(report, when)
+    family = report.family
+    columns = {f.name for f in family.of("columns")}
+    reasons = []
+    if when.dataset_drift and report.dataset_drift and columns:
+        reasons.append("dataset drift")
+    if when.degradation and family.of("degradation"):
+        reasons.append("degradation")
+    joint = [f.name for f in family.of("multivariate")]
+    if when.multivariate and joint:
+        reasons.append("multivariate drift (" + ", ".join(joint) + ")")
+    named = sorted(set(when.features) & columns)
+    if named:
+        reasons.append("drift in " + ", ".join(named))
+    if when.segments is not False:
+        wanted = None if when.segments is True else set(when.segments)
+        reasons += [
+            f.line for f in family.of("segments") if wanted is None or f.segment_column in wanted
+        ]
+    return tuple(reasons)
+
+
+def _legacy_reasons(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]:
+    """A report written before the family (schema 1.5 and older): every alert counts."""
     reasons = []
     if when.dataset_drift and report.dataset_drift:
         reasons.append("dataset drift")
@@ -62,6 +91,17 @@ def _segment_reasons(report: DriftReport, segments: bool | list[str]) -> list[st
         if wanted is None or s.column in wanted
         for line in s.findings()
     ]
+
+
+def loop_settings(config: Any) -> Any:
+    """The detection settings of a pipeline's window: its concept step, when configured to
+    fire, shares the window's family (``drift/family.py``)."""
+    detection = config.detection
+    shares = config.concept is not None and config.on_drift.when.concept_drift
+    if not shares or detection.family.concept:
+        return detection
+    family = detection.family.model_copy(update={"concept": True})
+    return detection.model_copy(update={"family": family})
 
 
 def _reference(ctx: RunContext) -> Any:
@@ -92,7 +132,7 @@ def detect(ctx: RunContext) -> DetectResult:
         _reference(ctx),
         current,
         columns=cfg.columns,
-        config=cfg.detection,
+        config=loop_settings(cfg),
     )
     stem = ctx.report_folder() / ctx.report_stem
     html, json_path = stem.with_suffix(".html"), stem.with_suffix(".json")
