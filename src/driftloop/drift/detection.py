@@ -561,8 +561,8 @@ def _significance(
         return "resampled", p_value, settings.alpha, warning
     name = "ks" if options.numeric else ("chisquare" if n_unique > 2 else "ztest")
     test = get_method(name)
-    _, p_value = test.compute(ref, cur, options)
-    return name, p_value, settings.threshold_for(name, options.column), None
+    _, test_p = test.compute(ref, cur, options)
+    return name, test_p, settings.threshold_for(name, options.column), None
 
 
 def _distance_noise(

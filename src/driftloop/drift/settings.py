@@ -101,7 +101,8 @@ class FamilySettings(_Strict):
         return self
 
     def weight(self, part: str) -> float:
-        return self.weights.get(part, DEFAULT_WEIGHTS[part])  # type: ignore[call-overload]
+        given: dict[str, float] = dict(self.weights)
+        return given.get(part, DEFAULT_WEIGHTS[part])
 
 
 MultivariateMethod = Literal["domain_classifier", "pca_reconstruction"]
