@@ -26,7 +26,11 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     assert "model v1 promoted" in out and "alert sent (console)" in out
     # every drifting month is its own window: cooldown suppresses re-runs, never a new month
     assert "alert console: suppressed" not in out
-    assert "concept drift caught in 7 of 7 months; data drift alone in 0" in out
+    # the concept test holds its rate for this one 31-day baseline: it catches every month the
+    # shift hurts the model, and October, where the old and new demand curves cross, stays quiet
+    assert "concept drift caught in 6 of 7 months; data drift alone in 0" in out
+    october = next(line for line in out.splitlines() if line.startswith("2012-10"))
+    assert "concept ok" in october
     # the commands the demo prints work from any directory: the config's paths are its own
     config = tmp_path / "demo" / "driftloop.yaml"
     for args in (

@@ -369,7 +369,9 @@ class ConceptConfig(_Model):
     max_error_increase: float = Field(0.25, gt=0, description="relative error increase that alerts")
     max_correlation_drop: float = Field(0.1, gt=0, le=2)
     max_score_drop: float = Field(0.05, gt=0, le=1)
-    min_pairs: int = Field(20, ge=3)
+    min_pairs: int = Field(
+        20, ge=10, description="fewest pairs judged (the baseline's bound needs at least 10)"
+    )
     pool_days: int = Field(
         28,
         ge=0,
@@ -377,6 +379,13 @@ class ConceptConfig(_Model):
         "N days up to its end (0: never pool)",
     )
     confidence: float = Field(0.95, gt=0.5, lt=1)
+    baseline_confidence: float = Field(
+        0.9,
+        ge=0.5,
+        lt=1,
+        description="the chance the stated rate holds for this baseline, not only on average "
+        "over baselines (a small baseline is a sample too)",
+    )
     detectors: list[Literal["adwin", "page_hinkley", "ddm"]] = Field(default_factory=list)
 
 

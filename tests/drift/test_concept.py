@@ -110,6 +110,12 @@ def test_errors() -> None:
         match=r"^Too few prediction-outcome pairs to judge concept drift \(baseline 10, window 2; at least 3 each\)\.$",
     ):
         concept_drift(bp, by, bp[:2], by[:2])
+    with pytest.raises(
+        DataError,
+        match=r"^The concept baseline has 9 prediction-outcome pairs; its bound needs at least "
+        r"10 to hold: widen the baseline period \(concept\.baseline\)\.$",
+    ):
+        concept_drift(bp[:9], by[:9], bp, by)
     with pytest.raises(DataError, match="lengths differ"):
         concept_drift(bp, by[:5], bp, by)
     with pytest.raises(

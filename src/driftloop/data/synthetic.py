@@ -166,7 +166,7 @@ def _demand(
     if concept_shift_from is not None:
         shifted = np.array([d >= concept_shift_from for d in days])
         # After the shift demand barely follows temperature (e.g. covered parking, e-bikes).
-        comfort = np.where(shifted, 0.55 + 0.15 * comfort, comfort)
+        comfort = np.where(shifted, 0.45 + 0.1 * comfort, comfort)
     weather = np.array([1.0, 0.86, 0.42, 0.2])[weathersit - 1]
     climate = weather * (1.0 - 0.5 * np.clip(hum - 0.75, 0, None)) * (1.0 - 0.8 * (wind - 0.19))
     growth = 1.0 + 0.62 * yr

@@ -101,7 +101,7 @@ class FamilySettings(_Strict):
         return self
 
     def weight(self, part: str) -> float:
-        given: dict[str, float] = dict(self.weights)
+        given = {str(name): weight for name, weight in self.weights.items()}
         return given.get(part, DEFAULT_WEIGHTS[part])
 
 

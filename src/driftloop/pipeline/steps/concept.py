@@ -120,6 +120,7 @@ def _judge(ctx: RunContext, baseline: Any, current: Any) -> dict[str, Any]:
         max_correlation_drop=c.max_correlation_drop,
         max_score_drop=c.max_score_drop,
         confidence=_confidence(ctx),
+        baseline_confidence=c.baseline_confidence,
         detectors=c.detectors,
     ).to_dict()
 
