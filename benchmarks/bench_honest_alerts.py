@@ -274,7 +274,8 @@ def main() -> None:
         lines += section_floor()
     lines.append(f"Total {time.perf_counter() - started:.0f} s.")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "honest_alerts.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    name = "honest_alerts" + (f"_{args.only.replace(',', '')}" if args.only else "")
+    (RESULTS / f"{name}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     print("\n".join(lines[-3:]))
 
 

@@ -113,10 +113,11 @@ def test_p_value_thresholds_are_exact_and_constant_columns_are_left_alone() -> N
         assert by_name[name].note.startswith("constant in the pool")
         assert name not in c.thresholds()
     tested = [col for col in c.columns if col.calibrated]
-    share = 0.1 / len(tested)
-    for col in tested:
-        if col.family == "p_value":
-            assert col.proposed_threshold == pytest.approx(share)
+    # one share for every column, fitted jointly: at least the union bound's 0.1 / n (which
+    # the correlated bike columns undershoot), at most the whole target
+    shares = {col.proposed_threshold for col in tested if col.family == "p_value"}
+    assert len(shares) == 1
+    assert 0.1 / len(tested) <= shares.pop() <= 0.1
 
 
 def test_write_keeps_the_files_comments_and_layout(tmp_path) -> None:

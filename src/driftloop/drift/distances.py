@@ -123,9 +123,27 @@ def wasserstein_normed(
     floor = _STD_FLOOR / scale if scale > 1e150 else _STD_FLOOR
     if robust:
         low, high = clip_points(a)
-        a, b = np.clip(a, low, high), np.clip(b, low, high)
-        return _wasserstein_sorted(a, b) / robust_spread(a, floor)
+        return _wasserstein_clipped(a, b, low, high) / robust_spread(a, floor, (low, high))
     return _wasserstein_sorted(a, b) / max(float(np.std(a)), floor)
+
+
+def _wasserstein_clipped(
+    a: npt.NDArray[np.float64], b: npt.NDArray[np.float64], low: float, high: float
+) -> float:
+    """:func:`_wasserstein_sorted` of both samples clipped to ``[low, high]``, clipping only the
+    values the quantile grid pairs (one working array a side, not a clipped copy of each)."""
+    if a.size != b.size and a.size * b.size >= _MAX_GRID:  # pragma: no cover - as below
+        return _wasserstein_sorted(np.clip(a, low, high), np.clip(b, low, high))
+    if a.size == b.size:
+        gap, other, widths = np.clip(a, low, high), np.clip(b, low, high), None
+    else:
+        index_a, index_b, widths = _quantile_grid(a.size, b.size)
+        gap, other = a[index_a], b[index_b]
+        np.clip(gap, low, high, out=gap)
+        np.clip(other, low, high, out=other)
+    np.subtract(gap, other, out=gap)
+    np.abs(gap, out=gap)
+    return float(gap.mean()) if widths is None else float(np.dot(widths, gap))
 
 
 def clip_points(reference: npt.NDArray[np.float64]) -> tuple[float, float]:
@@ -134,13 +152,18 @@ def clip_points(reference: npt.NDArray[np.float64]) -> tuple[float, float]:
     return float(reference[int(n * TAIL)]), float(reference[min(n - 1, int(n * (1 - TAIL)))])
 
 
-def robust_spread(values: npt.NDArray[np.float64], floor: float = _STD_FLOOR) -> float:
-    """The robust Wasserstein's unit: IQR / 1.349, else the std, else 0.1% of the value."""
+def robust_spread(
+    values: npt.NDArray[np.float64],
+    floor: float = _STD_FLOOR,
+    clip: tuple[float, float] | None = None,
+) -> float:
+    """The robust Wasserstein's unit: IQR / 1.349, else the std, else 0.1% of the value; of
+    the sorted ``values`` clipped to ``clip`` when given (the quartiles are inside it)."""
     n = values.size
     iqr = float(values[(3 * (n - 1)) // 4] - values[(n - 1) // 4]) / IQR_PER_SD
     if iqr > 0:
         return iqr
-    std = float(np.std(values))
+    std = float(np.std(values if clip is None else np.clip(values, *clip)))
     if std > 0:
         return std
     return abs(float(values[0])) * 1e-3 or floor
