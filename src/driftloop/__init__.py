@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         DriftReport,
     )
     from driftloop.drift.detection import prepare
+    from driftloop.drift.performance import PerformanceEstimate, estimate_performance
     from driftloop.profiles import (
         Profile,
         detect,
@@ -48,6 +49,8 @@ _LAZY = {
     "load_profile": "driftloop.profiles.fileformat",
     "save_profile": "driftloop.profiles.fileformat",
     "prepare": "driftloop.drift.detection",
+    "estimate_performance": "driftloop.drift.performance",
+    "PerformanceEstimate": "driftloop.drift.performance",
 }
 
 __all__ = [
@@ -58,10 +61,12 @@ __all__ = [
     "DetectionSettings",
     "DriftReport",
     "DriftloopError",
+    "PerformanceEstimate",
     "Profile",
     "SourceError",
     "__version__",
     "detect",
+    "estimate_performance",
     "load_profile",
     "merge_profiles",
     "prepare",

@@ -1,0 +1,129 @@
+"""Label-free performance estimation: does the interval cover the realized metric, and is the
+alert quiet when nothing changed?
+
+Synthetic binary task: two features, P(y = 1 | x) = sigmoid(1.5 x1 - x2), the model's score is
+that probability (calibrated). Reference: 5,000 labelled rows. Sections:
+1. coverage under covariate shift: ``--windows`` windows of 500 rows, each with x1's mean moved by
+   a random amount in [-1, 1] and its spread scaled in [0.5, 1.5]; the realized metric (labels
+   drawn from the true probability) inside the 95% interval, for ROC-AUC, accuracy and F1;
+2. no shift: windows from the reference's population; the share that alert;
+3. power: x1's spread shrunk so the realized ROC-AUC falls by about 0.05, windows of 1,000 rows;
+4. uncalibrated scores (score^3): coverage after recalibration, or the refusal;
+5. three classes (softmax of three linear scores): coverage for accuracy and macro F1;
+6. time: 1M scored rows against the 5,000-row reference.
+
+    python benchmarks/bench_performance_estimation.py --windows 200
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import polars as pl
+
+from driftloop.drift.performance import _realized, estimate_performance
+from driftloop.errors import DataError
+
+
+def binary(rng: np.random.Generator, n: int, shift: float = 0.0, scale: float = 1.0):
+    x1 = shift + scale * rng.normal(size=n)
+    x2 = rng.normal(size=n)
+    p = 1 / (1 + np.exp(-(1.5 * x1 - x2)))
+    return p, (rng.random(n) < p).astype(int)
+
+
+def three(rng: np.random.Generator, n: int, shift: float = 0.0):
+    x = rng.normal(size=(n, 2)) + np.array([shift, 0.0])
+    logits = x @ np.array([[1.5, -1.0, 0.0], [0.0, 1.0, -1.2]])
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    y = (rng.random((n, 1)) > np.cumsum(p, axis=1)[:, :-1]).sum(axis=1)
+    return p, y
+
+
+def coverage(windows: int, transform=lambda p: p) -> str:
+    rng = np.random.default_rng(1)
+    p, y = binary(rng, 5000)
+    ref = pl.DataFrame({"p": transform(p), "y": y})
+    cells = []
+    for metric in ("roc_auc", "accuracy", "f1"):
+        inside = refused = 0
+        for w in range(windows):
+            q, z = binary(rng, 500, rng.uniform(-1, 1), rng.uniform(0.5, 1.5))
+            try:
+                e = estimate_performance(
+                    ref, pl.DataFrame({"p": transform(q)}), target="y", score="p",
+                    metric=metric, seed=w,
+                )  # fmt: skip
+            except DataError:
+                refused += 1
+                continue
+            truth = _realized(metric, transform(q)[:, None], z)
+            inside += e.lower <= truth <= e.upper
+        judged = windows - refused
+        cells.append(
+            f"{metric} {inside / max(judged, 1):.1%} of {judged}"
+            + (f" ({refused} refused)" if refused else "")
+        )
+    return "; ".join(cells)
+
+
+def alert_rate(windows: int, n: int, scale: float) -> str:
+    rng = np.random.default_rng(2)
+    p, y = binary(rng, 5000)
+    ref = pl.DataFrame({"p": p, "y": y})
+    alerts, drops = 0, []
+    for w in range(windows):
+        q, z = binary(rng, n, 0.0, scale)
+        e = estimate_performance(ref, pl.DataFrame({"p": q}), target="y", score="p", seed=w)
+        alerts += e.alert
+        drops.append(e.reference_value - _realized("roc_auc", q[:, None], z))
+    return f"{alerts / windows:.1%} alerted (realized ROC-AUC drop {np.mean(drops):.3f})"
+
+
+def multiclass(windows: int) -> str:
+    rng = np.random.default_rng(3)
+    p, y = three(rng, 5000)
+    names = ["p0", "p1", "p2"]
+    ref = pl.DataFrame({**{n: p[:, i] for i, n in enumerate(names)}, "y": y})
+    cells = []
+    for metric in ("accuracy", "f1"):
+        inside = 0
+        for w in range(windows):
+            q, z = three(rng, 500, rng.uniform(-1, 1))
+            cur = pl.DataFrame({n: q[:, i] for i, n in enumerate(names)})
+            e = estimate_performance(ref, cur, target="y", score=names, metric=metric, seed=w)
+            inside += e.lower <= _realized(metric, q, z) <= e.upper
+        cells.append(f"{metric} {inside / windows:.1%}")
+    return "; ".join(cells)
+
+
+def timing() -> str:
+    rng = np.random.default_rng(4)
+    p, y = binary(rng, 5000)
+    ref = pl.DataFrame({"p": p, "y": y})
+    cur = pl.DataFrame({"p": binary(rng, 1_000_000)[0]})
+    estimate_performance(ref, cur.head(1000), target="y", score="p")
+    began = time.perf_counter()
+    estimate_performance(ref, cur, target="y", score="p")
+    return f"{time.perf_counter() - began:.2f} s"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--windows", type=int, default=200)
+    args = parser.parse_args()
+    w = args.windows
+    se = 100 * np.sqrt(0.05 * 0.95 / w)
+    print(f"{w} windows per cell; SE of a rate near 5% (or 95%): {se:.1f} pp", flush=True)
+    print(f"1. coverage, covariate shift, 500 rows: {coverage(w)}", flush=True)
+    print(f"2. no shift, 500 rows: {alert_rate(w, 500, 1.0)}", flush=True)
+    print(f"3. power, 1,000 rows, x1 spread x0.75: {alert_rate(w, 1000, 0.75)}", flush=True)
+    print(f"4. scores^3, recalibrated: {coverage(w, lambda p: p**3)}", flush=True)
+    print(f"5. three classes, 500 rows: {multiclass(w)}", flush=True)
+    print(f"6. 1M scored rows: {timing()}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
