@@ -22,6 +22,7 @@ from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import Runner
 from driftloop.pipeline.steps import RetrainResult
 from tests.pipeline.conftest import COMPLETED, held_trainer, write_config
+from tests.private_postgres import private_postgres
 
 pytestmark = pytest.mark.postgres
 MAR = month(2011, 3)
@@ -111,52 +112,37 @@ def test_losers_of_a_lock_race_leave_no_run_behind(make_pipeline, pg_databases, 
     assert Warehouse(warehouse).count("current") == 31
 
 
-def _pg(action: str) -> None:
-    version = os.listdir("/etc/postgresql")[0]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
-    )
-    if action == "start":
-        for _ in range(60):
-            try:
-                psycopg.connect(
-                    "postgresql://root@127.0.0.1:5432/postgres", connect_timeout=1
-                ).close()
-                return
-            except psycopg.OperationalError:
-                time.sleep(0.5)
-        raise RuntimeError("PostgreSQL did not come back")
+def test_postgres_restarted_mid_run(make_pipeline) -> None:
+    # a server of the test's own: stopping the machine's shared PostgreSQL would cut every
+    # other client's connections
+    with private_postgres() as server:
+        warehouse = server.create("driftloop_faults")
+        config = make_pipeline(warehouse=warehouse, on_drift={"retrain": False})
+        runner = Runner(config, printer=lambda _: None)
 
+        def stop_after_detect(name: str, status: str, result: object) -> None:
+            if name == "detect":
+                server.stop()
 
-def test_postgres_restarted_mid_run(make_pipeline, pg_databases) -> None:
-    warehouse = pg_databases()
-    config = make_pipeline(warehouse=warehouse, on_drift={"retrain": False})
-    runner = Runner(config, printer=lambda _: None)
-
-    def stop_after_detect(name: str, status: str, result: object) -> None:
-        if name == "detect":
-            _pg("stop")
-
-    try:
-        with pytest.raises(SourceError) as info:
-            runner.run(start=MAR[0], end=MAR[1], on_step=stop_after_detect)
-    finally:
-        _pg("start")
-    message = str(info.value)
-    assert message.startswith(
-        "Step 'concept' could not start: Cannot record runs in postgresql://root@127.0.0.1:5432/driftloop_test_"
-    )
-    assert "Check that the warehouse database is reachable." in message
-    assert message.endswith(
-        "once the database is back, resume with --resume " + message.rsplit(" ", 1)[-1]
-    )
-    run_id = message.rsplit(" ", 1)[-1].rstrip(".")
-    assert _steps(warehouse, run_id)["concept"]["status"] == "pending"
-    resumed = Runner(config, printer=lambda _: None).run(resume=run_id)
-    assert resumed.status == "succeeded"
-    assert Warehouse(warehouse).count("current") == 31 and len(Warehouse(warehouse).appends()) == 1
+        try:
+            with pytest.raises(SourceError) as info:
+                runner.run(start=MAR[0], end=MAR[1], on_step=stop_after_detect)
+        finally:
+            server.start()
+        message = str(info.value)
+        assert message.startswith(
+            f"Step 'concept' could not start: Cannot record runs in {warehouse}"
+        )
+        assert "Check that the warehouse database is reachable." in message
+        assert message.endswith(
+            "once the database is back, resume with --resume " + message.rsplit(" ", 1)[-1]
+        )
+        run_id = message.rsplit(" ", 1)[-1].rstrip(".")
+        assert _steps(warehouse, run_id)["concept"]["status"] == "pending"
+        resumed = Runner(config, printer=lambda _: None).run(resume=run_id)
+        assert resumed.status == "succeeded"
+        assert Warehouse(warehouse).count("current") == 31
+        assert len(Warehouse(warehouse).appends()) == 1
 
 
 def test_mlflow_unavailable_keeps_the_data_steps(make_pipeline, pg_databases) -> None:
