@@ -183,3 +183,48 @@ def test_embedding_next_to_tabular_columns_and_out_of_multivariate() -> None:
         "y": "numerical",
     }
     assert report.multivariate[0].columns == ("x", "y")
+
+
+def test_a_profile_side_reports_embedding_and_text_columns_as_not_tested() -> None:
+    rng = np.random.default_rng(0)
+    texts = [f"a ticket about topic {i % 7} and more {i}" for i in range(200)]
+    df = pl.DataFrame(
+        {"e": rng.normal(size=(200, 4)).tolist(), "t": texts, "x": rng.normal(size=200)}
+    )
+    report = driftloop.detect(driftloop.profile(df), df)
+    assert [c.name for c in report.columns] == ["x"]
+    assert {(e.name, e.kind) for e in report.excluded} == {("e", "embedding"), ("t", "text")}
+    assert all("a profile keeps none" in e.reason for e in report.excluded)
+
+
+def test_the_command_line_reads_parquet_vectors_and_refuses_ragged_ones(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from driftloop.cli import app
+
+    rng = np.random.default_rng(0)
+    pl.DataFrame({"e": rng.normal(size=(100, 4)).tolist()}).write_parquet(tmp_path / "ref.parquet")
+    shifted = (rng.normal(size=(100, 4)) + np.array([2.0, 0, 0, 0])).tolist()
+    pl.DataFrame({"e": shifted}).write_parquet(tmp_path / "cur.parquet")
+    ragged = [[0.0, 1.0]] * 10 + [[0.0]]
+    pl.DataFrame({"e": ragged}).write_parquet(tmp_path / "bad.parquet")
+    out = tmp_path / "report.json"
+    runner = CliRunner()
+    good = runner.invoke(
+        app,
+        [
+            "detect",
+            str(tmp_path / "ref.parquet"),
+            str(tmp_path / "cur.parquet"),
+            "--json",
+            str(out),
+        ],
+    )
+    assert good.exit_code == 0, good.output
+    assert json.loads(out.read_text())["columns"][0]["moved"][0]["name"] == "dim 0"
+    bad = runner.invoke(
+        app, ["detect", str(tmp_path / "bad.parquet"), str(tmp_path / "cur.parquet")]
+    )
+    assert bad.exit_code == 2
+    lines = [line for line in bad.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "vector of length 1 at row 10" in lines[0]
