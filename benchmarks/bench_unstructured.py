@@ -33,6 +33,7 @@ from driftloop.data.synthetic_text import TOPICS, tickets
 RESULTS = Path(__file__).parent / "results"
 DIMS = 384
 SHIFTED_MIX = (0.4, 0.15, 0.15, 0.15, 0.15)
+SMALL_MIX = (0.3, 0.175, 0.175, 0.175, 0.175)
 
 
 def rate(hits: int, trials: int) -> str:
@@ -163,6 +164,12 @@ def main() -> None:
         top = rate(shifted["top_from_topic"], flagged)
         say(f"  - top n-gram from the delivery topic's words alone: {top}")
         say(f"  - top 3 n-grams all from it: {rate(shifted['top3_all_from_topic'], flagged)}")
+    small = text_runs(args.power_trials, SMALL_MIX, seed=30_000)
+    say(f"- topic mix changed by 10% (delivery 20% -> 30%): detected "
+        f"{rate(small['flagged'], args.power_trials)}")  # fmt: skip
+    if small["flagged"]:
+        say(f"  - top n-gram from the delivery topic's words alone: "
+            f"{rate(small['top_from_topic'], small['flagged'])}")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "unstructured.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

@@ -228,3 +228,11 @@ def test_the_command_line_reads_parquet_vectors_and_refuses_ragged_ones(tmp_path
     assert bad.exit_code == 2
     lines = [line for line in bad.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "vector of length 1 at row 10" in lines[0]
+
+
+def test_a_method_set_for_an_embedding_column_is_a_config_error() -> None:
+    df = _as_lists(vectors(50))
+    with pytest.raises(
+        ConfigError, match="Column 'e' is kind embedding, tested by its own test; method 'ks'"
+    ):
+        driftloop.detect(df, df, config={"columns": {"e": {"method": "ks"}}})

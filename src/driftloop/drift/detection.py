@@ -479,6 +479,12 @@ def _unstructured(task: _Task, kind: ColumnKind, forced: ColumnKind | None) -> _
             f"kind {forced} does not apply to a column of vectors ({task.reference.dtype_text})"
         )
         return _Outcome(excluded=ExcludedColumn(name, str(forced), reason))
+    override = task.settings.columns.get(name)
+    if override is not None and override.method not in (None, *AUTOMATIC):
+        raise ConfigError(
+            f"Column '{name}' is kind {kind}, tested by its own test; method "
+            f"'{override.method}' does not apply to it. Remove the column's method."
+        )
     ref, cur = getattr(task.reference, "series", None), getattr(task.current, "series", None)
     if kind is ColumnKind.EMBEDDING and ref is not None and not is_vector_dtype(ref.dtype):
         raise ConfigError(
