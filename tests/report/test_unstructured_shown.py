@@ -66,3 +66,18 @@ def test_on_drift_when_features_fires_on_an_embedding_or_text_column(
 ) -> None:
     when = TriggerConfig(dataset_drift=False, degradation=False, features=features)
     assert bool(reasons_to_fire(report, when)) is fires
+
+
+def test_the_support_tickets_example_finds_the_topic_shift(tmp_path, capsys) -> None:
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[2] / "examples" / "support_tickets" / "detect_tickets.py"
+    spec = importlib.util.spec_from_file_location("detect_tickets", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = module.main(tmp_path)
+    assert {c.name: c.drifted for c in report.columns} == {"body": True, "embedding": True}
+    assert "moved most" in capsys.readouterr().out
+    assert (tmp_path / "tickets.html").stat().st_size > 1000
