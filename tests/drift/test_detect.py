@@ -156,21 +156,23 @@ def test_pandas_polars_and_arrow_inputs_agree() -> None:
         assert got["columns"] == expected["columns"]
 
 
-def test_datetime_and_text_columns_are_excluded_and_reported() -> None:
+def test_datetime_and_identifier_columns_are_excluded_and_free_text_is_tested() -> None:
     n = 200
     df = pl.DataFrame(
         {
             "x": np.linspace(0, 1, n),
             "when": pl.date_range(pl.date(2024, 1, 1), pl.date(2024, 7, 18), eager=True),
             "comment": [f"free text number {i}" for i in range(n)],
+            "order_id": [f"ord-{i:05d}" for i in range(n)],
         }
     )
     report = driftloop.detect(df, df)
     assert {(e.name, e.kind) for e in report.excluded} == {
         ("when", "datetime"),
-        ("comment", "text"),
+        ("order_id", "text"),
     }
-    assert [c.name for c in report.columns] == ["x"]
+    assert [c.name for c in report.columns] == ["x", "comment"]
+    assert report.column("comment").kind == "text" and not report.column("comment").drifted
 
 
 def test_kind_override() -> None:
@@ -186,7 +188,7 @@ def test_json_shape_is_stable() -> None:
     data = json.loads(driftloop.detect(ref, cur).to_json())
     assert {"schema_version", "dataset_drift", "drift_share", "share_drifted", "columns",
             "degradation"} <= set(data)  # fmt: skip
-    assert data["schema_version"] == "1.6"
+    assert data["schema_version"] == "1.7"
     for column in data["columns"]:
         assert {"name", "kind", "method", "statistic", "p_value", "threshold", "drifted"} <= set(
             column

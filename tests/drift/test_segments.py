@@ -80,7 +80,7 @@ def test_the_segment_section_round_trips_and_older_reports_still_read() -> None:
     ref, cur = _windows(3, shift=True)
     report = driftloop.detect(ref, cur, columns=WEATHER, config=SEGMENTS)
     data = report.to_dict()
-    assert data["schema_version"] == "1.6"
+    assert data["schema_version"] == "1.7"
     assert {"column", "value", "n_reference", "n_current", "skipped", "share_drifted"} <= set(
         data["segments"][0]
     )

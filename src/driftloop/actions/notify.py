@@ -161,6 +161,9 @@ def build_alert(
         "report": report_location,
         "model": model_outcome,
     }
+    moved = {c["name"]: [m["name"] for m in c["moved"]] for c in drifted if c.get("moved")}
+    if moved:  # only when present, so other reports' payloads keep their shape
+        payload["moved"] = moved
     text = "\n".join([escape(head), summary, *joint, *lines, *broken, " · ".join(context)])
     blocks = _blocks(head, summary, lines, broken, context)
     if joint:
@@ -185,11 +188,22 @@ def _drift_lines(drifted: list[dict[str, Any]], top: int) -> list[str]:
         p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
         lines.append(
             f"• {_code(c['name'])} {c['method']} = {fmt_number(c['statistic'])}{p} "
-            f"(threshold {fmt_number(c['threshold'])})"
+            f"(threshold {fmt_number(c['threshold'])}){_moved_text(c)}"
         )
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
     return lines
+
+
+def _moved_text(column: dict[str, Any], top: int = 3) -> str:
+    """An embedding or text column's parts that moved most, and its shifted descriptors."""
+    moved = column.get("moved") or []  # reports before schema 1.7 have none
+    if not moved:
+        return ""
+    names = ", ".join(_code(m["name"]) for m in moved[:top])
+    described = [d["name"] for d in column.get("descriptors") or [] if (d["p_value"] or 1) < 0.05]
+    shifted = f"; descriptors: {', '.join(described)}" if described else ""
+    return f", moved most: {names}{shifted}"
 
 
 def _found(report: dict[str, Any]) -> list[dict[str, Any]]:

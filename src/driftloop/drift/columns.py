@@ -7,9 +7,11 @@ numerical  numbers with more than two distinct reference values  yes
 binary     numbers, booleans or labels with at most two values   yes
 categorical labels (strings, categoricals) with more values       yes
 datetime   dates, datetimes, times, durations                    no (reported)
-text       labels that are mostly distinct (> 50 values and more  no (reported)
-           than half of the rows): free text, identifiers
-unsupported lists, structs, binary blobs, objects                 no (reported)
+text       labels that are mostly distinct (> 50 values and more  yes, when most
+           than half of the rows): free text, identifiers          values have
+                                                                   several words
+embedding  lists or arrays per row (vectors of numbers)          yes
+unsupported structs, binary blobs, objects                        no (reported)
 ========== ===================================================== ===============
 
 Any inferred kind can be overridden per column (``columns: {season: {kind: categorical}}``).
@@ -35,6 +37,7 @@ class ColumnKind(StrEnum):
     BINARY = "binary"
     DATETIME = "datetime"
     TEXT = "text"
+    EMBEDDING = "embedding"
     UNSUPPORTED = "unsupported"
 
     @property
@@ -47,6 +50,7 @@ class DtypeFamily(StrEnum):
     BOOLEAN = "boolean"
     LABEL = "label"
     TEMPORAL = "temporal"
+    VECTOR = "vector"
     OTHER = "other"
 
 
@@ -69,6 +73,8 @@ def dtype_family(dtype: pl.DataType) -> DtypeFamily:
         return DtypeFamily.LABEL
     if dtype.is_temporal():
         return DtypeFamily.TEMPORAL
+    if isinstance(dtype, pl.List | pl.Array):
+        return DtypeFamily.VECTOR
     return DtypeFamily.OTHER
 
 
@@ -86,6 +92,8 @@ def infer_kind(family: DtypeFamily, n_unique: int, n_valid: int) -> ColumnKind:
         return ColumnKind.DATETIME
     if family is DtypeFamily.OTHER:
         return ColumnKind.UNSUPPORTED
+    if family is DtypeFamily.VECTOR:
+        return ColumnKind.EMBEDDING
     if n_unique <= 2:
         return ColumnKind.BINARY
     if family is DtypeFamily.NUMBER:

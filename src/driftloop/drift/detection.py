@@ -35,6 +35,7 @@ from driftloop.drift.results import (
 )
 from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DetectionSettings, load_settings
+from driftloop.drift.vectors import is_vector_dtype
 from driftloop.errors import ConfigError, SchemaError, ValueQualityError
 
 __all__ = [
@@ -331,7 +332,7 @@ def _multivariate(
                 f"Column '{name}' in detection.multivariate.columns cannot be used: {why}. "
                 f"Use tested columns: {_list(list(kinds))}."
             )
-    names = wanted or [n for n in kinds if kinds[n] != "text"]
+    names = wanted or [n for n in kinds if kinds[n] not in ("text", "embedding")]
     columns = [(n, kinds[n]) for n in names]
     return run_multivariate(ref, cur, columns, settings.multivariate)
 
@@ -435,10 +436,14 @@ def _analyse(task: _Task) -> _Outcome:
         alert = degradation.dtype_change(name, ref_type, cur_type)
         kind = forced or infer_kind(ref_family, 3, 3)
         return _Outcome(excluded=ExcludedColumn(name, kind, "dtype changed"), alerts=(alert,))
+    if ref_family is DtypeFamily.VECTOR or forced is ColumnKind.EMBEDDING:
+        return _unstructured(task, ColumnKind.EMBEDDING, forced)
     if ref_family in (DtypeFamily.TEMPORAL, DtypeFamily.OTHER):
         kind = infer_kind(ref_family, 0, 0)
         reason = f"{kind} columns are not tested (dtype {ref_dtype})"
         return _Outcome(excluded=ExcludedColumn(name, kind, reason))
+    if ref_family is DtypeFamily.LABEL:
+        _check_cells(task)
     nonfinite = settings.nonfinite
     ref_sample = task.reference.sample(ref_family, side="reference", nonfinite=nonfinite)
     cur_sample = task.current.sample(ref_family, side="current", nonfinite=nonfinite)
@@ -453,6 +458,8 @@ def _analyse(task: _Task) -> _Outcome:
             f"Column '{name}' holds labels (dtype {ref_dtype}); kind 'numerical' needs "
             "numbers. Cast it upstream or set its kind to 'categorical'."
         )
+    if kind is ColumnKind.TEXT:
+        return _unstructured(task, kind, forced)
     if not kind.testable:
         reason = f"{kind} columns are not tested ({ref_sample.n_unique} distinct values)"
         return _Outcome(excluded=ExcludedColumn(name, kind, reason))
@@ -460,6 +467,51 @@ def _analyse(task: _Task) -> _Outcome:
     return _Outcome(
         result=_test(name, kind, ref_sample, cur_sample, settings), alerts=tuple(alerts)
     )
+
+
+def _unstructured(task: _Task, kind: ColumnKind, forced: ColumnKind | None) -> _Outcome:
+    """An embedding or text column: tested on both sides' rows (a profile keeps none)."""
+    from driftloop.drift import unstructured
+
+    name = task.name
+    if forced not in (None, kind):
+        reason = (
+            f"kind {forced} does not apply to a column of vectors ({task.reference.dtype_text})"
+        )
+        return _Outcome(excluded=ExcludedColumn(name, str(forced), reason))
+    override = task.settings.columns.get(name)
+    if override is not None and override.method not in (None, *AUTOMATIC):
+        raise ConfigError(
+            f"Column '{name}' is kind {kind}, tested by its own test; method "
+            f"'{override.method}' does not apply to it. Remove the column's method."
+        )
+    ref, cur = getattr(task.reference, "series", None), getattr(task.current, "series", None)
+    if kind is ColumnKind.EMBEDDING and ref is not None and not is_vector_dtype(ref.dtype):
+        raise ConfigError(
+            f"Column '{name}' has dtype {ref.dtype}; kind 'embedding' needs a column of vectors "
+            "(lists or arrays of numbers). Remove the kind or fix the column."
+        )
+    if ref is None or cur is None:
+        reason = f"{kind} columns need rows on both sides; a profile keeps none"
+        return _Outcome(excluded=ExcludedColumn(name, str(kind), reason))
+    alpha = task.settings.alpha
+    if kind is ColumnKind.EMBEDDING:
+        return _Outcome(result=unstructured.embedding_drift(name, ref, cur, alpha))
+    if forced is None and not unstructured.looks_like_prose(ref):
+        reason = "identifier-like text (mostly single words) is not tested; set its kind to text"
+        return _Outcome(excluded=ExcludedColumn(name, str(kind), reason))
+    return _Outcome(result=unstructured.text_drift(name, ref, cur, alpha))
+
+
+def _check_cells(task: _Task) -> None:
+    """Label cells too long to count (a document pasted into a cell) are one line, not
+    gigabytes of fixed-width strings."""
+    from driftloop.drift.unstructured import check_cell_lengths
+
+    for side, column in (("reference", task.reference), ("current", task.current)):
+        series = getattr(column, "series", None)
+        if isinstance(series, pl.Series):
+            check_cell_lengths(series, side)
 
 
 def _compatible(a: DtypeFamily, b: DtypeFamily) -> bool:

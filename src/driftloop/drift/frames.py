@@ -9,6 +9,7 @@ import polars as pl
 
 from driftloop.drift.columns import DtypeFamily
 from driftloop.drift.samples import CategoricalSample, NumericSample, Sample
+from driftloop.drift.vectors import check_pandas_vectors
 from driftloop.errors import ConfigError, EmptyDataError, ValueQualityError
 
 __all__ = ["as_polars", "to_sample"]
@@ -115,7 +116,7 @@ def _check_pandas_types(frame: Any, side: str) -> None:
         if column.dtype != object:
             continue
         inferred = pd.api.types.infer_dtype(column, skipna=True)
-        if inferred.startswith("mixed"):
+        if inferred.startswith("mixed") and not check_pandas_vectors(column, str(name), side):
             kinds = sorted({type(v).__name__ for v in column.dropna().head(10_000)})
             raise ValueQualityError(
                 f"Column '{name}' in {side} data mixes types ({', '.join(kinds)}). Cast it to one "

@@ -28,6 +28,7 @@ __all__ = [
     "FamilyFinding",
     "FamilyVerdict",
     "Histogram",
+    "Movement",
     "MultivariateDrift",
     "Renderer",
     "SegmentDrift",
@@ -40,7 +41,9 @@ __all__ = [
 # 1.5: columns[].statistic_error (how far a statistic read from a profile may be off)
 # 1.6: family (the window's family: rate, parts, findings); columns[].test and p_family,
 #      multivariate[].p_family; a distance's p_value is its significance test's
-SCHEMA_VERSION = "1.6"
+# 1.7: embedding and text columns: columns[].moved (the dimensions or n-grams that moved most)
+#      and columns[].descriptors (a text column's descriptor tests)
+SCHEMA_VERSION = "1.7"
 
 
 class Renderer(Protocol):
@@ -95,6 +98,38 @@ class Histogram:
 
 
 @dataclass(frozen=True, slots=True)
+class Movement:
+    """One part of an embedding or text column and how far it moved: a dimension or an n-gram
+    (its mean per row on each side, ``score`` the standardised mean difference), or a text
+    descriptor (length, share empty...) with its own test's ``p_value``.
+
+    Examples
+    --------
+    >>> Movement("dim 3", 0.0, 0.4, 0.41).to_dict()["score"]
+    0.41
+    """
+
+    name: str
+    reference: float
+    current: float
+    score: float
+    p_value: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "reference": _finite(self.reference),
+            "current": _finite(self.current),
+            "score": _finite(self.score),
+            "p_value": _finite(self.p_value),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Movement:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass(frozen=True, slots=True)
 class ColumnDrift:
     """The drift verdict for one column."""
 
@@ -116,9 +151,13 @@ class ColumnDrift:
     test: str | None = None  # a distance's significance test: ks, chisquare, ztest or resampled
     p_family: float | None = None  # the p-value adjusted over the window's family (drift.family)
     histogram: Histogram | None = field(default=None, compare=False)
+    moved: tuple[Movement, ...] = ()  # embedding dimensions or n-grams that moved most
+    descriptors: tuple[Movement, ...] = ()  # a text column's descriptor tests
 
     def to_dict(self) -> dict[str, Any]:
         out = {f: getattr(self, f) for f in self.__dataclass_fields__ if f != "histogram"}
+        out["moved"] = [m.to_dict() for m in self.moved]
+        out["descriptors"] = [m.to_dict() for m in self.descriptors]
         out["statistic"] = _finite(self.statistic)
         out["p_value"] = _finite(self.p_value)
         out["p_adjusted"] = _finite(self.p_adjusted)
@@ -131,6 +170,8 @@ class ColumnDrift:
     def from_dict(cls, data: dict[str, Any]) -> ColumnDrift:
         fields = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         histogram = fields.pop("histogram", None)
+        for name in ("moved", "descriptors"):
+            fields[name] = tuple(Movement.from_dict(m) for m in fields.get(name, ()))
         return cls(
             **fields, histogram=None if histogram is None else Histogram.from_dict(histogram)
         )

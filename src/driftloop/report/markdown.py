@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from driftloop.report.format import fmt_number, fmt_p
+from driftloop.report.format import fmt_moved, fmt_number, fmt_p
 
 if TYPE_CHECKING:
     from driftloop.drift.results import DriftReport, MultivariateDrift
@@ -34,6 +34,8 @@ def render_markdown(report: DriftReport, *, top: int = 5) -> str:
     for c in ranked[:top]:
         p = f", p={fmt_p(c.p_value)}" if c.p_value is not None else ""
         lines.append(f"• `{c.name}` ({c.kind}): {c.method} = {fmt_number(c.statistic)}{p}")
+        if c.moved:
+            lines.append(f"  {fmt_moved(c)}")
     if len(ranked) > top:
         lines.append(f"• … and {len(ranked) - top} more")
     lines += [f"⚠ `{c.name}`: {c.warning}" for c in report.columns if c.warning][:top]
