@@ -117,9 +117,15 @@ def profile_source(
 
 
 def _local_session() -> Any:
+    import os
+    import sys
+
     from pyspark.sql import SparkSession
 
     _require_java()
+    # the workers run this interpreter (with driftloop installed), not the system python
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
     return SparkSession.builder.master("local[*]").appName("driftloop-profile").getOrCreate()
 
 
