@@ -555,10 +555,15 @@ class PipelineConfig(_Model):
             raise ValueError(
                 "current.profile: the window is read from data; a profile can be the reference"
             )
-        if self.reference.profile is not None and self.on_drift.retrain:
+        if (
+            self.reference.profile is not None
+            and not self.reference.stored_profile
+            and self.on_drift.retrain
+        ):
             raise ValueError(
-                "on_drift.retrain trains on the reference's rows, and reference.profile has none: "
-                "remove reference.profile (read the rows) or turn retrain off"
+                "on_drift.retrain trains on the reference's rows, and a given reference.profile "
+                "has none: name the profile's source (url or uri; its rows are read only when a "
+                "retrain fires) or turn retrain off"
             )
         return self
 

@@ -445,3 +445,34 @@ def test_concurrent_rebuilds_leave_one_whole_profile(make_pipeline, tmp_path: Pa
     assert {b.action for b in built} == {"built"}
     assert load_profile(store).height == 31
     assert [p.name for p in store.parent.iterdir()] == ["reference.profile"]
+
+
+def test_a_stored_profile_reference_retrains_on_rows_read_only_when_a_retrain_fires(
+    make_pipeline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Before: 'on_drift.retrain trains on the reference's rows, and reference.profile has
+    none', so a pipeline that retrains re-read its whole reference on every run."""
+    from driftloop.pipeline.steps import RetrainResult
+
+    store = tmp_path / "reference.profile"
+    config = make_pipeline(reference__profile=str(store))
+    quiet = Runner(config).run(start=FEB[0], end=FEB[1])
+    assert quiet.status == "succeeded", quiet.error
+    assert not (Path(config.stores.runs) / quiet.run_id / "reference.parquet").exists()
+    drifted = Runner(config).run(start=APR[0], end=APR[1])
+    assert drifted.status == "succeeded", drifted.error
+    retrained = drifted.results["retrain"]
+    assert isinstance(retrained, RetrainResult) and retrained.version >= 1
+    rows = pl.read_parquet(Path(config.stores.runs) / drifted.run_id / "reference.parquet")
+    assert rows.height == 31  # January's rows, read for the retrain
+
+
+def test_a_given_profile_without_its_source_still_refuses_retrain(
+    make_pipeline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from driftloop.errors import ConfigError
+
+    raw = demo_config(tmp_path)
+    raw["reference"] = {"profile": str(tmp_path / "given.profile")}
+    with pytest.raises(ConfigError, match="a given reference.profile has none"):
+        load_config(raw)

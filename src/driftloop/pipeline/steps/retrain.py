@@ -39,6 +39,23 @@ class RetrainResult(StepResult):
         return f"v{self.version} {verdict}: {self.reason}"
 
 
+def _reference_rows(ctx: RunContext) -> pl.DataFrame:
+    """The reference's rows: the run folder's, or, when the reference is a stored profile (the
+    detect path never needed rows), read from its source now that a retrain needs them."""
+    source = ctx.config.reference
+    if not source.stored_profile or ctx.file("reference.parquet").exists():
+        return ctx.frame("reference.parquet", "fetch_reference")
+    from driftloop.pipeline.baseline import baseline_of, reference_windows
+    from driftloop.pipeline.steps.fetch import read_windows
+
+    baseline = baseline_of(source)
+    run = (ctx.start, ctx.end) if ctx.start is not None and ctx.end is not None else None
+    windows = reference_windows(baseline, run, (source.start, source.end))
+    frame = read_windows(source, windows, baseline.type)
+    frame.write_parquet(ctx.file("reference.parquet"))
+    return frame
+
+
 def training_frame(ctx: RunContext) -> pl.DataFrame:
     """The reference plus the windows this pipeline appended up to this run's window (a re-run
     of an old window never trains on later data), on the reference's columns."""
@@ -48,7 +65,7 @@ def training_frame(ctx: RunContext) -> pl.DataFrame:
     from driftloop.errors import EmptyDataError
 
     cfg = ctx.config
-    reference = ctx.frame("reference.parquet", "fetch_reference")
+    reference = _reference_rows(ctx)
     warehouse = Warehouse(cfg.stores.warehouse.get_secret_value())
     try:
         appended = warehouse.read(
