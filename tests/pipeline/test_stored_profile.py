@@ -474,5 +474,5 @@ def test_a_given_profile_without_its_source_still_refuses_retrain(
 
     raw = demo_config(tmp_path)
     raw["reference"] = {"profile": str(tmp_path / "given.profile")}
-    with pytest.raises(ConfigError, match="a given reference.profile has none"):
+    with pytest.raises(ConfigError, match=r"a given reference\.profile has none"):
         load_config(raw)
