@@ -55,9 +55,10 @@ def detect(
             and json_path.resolve() == (html_path.resolve())
         ):
             raise ConfigError(f"--json and --html name the same file '{json_path}'. Use two.")
-        settings = None
+        settings, performance = None, None
         if config is not None:
             raw = read_yaml(config)
+            performance = _performance_settings(raw.pop("performance", None), config)
             settings = raw.get("detection", raw)
         names = [c.strip() for c in columns.split(",") if c.strip()] if columns else None
         if columns is not None and not names:
@@ -71,6 +72,8 @@ def detect(
         cells = (ref.height + cur.height) * len(names or ref.columns)
         with progress_bar("comparing columns", show=cells >= _PROGRESS_MIN_CELLS) as progress:
             report = run_detect(ref, cur, columns=names, config=settings, progress=progress)
+        if performance is not None:
+            report = _with_performance(report, ref, cur, performance)
         if json_path:
             report.to_json(json_path)
         if html_path:
@@ -78,12 +81,52 @@ def detect(
             shown = safe_uri(current).rstrip("/").rsplit("/", 1)[-1] or safe_uri(current)
             report.to_html(html_path, title=f"Drift report: {shown}")
     print_report(report)
+    if report.performance is not None:
+        e = report.performance
+        verdict = "[red]BELOW the reference[/]" if e["alert"] else "as the reference"
+        out.print(
+            f"estimated {e['metric']} {e['value']:.3f} (95% {e['lower']:.3f}-{e['upper']:.3f}; "
+            f"reference {e['reference_value']:.3f}): {verdict}"
+        )
     if json_path:
         out.print(f"JSON report: {json_path}")
     if html_path:
         out.print(f"HTML report: {html_path}")
     if fail_on_drift and report.dataset_drift:
         raise typer.Exit(EXIT_DRIFT)
+
+
+def _performance_settings(section: Any, path: Path) -> Any:
+    """The config's ``performance:`` section, validated (None without one)."""
+    if section is None:
+        return None
+    from pydantic import ValidationError
+
+    from driftloop.drift.performance import PerformanceSettings
+    from driftloop.drift.settings import describe_validation_error
+
+    try:
+        return PerformanceSettings.model_validate(section)
+    except ValidationError as err:
+        raise ConfigError(f"{path}: {describe_validation_error(err, 'performance')}") from None
+
+
+def _with_performance(report: Any, ref: Any, cur: Any, settings: Any) -> Any:
+    """The report with the window's estimated performance (``performance`` in the JSON)."""
+    from dataclasses import replace
+
+    from driftloop.drift.performance import estimate_performance
+
+    estimate = estimate_performance(
+        ref,
+        cur,
+        target=settings.target,
+        score=settings.score,
+        metric=settings.metric,
+        alpha=settings.alpha,
+        confidence=settings.confidence,
+    )
+    return replace(report, performance=estimate.to_dict())
 
 
 def _read_side(source: str) -> Any:

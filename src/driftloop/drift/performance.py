@@ -32,15 +32,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
+from pydantic import BaseModel, ConfigDict, Field
 from scipy import stats
 
 from driftloop.errors import ConfigError, DataError
 
-__all__ = ["METRICS", "PerformanceEstimate", "estimate_performance"]
+__all__ = ["METRICS", "PerformanceEstimate", "PerformanceSettings", "estimate_performance"]
 
 Array = npt.NDArray[np.float64]
 METRICS = ("roc_auc", "accuracy", "f1", "precision", "recall")
@@ -48,6 +49,19 @@ MIN_REFERENCE = 200  # rows with labels: fewer leave the calibration check blind
 MAX_REFERENCE = 50_000  # a larger reference is subsampled to this many rows
 SPREAD_ROWS = 5_000  # the spreads of larger windows are simulated on this many rows
 _ECE_BINS = 10
+
+
+class PerformanceSettings(BaseModel):
+    """A ``performance:`` section (``driftloop detect --config``): the label and score columns
+    of the reference, the metric and the alert's level."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    target: str
+    score: str | list[str]
+    metric: Literal["roc_auc", "accuracy", "f1", "precision", "recall"] = "roc_auc"
+    alpha: float = Field(0.05, gt=0, lt=1)
+    confidence: float = Field(0.95, gt=0.5, lt=1)
 
 
 @dataclass(frozen=True, slots=True)

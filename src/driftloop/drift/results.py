@@ -413,6 +413,7 @@ class DriftReport:
 
     segments: tuple[SegmentDrift, ...] = ()
     family: FamilyVerdict | None = None  # None in reports of schema 1.5 and older
+    performance: dict[str, Any] | None = None  # estimate_performance's, with a performance section
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -466,6 +467,8 @@ class DriftReport:
             out["segments"] = [s.to_dict() for s in self.segments]
         if self.family is not None:
             out["family"] = self.family.to_dict()
+        if self.performance is not None:
+            out["performance"] = dict(self.performance)
         return out
 
     @classmethod
@@ -507,6 +510,7 @@ class DriftReport:
             ),
             segments=tuple(SegmentDrift.from_dict(s) for s in data.get("segments", ())),
             family=None if data.get("family") is None else FamilyVerdict.from_dict(data["family"]),
+            performance=data.get("performance"),
         )
 
     @classmethod
