@@ -1,4 +1,4 @@
-"""Always on (``serve``) and orchestrators (``export kestra``)."""
+"""Always on (``serve``) and orchestrators (``export kestra``, ``export airflow``)."""
 
 from __future__ import annotations
 
@@ -95,6 +95,39 @@ def export_kestra_cmd(
         written = export_kestra(config, load_pipeline(config), out_dir, namespace, runtime=runtime)
     for path in written:
         out.print(f"wrote {path}")
+
+
+@export_app.command("airflow")
+def export_airflow_cmd(
+    config: ConfigOption,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="The Airflow DAG folder to write into.")
+    ] = Path("dags"),
+    driftloop: Annotated[
+        str | None,
+        typer.Option(
+            help="The command that runs driftloop on the Airflow workers (default: this "
+            "driftloop's own executable)."
+        ),
+    ] = None,
+) -> None:
+    """Write an Airflow DAG (one task per step) that calls the driftloop step commands."""
+    from driftloop.export.airflow import export_airflow
+
+    with user_errors():
+        check_folder(out_dir, "the Airflow DAG")
+        command = driftloop or _own_executable()
+        written = export_airflow(config, load_pipeline(config), out_dir, command)
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+def _own_executable() -> str:
+    """The ``driftloop`` script next to this Python (its venv's), else ``driftloop`` on PATH."""
+    import sys
+
+    script = Path(sys.executable).parent / "driftloop"
+    return str(script) if script.is_file() else "driftloop"
 
 
 @export_app.command("grafana")
