@@ -73,8 +73,14 @@ def export_kestra_cmd(
     install: Annotated[
         list[str] | None,
         typer.Option(
-            help="Without --image: pip requirement installed before the tasks run (repeatable; "
-            "default: this driftloop version)."
+            help="Without --image: pip requirement installed before the tasks run (repeatable)."
+        ),
+    ] = None,
+    wheel: Annotated[
+        Path | None,
+        typer.Option(
+            help="Without --image: a driftloop wheel, shipped as a namespace file and installed "
+            "before the tasks run (pip wheel --no-deps -w dist .)."
         ),
     ] = None,
 ) -> None:
@@ -88,10 +94,12 @@ def export_kestra_cmd(
                 f"--namespace must be lowercase letters, digits, '.', '_' or '-' (a Kestra "
                 f"namespace, like 'company.ml'). Got {namespace!r}."
             )
-        if image is not None and install:
-            raise ConfigError("Pass --image or --install, not both: an image has driftloop.")
+        if image is not None and (install or wheel):
+            raise ConfigError(
+                "Pass --image, or --install/--wheel, not both: an image has driftloop."
+            )
         check_folder(out_dir, "the Kestra flows")
-        runtime = Runtime(image=image, install=tuple(install)) if install else Runtime(image=image)
+        runtime = Runtime(image, tuple(install or ()), str(wheel) if wheel else None)
         written = export_kestra(config, load_pipeline(config), out_dir, namespace, runtime=runtime)
     for path in written:
         out.print(f"wrote {path}")
