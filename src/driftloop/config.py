@@ -515,6 +515,14 @@ class StoresConfig(_Model):
     runs: str = ".driftloop/runs"
 
 
+class OrchestratorConfig(_Model):
+    """Retries of the exported Kestra and Airflow tasks: waits start at the delay and double."""
+
+    retries: int = Field(2, ge=0, le=10, description="tries after the first attempt")
+    retry_delay_seconds: int = Field(30, ge=1, le=3600)
+    max_retry_delay_seconds: int = Field(600, ge=1, le=86400)
+
+
 class PipelineConfig(_Model):
     """One pipeline: fetch reference and window, detect, append, and act on drift."""
 
@@ -534,6 +542,7 @@ class PipelineConfig(_Model):
     stores: StoresConfig = Field(default_factory=StoresConfig)
     reports: ReportsConfig = Field(default_factory=ReportsConfig)
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
+    orchestrator: OrchestratorConfig = Field(default_factory=OrchestratorConfig)
 
     @field_validator("columns")
     @classmethod

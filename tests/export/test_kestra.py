@@ -15,7 +15,7 @@ from driftloop.config import load_config
 from driftloop.export.kestra import Runtime, export_kestra
 
 ROOT = Path(__file__).parents[2]
-EXAMPLE = ROOT / "examples" / "bike_sharing" / "driftloop.yaml"
+EXAMPLE = Path(__file__).with_name("shared_pipeline.yaml")  # the example, its stores shared
 GOLDEN = ROOT / "tests" / "golden" / "kestra"
 ENV = {
     "DRIFTLOOP_WAREHOUSE_URL": "postgresql://app:pg-secret-1@db:5432/ml",
@@ -184,9 +184,8 @@ def test_no_secret_in_clear(exported: dict[str, str]) -> None:
 def test_cli_export(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)
-    result = CliRunner().invoke(
-        app, ["export", "kestra", "--config", str(EXAMPLE), "-o", str(tmp_path / "flows")]
-    )
+    args = ["--config", str(EXAMPLE), "-o", str(tmp_path / "flows"), "--install", "driftloop"]
+    result = CliRunner().invoke(app, ["export", "kestra", *args])
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in (tmp_path / "flows").iterdir())[0] == "bike-sharing-alert.yaml"
 
@@ -196,7 +195,7 @@ def test_concept_monitoring_adds_its_step_and_drives_the_verdict(tmp_path: Path)
     raw["concept"] = {"baseline": {"start": "2012-05-01", "end": "2012-05-31"}}
     path = tmp_path / "driftloop.yaml"
     path.write_text(yaml.safe_dump(raw))
-    export_kestra(path, load_config(path, env=ENV), tmp_path / "flows", env=ENV)
+    export_kestra(path, load_config(path, env=ENV), tmp_path / "flows", env=ENV, runtime=RUNTIME)
     detect = yaml.safe_load((tmp_path / "flows" / "bike-sharing-detect.yaml").read_text())
     assert [t["id"] for t in detect["tasks"][0]["tasks"]] == [
         "fetch_reference",
@@ -212,6 +211,7 @@ def _export(tmp_path: Path, raw: dict, env: dict[str, str], **kwargs: object) ->
     path = tmp_path / "driftloop.yaml"
     path.write_text(yaml.safe_dump(raw))
     out = tmp_path / "flows"
+    kwargs.setdefault("runtime", RUNTIME)
     export_kestra(path, load_config(path, env=env), out, env=env, **kwargs)  # type: ignore[arg-type]
     return {p.name: yaml.safe_load(p.read_text()) for p in out.glob("*-*.yaml")}
 
@@ -281,10 +281,26 @@ def test_a_container_image_replaces_the_install_step(tmp_path: Path) -> None:
     ("args", "entry_point", "message"),
     [
         (["--namespace", "Bad Space"], None, "--namespace must be lowercase"),
-        (["--image", "img:1", "--install", "driftloop"], None, "Pass --image or --install"),
-        ([], "../train.py:train", "training.entry_point '../train.py:train' is outside"),
+        (["--image", "img:1", "--install", "driftloop"], None, "Pass --image, or --install"),
+        (["--install", "driftloop"], "../train.py:train", "training.entry_point '../train.py"),
+        ([], None, "Say how the Kestra tasks get driftloop: --image IMAGE"),
+        (["--wheel", "dist/driftloop.tar.gz"], None, "--wheel names 'dist/driftloop.tar.gz',"),
+        (["--stores", "runs=.driftloop/runs"], None, "stores.runs is '.driftloop/runs', not an"),
+        (["--stores", "runs=s3://models/runs"], None, "stores.runs is 's3://models/runs', not"),
+        (["--stores", "mlflow=sqlite:///m.db"], None, "stores.mlflow is the SQLite file 'm.db'"),
+        (["--stores", "reports=reports"], None, "stores.reports is 'reports', not an absolute"),
     ],
-    ids=["namespace", "image-and-install", "trainer-outside"],
+    ids=[
+        "namespace",
+        "image-and-install",
+        "trainer-outside",
+        "no-runtime",
+        "not-a-wheel",
+        "relative-runs",
+        "s3-runs",
+        "relative-mlflow",
+        "relative-reports",
+    ],
 )
 def test_cli_export_bad_input_is_one_line(
     tmp_path: Path,
@@ -299,6 +315,14 @@ def test_cli_export_bad_input_is_one_line(
     if entry_point:
         raw["training"]["entry_point"] = entry_point
         (tmp_path / "train.py").write_text("def train(X, y, params): ...\n")
+    if args[:1] == ["--stores"]:  # a store as written in the config, not an option
+        key, _, value = args.pop(1).partition("=")
+        raw["stores"][key] = value
+        args = ["--install", "driftloop"]
+    if args[:1] == ["--wheel"]:
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "dist").mkdir()
+        (tmp_path / "dist" / "driftloop.tar.gz").write_text("")
     (tmp_path / "cfg").mkdir()
     config = tmp_path / "cfg" / "driftloop.yaml"
     config.write_text(yaml.safe_dump(raw))
@@ -397,3 +421,33 @@ def test_every_expression_names_what_its_flow_declares(exported: dict[str, str])
                 assert set(trigger["inputs"]) <= inputs
             elif "inputs" in trigger:
                 assert set(trigger["inputs"]) <= inputs
+
+
+def test_a_wheel_travels_as_a_namespace_file_and_is_installed_first(tmp_path: Path) -> None:
+    wheel = tmp_path / "dist" / "driftloop-0.1.0-py3-none-any.whl"
+    wheel.parent.mkdir()
+    wheel.write_bytes(b"PK")
+    runtime = Runtime(install=("team-trainers>=2",), wheel=str(wheel))
+    flows = _export(tmp_path, yaml.safe_load(EXAMPLE.read_text()), ENV, runtime=runtime)
+    assert (tmp_path / "flows" / wheel.name).read_bytes() == b"PK"
+    for flow in flows.values():
+        assert flow["tasks"][0]["namespaceFiles"]["include"] == ["driftloop.yaml", wheel.name]
+        for task in _tasks(flow)[1:]:
+            install = task["beforeCommands"][0]
+            assert install.endswith(f"pip install --quiet ./{wheel.name} 'team-trainers>=2')"), (
+                install
+            )
+
+
+def test_retries_come_from_the_config(tmp_path: Path) -> None:
+    raw = yaml.safe_load(EXAMPLE.read_text())
+    raw["orchestrator"] = {"retries": 5, "retry_delay_seconds": 20, "max_retry_delay_seconds": 90}
+    flows = _export(tmp_path, raw, ENV)
+    for flow in flows.values():
+        for task in _tasks(flow)[1:]:
+            assert task["retry"] == {
+                "type": "exponential",
+                "interval": "PT20S",
+                "maxInterval": "PT90S",
+                "maxAttempts": 6,
+            }

@@ -1,4 +1,4 @@
-"""Always on (``serve``) and orchestrators (``export kestra``)."""
+"""Always on (``serve``) and orchestrators (``export kestra``, ``export airflow``)."""
 
 from __future__ import annotations
 
@@ -73,8 +73,14 @@ def export_kestra_cmd(
     install: Annotated[
         list[str] | None,
         typer.Option(
-            help="Without --image: pip requirement installed before the tasks run (repeatable; "
-            "default: this driftloop version)."
+            help="Without --image: pip requirement installed before the tasks run (repeatable)."
+        ),
+    ] = None,
+    wheel: Annotated[
+        Path | None,
+        typer.Option(
+            help="Without --image: a driftloop wheel, shipped as a namespace file and installed "
+            "before the tasks run (pip wheel --no-deps -w dist .)."
         ),
     ] = None,
 ) -> None:
@@ -88,13 +94,48 @@ def export_kestra_cmd(
                 f"--namespace must be lowercase letters, digits, '.', '_' or '-' (a Kestra "
                 f"namespace, like 'company.ml'). Got {namespace!r}."
             )
-        if image is not None and install:
-            raise ConfigError("Pass --image or --install, not both: an image has driftloop.")
+        if image is not None and (install or wheel):
+            raise ConfigError(
+                "Pass --image, or --install/--wheel, not both: an image has driftloop."
+            )
         check_folder(out_dir, "the Kestra flows")
-        runtime = Runtime(image=image, install=tuple(install)) if install else Runtime(image=image)
+        runtime = Runtime(image, tuple(install or ()), str(wheel) if wheel else None)
         written = export_kestra(config, load_pipeline(config), out_dir, namespace, runtime=runtime)
     for path in written:
         out.print(f"wrote {path}")
+
+
+@export_app.command("airflow")
+def export_airflow_cmd(
+    config: ConfigOption,
+    out_dir: Annotated[
+        Path, typer.Option("--out", "-o", help="The Airflow DAG folder to write into.")
+    ] = Path("dags"),
+    driftloop: Annotated[
+        str | None,
+        typer.Option(
+            help="The command that runs driftloop on the Airflow workers (default: this "
+            "driftloop's own executable)."
+        ),
+    ] = None,
+) -> None:
+    """Write an Airflow DAG (one task per step) that calls the driftloop step commands."""
+    from driftloop.export.airflow import export_airflow
+
+    with user_errors():
+        check_folder(out_dir, "the Airflow DAG")
+        command = driftloop or _own_executable()
+        written = export_airflow(config, load_pipeline(config), out_dir, command)
+    for path in written:
+        out.print(f"wrote {path}")
+
+
+def _own_executable() -> str:
+    """The ``driftloop`` script next to this Python (its venv's), else ``driftloop`` on PATH."""
+    import sys
+
+    script = Path(sys.executable).parent / "driftloop"
+    return str(script) if script.is_file() else "driftloop"
 
 
 @export_app.command("grafana")

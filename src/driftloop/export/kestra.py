@@ -15,21 +15,23 @@ Which task goes in which flow is the step table's (:data:`driftloop.pipeline.ste
 
 Every task retries with exponential backoff; each flow runs one execution at a time (QUEUE).
 Tasks run in a container image with driftloop installed (``image``), or on the worker's Python
-after ``beforeCommands`` install driftloop into a virtualenv of the execution's working directory.
+after ``beforeCommands`` install driftloop into a virtualenv of the execution's working directory:
+from a wheel shipped as a namespace file (``wheel``) or pip requirements (``install``); one of the
+three is required (no public index serves driftloop).
 Only secrets become ``{{ secret('NAME') }}`` (open-source Kestra reads ``SECRET_NAME``, base64):
 a ``${NAME}`` reference in a secret field, with a secret-looking name or a credential-bearing
 value; other references are written inline with their value. The config and a ``file.py`` trainer
-travel as namespace files; ``stores.runs`` must be a path the workers share.
+travel as namespace files. Every task runs in a working folder of its own, so the stores must be
+ones every worker shares (:func:`driftloop.export.shared.check_shared_stores`).
 """
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import shlex
 import shutil
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -37,6 +39,7 @@ import yaml
 
 from driftloop.config import PipelineConfig, secret_field
 from driftloop.errors import ConfigError
+from driftloop.export.shared import check_shared_stores, retry_policy
 from driftloop.pipeline.steps import STEPS
 from driftloop.redaction import redact
 
@@ -49,40 +52,52 @@ PROCESS = "io.kestra.plugin.core.runner.Process"
 DOCKER = "io.kestra.plugin.scripts.runner.docker.Docker"
 WORKDIR = "io.kestra.plugin.core.flow.WorkingDirectory"
 FLOW_TRIGGER = "io.kestra.plugin.core.trigger.Flow"
-RETRY = {"type": "exponential", "interval": "PT30S", "maxInterval": "PT10M", "maxAttempts": 3}
 WEBHOOK_KEY_SECRET = "DRIFTLOOP_WEBHOOK_KEY"
 ENDED = ["SUCCESS", "WARNING", "FAILED", "KILLED"]
 CONFIG_FILE = "driftloop.yaml"
 
 
-def _installed_version() -> str:
-    try:
-        return importlib.metadata.version("driftloop")
-    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a source checkout
-        return "0.1.0"
-
-
 @dataclass(frozen=True, slots=True)
 class Runtime:
     """Where the tasks run: ``image`` (a container image with driftloop installed), else the
-    worker's Python, into which ``install`` (pip requirements) is installed once per execution.
+    worker's Python, into which ``wheel`` (a driftloop wheel shipped as a namespace file) and
+    ``install`` (pip requirements) are installed once per execution.
 
     Examples
     --------
     >>> runtime = Runtime(install=("driftloop==0.1.0", "team-trainers>=2"))
     >>> runtime.before_commands()[0].split("pip ")[1]
     "install --quiet driftloop==0.1.0 'team-trainers>=2')"
+    >>> Runtime(wheel="dist/driftloop-0.1.0-py3-none-any.whl").requirements()
+    ('./driftloop-0.1.0-py3-none-any.whl',)
     >>> Runtime(image="ghcr.io/acme/driftloop:0.1.0").task_fields()["containerImage"]
     'ghcr.io/acme/driftloop:0.1.0'
     """
 
     image: str | None = None
-    install: tuple[str, ...] = field(
-        default_factory=lambda: (f"driftloop=={_installed_version()}",)
-    )
+    install: tuple[str, ...] = ()
+    wheel: str | None = None
+
+    def wheel_name(self) -> str | None:
+        """The wheel's namespace file (its file name), when there is one to ship."""
+        return PurePosixPath(self.wheel).name if self.wheel and self.image is None else None
+
+    def requirements(self) -> tuple[str, ...]:
+        wheel = self.wheel_name()
+        return ((f"./{wheel}",) if wheel else ()) + self.install
+
+    def check(self) -> None:
+        """Without an image, something must install driftloop: no index serves it."""
+        if self.image is None and not self.requirements():
+            raise ConfigError(
+                "Say how the Kestra tasks get driftloop: --image IMAGE (driftloop installed in "
+                "it), --wheel dist/driftloop-VERSION-py3-none-any.whl (build it with `pip wheel "
+                "--no-deps -w dist .`; it travels as a namespace file) or --install REQUIREMENT "
+                "(a pip requirement your index or a URL serves)."
+            )
 
     def before_commands(self) -> list[str]:
-        requirements = " ".join(shlex.quote(r) for r in self.install)
+        requirements = " ".join(shlex.quote(r) for r in self.requirements())
         return [
             "test -x .venv/bin/driftloop || (python3 -m venv .venv && "
             f".venv/bin/pip install --quiet {requirements})",
@@ -155,6 +170,7 @@ class _Tasks:
     env: dict[str, str]
     runtime: Runtime
     files: list[str]
+    retry: dict[str, object]
 
     def step(self, name: str, run_id: str = "{{ execution.id }}", window: bool = False) -> Any:
         command = f"driftloop step {name} --config {CONFIG_FILE} --run-id {run_id}"
@@ -170,7 +186,7 @@ class _Tasks:
             **self.runtime.task_fields(),
             "env": dict(self.env),
             "commands": [command],
-            "retry": dict(RETRY),
+            "retry": dict(self.retry),
         }
 
     def directory(self, steps: list[dict[str, Any]]) -> dict[str, Any]:
@@ -265,11 +281,18 @@ def flows(
     import os
 
     raw = yaml.safe_load(raw_text) or {}
+    environ = os.environ if env is None else env
+    check_shared_stores(raw, environ, "Kestra")
     trainer = trainer_file(raw)
+    runtime = runtime or Runtime()
+    runtime.check()
+    wheel = runtime.wheel_name()
+    shipped = [wheel] if wheel else []
     tasks = _Tasks(
-        task_env(raw, config, os.environ if env is None else env),
-        runtime or Runtime(),
-        [CONFIG_FILE] + ([trainer] if trainer else []),
+        task_env(raw, config, environ),
+        runtime,
+        [CONFIG_FILE] + ([trainer] if trainer else []) + shipped,
+        retry_policy(config).kestra(),
     )
     name = config.pipeline
     continued = [{"id": "run_id", "type": "STRING", "description": "the detect execution's id"}]
@@ -314,14 +337,20 @@ def export_kestra(
     env: Mapping[str, str] | None = None,
     runtime: Runtime | None = None,
 ) -> list[Path]:
-    """Write the flows, the config and a ``file.py`` trainer (the namespace files the flows
-    read) into ``out_dir``."""
+    """Write the flows, the config, a ``file.py`` trainer and a driftloop wheel (the namespace
+    files the flows read) into ``out_dir``."""
     raw_text = config_path.read_text(encoding="utf-8")
     generated = flows(config, raw_text, namespace, env=env, runtime=runtime)
     trainer = trainer_file(yaml.safe_load(raw_text) or {})
     source = config_path.parent / trainer if trainer else None
     if source is not None and not source.is_file():
         raise ConfigError(f"training.entry_point names '{trainer}', which does not exist.")
+    wheel = Path(runtime.wheel) if runtime and runtime.wheel_name() and runtime.wheel else None
+    if wheel is not None and not (wheel.is_file() and wheel.suffix == ".whl"):
+        raise ConfigError(
+            f"--wheel names '{wheel}', which is not a wheel file. Build one with: "
+            "pip wheel --no-deps -w dist ."
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for flow_id, flow in generated.items():
@@ -335,4 +364,6 @@ def export_kestra(
     if source is not None and trainer is not None:
         (out_dir / trainer).parent.mkdir(parents=True, exist_ok=True)
         written.append(Path(shutil.copyfile(source, out_dir / trainer)))
+    if wheel is not None:
+        written.append(Path(shutil.copyfile(wheel, out_dir / wheel.name)))
     return written
