@@ -206,6 +206,14 @@ def test_model_commands_take_the_registry_from_a_pipeline_config(tmp_path) -> No
     assert f"No model registry at {tmp_path / 'mlflow.db'}" in result.output
     both = ["model", "list", "x", "--config", str(path), "--registry", "sqlite:///x.db"]
     assert "Pass --registry or --config, not both." in CliRunner().invoke(app, both).output
+    # DRIFTLOOP_MLFLOW_URI exported (the seed's environment) is a default, not a second choice:
+    # before, --config with it set was "Pass --registry or --config, not both."
+    env = {"DRIFTLOOP_MLFLOW_URI": "sqlite:///elsewhere.db"}
+    listed = CliRunner().invoke(
+        app, ["model", "list", "bike-demand", "--config", str(path)], env=env
+    )
+    assert listed.exit_code == 2 and "not both" not in listed.output
+    assert f"No model registry at {tmp_path / 'mlflow.db'}" in listed.output
 
 
 @pytest.mark.parametrize(

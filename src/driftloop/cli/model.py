@@ -47,7 +47,11 @@ def _uri(registry: str | None, config: Path | None, *, read: bool) -> tuple[str,
     from driftloop.model.registry import DEFAULT_TRACKING_URI
 
     if registry is not None and config is not None:
-        raise ConfigError("Pass --registry or --config, not both.")
+        import os
+
+        if registry != os.environ.get("DRIFTLOOP_MLFLOW_URI"):
+            raise ConfigError("Pass --registry or --config, not both.")
+        registry = None  # the variable is a default; an explicit --config names the registry
     root = None
     if config is not None:
         stores = load_pipeline(config).stores
