@@ -107,7 +107,10 @@ def build_alert(
     concept: dict[str, Any] | None = None,
 ) -> Alert:
     """The alert for one run's drift report (a ``DriftReport.to_dict()``)."""
+    impact = report.get("impact") or {}
     drifted = [c for c in report["columns"] if c["drifted"]]
+    if impact:  # by what the model uses first; a feature it ignores last
+        drifted.sort(key=lambda c: -impact.get(c["name"], -1.0))
     drifted.sort(key=lambda c: (c["p_value"] is None, c["p_value"] or -(c["statistic"] or 0)))
     degradation = report["degradation"]
     concept_shift = bool(concept and concept.get("concept_drift"))
@@ -120,7 +123,7 @@ def build_alert(
     acts_on = _acts_on(report.get("family"))
     if acts_on:
         summary += f" Acts on: {escape(acts_on)}."
-    lines = _drift_lines(drifted, top) + _segment_lines(in_segments, top)
+    lines = _drift_lines(drifted, top, impact) + _segment_lines(in_segments, top)
     joint = _multivariate_lines(report)
     broken = [
         f"• {_code(a['feature'])} {a['kind']}: {escape(a['message'])}" for a in degradation[:top]
@@ -182,17 +185,32 @@ def _verdict(report: dict[str, Any], concept_shift: bool) -> str:
     return "Concept drift" if concept_shift else "Drift"
 
 
-def _drift_lines(drifted: list[dict[str, Any]], top: int) -> list[str]:
+def _drift_lines(
+    drifted: list[dict[str, Any]], top: int, impact: dict[str, float] | None = None
+) -> list[str]:
     lines = []
     for c in drifted[:top]:
         p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
         lines.append(
             f"• {_code(c['name'])} {c['method']} = {fmt_number(c['statistic'])}{p} "
             f"(threshold {fmt_number(c['threshold'])}){_moved_text(c)}"
+            f"{_impact_text(c['name'], impact)}"
         )
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
     return lines
+
+
+def _impact_text(name: str, impact: dict[str, float] | None) -> str:
+    """The model's reliance on a drifted feature, when the production model's is known."""
+    from driftloop.drift.results import LOW_IMPACT
+
+    if not impact or name not in impact:
+        return ""
+    share = impact[name]
+    if share < LOW_IMPACT:
+        return f" — low impact: the model barely uses it ({share:.0%} of its reliance)"
+    return f" — the model relies on it for {share:.0%}"
 
 
 def _moved_text(column: dict[str, Any], top: int = 3) -> str:

@@ -44,6 +44,7 @@ __all__ = [
 # 1.7: embedding and text columns: columns[].moved (the dimensions or n-grams that moved most)
 #      and columns[].descriptors (a text column's descriptor tests)
 SCHEMA_VERSION = "1.7"
+LOW_IMPACT = 0.02  # a reliance share below this: the model barely uses the feature
 
 
 class Renderer(Protocol):
@@ -414,6 +415,7 @@ class DriftReport:
     segments: tuple[SegmentDrift, ...] = ()
     family: FamilyVerdict | None = None  # None in reports of schema 1.5 and older
     performance: dict[str, Any] | None = None  # estimate_performance's, with a performance section
+    impact: dict[str, float] | None = None  # feature -> the production model's reliance share
 
     @property
     def drifted_columns(self) -> list[str]:
@@ -469,6 +471,8 @@ class DriftReport:
             out["family"] = self.family.to_dict()
         if self.performance is not None:
             out["performance"] = dict(self.performance)
+        if self.impact is not None:
+            out["impact"] = dict(self.impact)
         return out
 
     @classmethod
@@ -511,6 +515,7 @@ class DriftReport:
             segments=tuple(SegmentDrift.from_dict(s) for s in data.get("segments", ())),
             family=None if data.get("family") is None else FamilyVerdict.from_dict(data["family"]),
             performance=data.get("performance"),
+            impact=data.get("impact"),
         )
 
     @classmethod

@@ -134,7 +134,10 @@ def retrain(
     metrics = {spec.metric: trained.score, "train_seconds": trained.seconds, **trained.user_metrics}
     if champion_score is not None:
         metrics[f"{spec.metric}_production"] = champion_score
-    dicts: dict[str, Any] = {"coefficients.json": _importances(estimator)}
+    dicts: dict[str, Any] = {
+        "coefficients.json": _importances(estimator),
+        "importance.json": _reliance(estimator, trained),
+    }
     if drift is not None:
         dicts["drift_report.json"] = _without_histograms(drift)
     version, run_id = registry.log_version(
@@ -263,6 +266,17 @@ def _params(spec: TrainingConfig, trained: TrainedModel, frame: pl.DataFrame) ->
     best = getattr(trained.estimator, "best_params_", None) or {}
     params |= {f"best_{k.rsplit('__', 1)[-1]}": v for k, v in best.items()}
     return params
+
+
+def _reliance(estimator: Any, trained: TrainedModel) -> dict[str, float]:
+    """The model's reliance on each feature (:mod:`driftloop.model.importance`); empty when the
+    estimator cannot be scored on its own holdout's shuffles."""
+    from driftloop.model.importance import reliance
+
+    try:
+        return reliance(estimator, trained.X_holdout, trained.y_holdout, trained.metric)
+    except Exception:  # a team's estimator: importance is a report aid, never a failed retrain
+        return {}
 
 
 def _importances(estimator: Any) -> dict[str, float]:

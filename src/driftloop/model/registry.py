@@ -433,6 +433,22 @@ class Registry:
             folder = self.download(name, version, Path(tmp) / "model")
             return load_model_folder(folder, trusted=trusted, what=f"model {name} v{version}")
 
+    def production_reliance(self, name: str) -> dict[str, float] | None:
+        """The production version's ``importance.json`` (feature -> share of the model's
+        reliance), or None without a production version or the file."""
+        with self._errors(f"reading the feature importance of '{name}'"):
+            model = self._get_model(name)
+            if PRODUCTION not in model.aliases:
+                return None
+            mv = self._get_version(name, int(model.aliases[PRODUCTION]))
+            mlflow = self._mlflow
+            mlflow.set_tracking_uri(self.tracking_uri)
+            try:
+                loaded = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/importance.json")
+            except Exception:  # a version registered before importance was kept
+                return None
+            return {str(k): float(v) for k, v in loaded.items()}
+
     def download(self, name: str, version: int, into: Path) -> Path:
         """Download version ``version``'s model folder; returns its path."""
         mlflow = self._mlflow

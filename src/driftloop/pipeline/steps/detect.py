@@ -120,6 +120,31 @@ def _reference(ctx: RunContext) -> Any:
     return ctx.frame("reference.parquet", "fetch_reference")
 
 
+def _with_impact(ctx: RunContext, report: DriftReport) -> DriftReport:
+    """The report with the production model's reliance on each feature (``impact``), when the
+    pipeline has a model whose production version recorded it; unchanged otherwise (a registry
+    that cannot be read costs the ranking, never the window)."""
+    from dataclasses import replace
+
+    cfg = ctx.config
+    if cfg.model is None or not any(c.drifted for c in report.columns):
+        return report
+    from pathlib import Path
+
+    from driftloop.errors import DriftloopError
+    from driftloop.model.registry import Registry
+
+    uri = cfg.stores.mlflow.get_secret_value()
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).is_file():
+        return report  # nothing registered yet (and a read creates no store)
+    try:
+        registry = Registry.open(uri, cfg.stores.mlflow_artifacts, cfg.stores.s3_endpoint_url)
+        shares = registry.production_reliance(cfg.model.name)
+    except DriftloopError:
+        return report
+    return report if not shares else replace(report, impact=shares)
+
+
 def detect(ctx: RunContext) -> DetectResult:
     """Compare the window against the reference; write the JSON and HTML reports."""
     from driftloop.history.store import record_report
@@ -134,6 +159,7 @@ def detect(ctx: RunContext) -> DetectResult:
         columns=cfg.columns,
         config=loop_settings(cfg),
     )
+    report = _with_impact(ctx, report)
     stem = ctx.report_folder() / ctx.report_stem
     html, json_path = stem.with_suffix(".html"), stem.with_suffix(".json")
     report.to_json(json_path)
