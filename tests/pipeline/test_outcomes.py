@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 import driftloop.pipeline.runner as runner_module
 import driftloop.pipeline.steps as steps_module
 from driftloop.cli import app
-from driftloop.export.kestra import export_kestra
+from driftloop.export.kestra import Runtime, export_kestra
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.steps import STEPS
 from tests.pipeline.conftest import COMPLETED, held_trainer, write_config
@@ -81,7 +81,10 @@ def test_every_kestra_task_of_an_empty_window_runs_its_exported_command(
 ) -> None:
     config = make_pipeline()
     folder = tmp_path / "kestra"
-    export_kestra(write_config(config, tmp_path / "driftloop.yaml"), config, folder)
+    runtime = Runtime(image="driftloop:test")  # the commands run here, driftloop on the PATH
+    export_kestra(
+        write_config(config, tmp_path / "driftloop.yaml"), config, folder, runtime=runtime
+    )
     execution = "kestra-empty-1"
     env = {
         **os.environ,

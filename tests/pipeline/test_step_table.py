@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from driftloop.cli import app
-from driftloop.export.kestra import flows
+from driftloop.export.kestra import Runtime, flows
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import Runner
 from driftloop.pipeline.steps import STEPS, Empty, Failed, Skipped, StepResult, step_names
@@ -38,17 +38,25 @@ def test_step_help_lists_the_table_s_steps_in_order() -> None:
     assert ", ".join(NAMES) in " ".join(result.output.split())
 
 
+SHARED = (  # stores every Kestra task sees (the export refuses relative ones)
+    "pipeline: x\nstores: {runs: /mnt/ml/runs, warehouse: 'sqlite:////mnt/ml/w.db', "
+    "mlflow: 'sqlite:////mnt/ml/m.db', artifacts: /mnt/ml/a, mlflow_artifacts: /mnt/ml/ma, "
+    "reports: /mnt/ml/r}\n"
+)
+RUNTIME = Runtime(install=("driftloop",))
+
+
 def test_the_kestra_flows_run_the_table_s_steps_in_order(make_pipeline) -> None:
     concept = {"baseline": {"start": "2011-01-01", "end": "2011-01-31"}}
     config = make_pipeline(seed=False, concept=concept)
     tasks = [
         task["id"]
-        for flow in flows(config, "pipeline: x\n").values()
+        for flow in flows(config, SHARED, runtime=RUNTIME).values()
         for directory in flow["tasks"]
         for task in directory["tasks"]
     ]
     assert tasks == NAMES
-    without = flows(make_pipeline(seed=False), "pipeline: x\n")
+    without = flows(make_pipeline(seed=False), SHARED, runtime=RUNTIME)
     detect_flow = next(f for f in without.values() if f["id"].endswith("-detect"))
     assert "concept" not in [t["id"] for t in detect_flow["tasks"][0]["tasks"]]
 
