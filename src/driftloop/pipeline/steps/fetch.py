@@ -40,24 +40,33 @@ def fetch_reference(ctx: RunContext) -> FetchResult:
     """Read the reference into the run folder: the windows of its baseline (``fixed``: its own
     window; ``lag``, ``same_period``, ``trailing``: relative to the run's window), pooled, with
     the ``exclude`` ranges left out."""
-    from driftloop.pipeline.baseline import baseline_of, reference_windows
 
     source = ctx.config.reference
     if source.stored_profile:
         return _stored_profile(ctx)
     if source.profile is not None:
         return _copy_profile(ctx, source.profile)
-    baseline = baseline_of(source)
-    run = (ctx.start, ctx.end) if ctx.start is not None and ctx.end is not None else None
-    windows = reference_windows(baseline, run, (source.start, source.end))
-    frame = read_windows(source, windows, baseline.type)
-    frame.write_parquet(ctx.file("reference.parquet"))
+    frame, windows = reference_rows(ctx)
     if windows is None:
         return FetchResult(frame.height, frame.width)
     starts, ends = [w[0] for w in windows], [w[1] for w in windows]
     first = None if None in starts else str(min(d for d in starts if d is not None))
     last = None if None in ends else str(max(d for d in ends if d is not None))
     return FetchResult(frame.height, frame.width, first, last)
+
+
+def reference_rows(ctx: RunContext) -> tuple[pl.DataFrame, list[Bounds] | None]:
+    """The reference's rows for this run's window (its baseline's windows, pooled), written to
+    the run folder as ``reference.parquet``; and the windows read."""
+    from driftloop.pipeline.baseline import baseline_of, reference_windows
+
+    source = ctx.config.reference
+    baseline = baseline_of(source)
+    run = (ctx.start, ctx.end) if ctx.start is not None and ctx.end is not None else None
+    windows = reference_windows(baseline, run, (source.start, source.end))
+    frame = read_windows(source, windows, baseline.type)
+    frame.write_parquet(ctx.file("reference.parquet"))
+    return frame, windows
 
 
 def read_windows(source: SourceConfig, windows: list[Bounds] | None, kind: str) -> pl.DataFrame:

@@ -45,15 +45,9 @@ def _reference_rows(ctx: RunContext) -> pl.DataFrame:
     source = ctx.config.reference
     if not source.stored_profile or ctx.file("reference.parquet").exists():
         return ctx.frame("reference.parquet", "fetch_reference")
-    from driftloop.pipeline.baseline import baseline_of, reference_windows
-    from driftloop.pipeline.steps.fetch import read_windows
+    from driftloop.pipeline.steps.fetch import reference_rows
 
-    baseline = baseline_of(source)
-    run = (ctx.start, ctx.end) if ctx.start is not None and ctx.end is not None else None
-    windows = reference_windows(baseline, run, (source.start, source.end))
-    frame = read_windows(source, windows, baseline.type)
-    frame.write_parquet(ctx.file("reference.parquet"))
-    return frame
+    return reference_rows(ctx)[0]
 
 
 def training_frame(ctx: RunContext) -> pl.DataFrame:
