@@ -249,6 +249,16 @@ class TriggerConfig(_Model):
     segments: bool | list[str] = Field(
         False, description="drift inside a segment fires (true, or these segment columns only)"
     )
+    performance_drop: bool = Field(
+        True,
+        description="an estimated (or, once labels arrived, realized) performance drop beyond "
+        "its interval fires (with a 'performance' section)",
+    )
+    require_performance_drop: bool = Field(
+        False,
+        description="drift fires only when performance dropped too: a drifted feature that does "
+        "not hurt the model is reported, not acted on",
+    )
 
 
 class OnDriftConfig(_Model):
@@ -357,6 +367,18 @@ class BaselineWindow(_Model):
         if self.end < self.start:
             raise ValueError(f"the baseline ends ({self.end}) before it starts ({self.start})")
         return self
+
+
+class PerformanceConfig(_Model):
+    """The production classifier's performance on each window, estimated from its scores
+    before labels arrive (``drift/performance.py``) and realized when they have."""
+
+    enabled: bool = True
+    metric: Literal["roc_auc", "accuracy", "f1", "precision", "recall"] = "roc_auc"
+    confidence: float = Field(0.95, gt=0.5, lt=1, description="the intervals' coverage")
+    min_labels: int = Field(
+        50, ge=10, description="labelled rows a window needs for its realized performance"
+    )
 
 
 class ConceptConfig(_Model):
@@ -535,6 +557,7 @@ class PipelineConfig(_Model):
     on_drift: OnDriftConfig = Field(default_factory=OnDriftConfig)
     alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     concept: ConceptConfig | None = None
+    performance: PerformanceConfig | None = None
     training: TrainingConfig | None = None
     model: ModelConfig | None = None
     schedule: ScheduleConfig | None = None
@@ -573,6 +596,15 @@ class PipelineConfig(_Model):
                 "on_drift.retrain trains on the reference's rows, and a given reference.profile "
                 "has none: name the profile's source (url or uri; its rows are read only when a "
                 "retrain fires) or turn retrain off"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _performance_needs_a_model(self) -> Self:
+        if self.performance is not None and (self.training is None or self.model is None):
+            raise ValueError(
+                "performance estimates the production model's performance: it needs the "
+                "'training' (its target) and 'model' sections"
             )
         return self
 

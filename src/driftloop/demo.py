@@ -198,6 +198,10 @@ def run_demo(root: Path, *, console: Console) -> list[RunOutcome]:
         console.print("[bold]first alert:[/]")
         console.print(alerts[0], markup=False)
     outcomes += _act_two(root, console)
+    from driftloop.demo_performance import run_act_three
+
+    stores = demo_config(root)["stores"]
+    outcomes += run_act_three(root, stores, console)
     console.print(f"reports: {config.stores.reports}/{config.pipeline}*/*.html")
     console.print(f"runs:    driftloop runs --config {root / 'driftloop.yaml'}")
     console.print(f"history: driftloop ui --config {root / 'driftloop.yaml'}  (then open /ui/)")

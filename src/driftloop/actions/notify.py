@@ -114,7 +114,12 @@ def build_alert(
     drifted.sort(key=lambda c: (c["p_value"] is None, c["p_value"] or -(c["statistic"] or 0)))
     degradation = report["degradation"]
     concept_shift = bool(concept and concept.get("concept_drift"))
-    head = f"{_verdict(report, concept_shift)} in '{pipeline}' for {window[0]} to {window[1]}"
+    hurt = _performance_line(report.get("performance"))
+    verdict = "Performance drop" if hurt and not report["dataset_drift"] else None
+    head = (
+        f"{verdict or _verdict(report, concept_shift)} in '{pipeline}' for {window[0]} to "
+        f"{window[1]}"
+    )
     summary = (
         f"{len(drifted)} of {report['n_tested']} features drifted ({report['share_drifted']:.0%}; "
         f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
@@ -130,6 +135,8 @@ def build_alert(
     ]
     if concept is not None and concept_shift:
         broken.insert(0, _concept_line(concept))
+    if hurt:
+        broken.insert(0, hurt)
     context = [f"run {_code(run_id)}"]
     if report_location:
         context.append(f"report: {escape(report_location)}")
@@ -274,6 +281,20 @@ def _segment_lines(found: list[tuple[str, str]], top: int) -> list[str]:
     if len(found) > top:
         lines.append(f"• … and {len(found) - top} more segment finding(s)")
     return lines
+
+
+def _performance_line(section: dict[str, Any] | None) -> str:
+    """``• *Model hurt*: estimated roc_auc 0.711 (95% 0.659-0.762), reference 0.821``, when the
+    window's performance dropped beyond its interval (empty otherwise)."""
+    if not section or "skipped" in section:
+        return ""
+    drops = [
+        f"{name} {escape(section['metric'])} {r['value']:.3f} ({r['confidence']:.0%} "
+        f"{r['lower']:.3f}-{r['upper']:.3f}), reference {r['reference_value']:.3f}"
+        for name, r in (("estimated", section), ("realized", section.get("realized")))
+        if r is not None and r.get("alert")
+    ]
+    return "• *Model hurt*: " + "; ".join(drops) if drops else ""
 
 
 def _concept_line(concept: dict[str, Any]) -> str:

@@ -7,7 +7,7 @@ over 90%. So the findings that can make the loop act are judged together:
 
 - the family's rate ``detection.family.rate`` (default 0.05) is split between the parts the
   window runs (``columns``, ``degradation``, and when configured ``multivariate``, ``segments``,
-  ``concept``) by ``detection.family.weights``, renormalised over those parts;
+  ``concept``, ``performance``) by ``detection.family.weights``, renormalised over those parts;
 - within a part, Holm's step-down adjustment spans its p-values (valid under any dependence,
   never weaker than Bonferroni); a finding's ``p_family`` is its Holm-adjusted p-value divided
   by its part's share of the rate, so every finding is read against the same ``rate``;
@@ -47,6 +47,7 @@ __all__ = [
     "concept_level",
     "holm",
     "judge",
+    "performance_level",
     "plan",
     "plan_for",
     "with_degradation_level",
@@ -130,6 +131,8 @@ def parts_of(settings: DetectionSettings) -> list[str]:
         parts.append("segments")
     if settings.family.concept:
         parts.append("concept")
+    if settings.family.performance:
+        parts.append("performance")
     return parts
 
 
@@ -156,6 +159,20 @@ def concept_level(settings: DetectionSettings) -> float:
     0.0071
     """
     return plan_for(settings, n_columns=1).levels.get("concept", settings.family.rate)
+
+
+def performance_level(settings: DetectionSettings) -> float:
+    """The performance estimate's level when it shares the family (``family.performance``):
+    the estimated drop and, once labels arrived, the realized one split it (Bonferroni).
+
+    Examples
+    --------
+    >>> s = DetectionSettings(family={"performance": True})
+    >>> round(performance_level(s), 4)
+    0.005
+    """
+    level = plan_for(settings, n_columns=1).levels.get("performance", settings.family.rate)
+    return level / 2
 
 
 def with_degradation_level(

@@ -41,7 +41,14 @@ from scipy import stats
 
 from driftloop.errors import ConfigError, DataError
 
-__all__ = ["METRICS", "PerformanceEstimate", "PerformanceSettings", "estimate_performance"]
+__all__ = [
+    "METRICS",
+    "PerformanceEstimate",
+    "PerformanceSettings",
+    "RealizedPerformance",
+    "estimate_performance",
+    "realized_performance",
+]
 
 Array = npt.NDArray[np.float64]
 METRICS = ("roc_auc", "accuracy", "f1", "precision", "recall")
@@ -78,6 +85,26 @@ class PerformanceEstimate:
     recalibrated: bool
     calibration_error: float
     confidence: float = 0.95
+    p_value: float = 1.0  # one-sided: the estimate as low as this under no drop
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class RealizedPerformance:
+    """The window's metric once its labels arrived, an interval made the same way (its spread
+    over resamples of the window's rows, and the reference value's), and whether it fell."""
+
+    metric: str
+    value: float
+    lower: float
+    upper: float
+    reference_value: float
+    alert: bool
+    n_rows: int
+    confidence: float = 0.95
+    p_value: float = 1.0
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -129,18 +156,69 @@ def estimate_performance(
     half = float(stats.norm.isf((1 - confidence) / 2)) * float(np.hypot(realized_sd, reference_sd))
     reference_value = _realized(metric, ref_scores, labels)
     window_sd = _resampled_sd(metric, raw, cal, rng) * shrink
-    alert = _alert(metric, window_sd, ref_scores, labels, value, reference_value, alpha, rng)
+    p_value = _drop_p_value(metric, window_sd, ref_scores, labels, value, reference_value, rng)
     return PerformanceEstimate(
         metric=metric,
         value=value,
         lower=max(0.0, value - half),
         upper=min(1.0, value + half),
         reference_value=reference_value,
-        alert=alert,
+        alert=p_value < alpha,
         n_rows=int(cur_scores.shape[0]),
         recalibrated=calibrator is not None,
         calibration_error=ece,
         confidence=confidence,
+        p_value=p_value,
+    )
+
+
+def realized_performance(
+    reference: Any,
+    current: Any,
+    *,
+    target: str,
+    score: str | Sequence[str],
+    metric: str = "roc_auc",
+    alpha: float = 0.05,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> RealizedPerformance:
+    """The metric ``current`` realized, now that its labels (``target``) arrived, beside the
+    reference's: the same reading as :func:`estimate_performance`'s, with the labels in place
+    of the draws from the scores.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> rng = np.random.default_rng(1)
+    >>> p = rng.uniform(size=2000)
+    >>> ref = pl.DataFrame({"p": p, "y": (rng.uniform(size=2000) < p).astype(int)})
+    >>> q = rng.uniform(0.3, 0.7, size=1000)  # harder rows: the realized AUC falls
+    >>> cur = pl.DataFrame({"p": q, "y": (rng.uniform(size=1000) < q).astype(int)})
+    >>> r = realized_performance(ref, cur, target="y", score="p")
+    >>> r.value < r.reference_value, r.alert
+    (True, True)
+    """
+    names = [score] if isinstance(score, str) else list(score)
+    _check_settings(metric, alpha, confidence, 30, names)
+    ref_scores, ref_labels = _reference(reference, target, names)
+    cur_scores, labels = _labelled(current, target, names)
+    rng = np.random.default_rng(seed)
+    value = _realized(metric, cur_scores, labels)
+    reference_value = _realized(metric, ref_scores, ref_labels)
+    window_sd = _bootstrap_sd(metric, cur_scores, labels, rng)
+    half = float(stats.norm.isf((1 - confidence) / 2)) * window_sd
+    p_value = _drop_p_value(metric, window_sd, ref_scores, ref_labels, value, reference_value, rng)
+    return RealizedPerformance(
+        metric=metric,
+        value=value,
+        lower=max(0.0, value - half),
+        upper=min(1.0, value + half),
+        reference_value=reference_value,
+        alert=p_value < alpha,
+        n_rows=int(labels.size),
+        confidence=confidence,
+        p_value=p_value,
     )
 
 
@@ -224,6 +302,26 @@ def _current(frame: Any, target: str, names: list[str]) -> Array:
     if scores.shape[0] < 2:
         raise DataError(f"The window has {scores.shape[0]} scored rows: at least 2 are needed.")
     return scores
+
+
+def _labelled(frame: Any, target: str, names: list[str]) -> tuple[Array, npt.NDArray[np.int64]]:
+    """The window's scored rows whose label arrived, and their labels."""
+    scores = _scores(frame, names, "window")
+    raw = _column(frame, target, "window")
+    known = np.isfinite(raw)
+    classes = 2 if len(names) == 1 else len(names)
+    labels = raw[known].astype(np.int64)
+    if not np.isin(labels, np.arange(classes)).all():
+        raise DataError(
+            f"The window's label column '{target}' must hold 0..{classes - 1}. Got "
+            f"{sorted(set(labels.tolist()))[:5]}."
+        )
+    if labels.size < 2 or np.unique(labels).size < 2:
+        raise DataError(
+            f"The window has {labels.size} labelled rows of {np.unique(labels).size} class(es): "
+            "its realized performance needs both classes."
+        )
+    return scores[known], labels
 
 
 # -- calibration ------------------------------------------------------------------------------
@@ -447,23 +545,41 @@ def _resampled_sd(
     return float(np.nanstd(values))
 
 
-def _alert(
+def _bootstrap_sd(
+    metric: str,
+    scores: Array,
+    labels: npt.NDArray[np.int64],
+    rng: np.random.Generator,
+    times: int = 100,
+) -> float:
+    """The realized metric's spread over resamples of the window's labelled rows."""
+    n = labels.size
+    values = []
+    for _ in range(times):
+        rows = rng.integers(0, n, n)
+        values.append(_realized(metric, scores[rows], labels[rows]))
+    return float(np.nanstd(values))
+
+
+def _drop_p_value(
     metric: str,
     window_sd: float,
     ref_scores: Array,
     labels: npt.NDArray[np.int64],
     value: float,
     reference_value: float,
-    alpha: float,
     rng: np.random.Generator,
     resamples: int = 100,
-) -> bool:
-    """Whether the estimate is below the reference's realized metric beyond both noises: the
-    window's (resampled rows) and the reference value's (resampled reference)."""
+) -> float:
+    """How likely a value this far below the reference's realized metric is under no drop,
+    one-sided, against both noises: the window's (``window_sd``) and the reference value's
+    (resampled reference)."""
     m = labels.size
     ref = []
     for _ in range(resamples):
         rows = rng.integers(0, m, m)
         ref.append(_realized(metric, ref_scores[rows], labels[rows]))
     spread = float(np.hypot(window_sd, np.nanstd(ref)))
-    return bool(reference_value - value > float(stats.norm.isf(alpha)) * spread)
+    if not spread > 0:
+        return 1.0 if value >= reference_value else 0.0
+    return float(stats.norm.sf((reference_value - value) / spread))

@@ -67,14 +67,15 @@ class DegradationSettings(_Strict):
 
 
 STANDALONE_ALPHA = 0.005
-FAMILY_PARTS = ("columns", "degradation", "multivariate", "segments", "concept")
-FamilyPart = Literal["columns", "degradation", "multivariate", "segments", "concept"]
+FAMILY_PARTS = ("columns", "degradation", "multivariate", "segments", "concept", "performance")
+FamilyPart = Literal["columns", "degradation", "multivariate", "segments", "concept", "performance"]
 DEFAULT_WEIGHTS: dict[str, float] = {
     "columns": 0.4,
     "degradation": 0.2,
     "multivariate": 0.15,
     "segments": 0.15,
     "concept": 0.1,
+    "performance": 0.15,
 }
 
 
@@ -88,6 +89,10 @@ class FamilySettings(_Strict):
     )
     concept: bool = Field(
         False, description="the loop's concept step shares the family (set by the pipeline)"
+    )
+    performance: bool = Field(
+        False,
+        description="the loop's performance estimate shares the family (set by the pipeline)",
     )
 
     @model_validator(mode="after")

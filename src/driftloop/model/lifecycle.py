@@ -138,6 +138,9 @@ def retrain(
         "coefficients.json": _importances(estimator),
         "importance.json": _reliance(estimator, trained),
     }
+    scored = holdout_scores(estimator, trained)
+    if scored is not None:
+        dicts["holdout_scores.json"] = scored
     if drift is not None:
         dicts["drift_report.json"] = _without_histograms(drift)
     version, run_id = registry.log_version(
@@ -277,6 +280,34 @@ def _reliance(estimator: Any, trained: TrainedModel) -> dict[str, float]:
         return reliance(estimator, trained.X_holdout, trained.y_holdout, trained.metric)
     except Exception:  # a team's estimator: importance is a report aid, never a failed retrain
         return {}
+
+
+_MAX_SCORED = 20_000  # holdout rows kept with a classifier's version (plenty to check calibration)
+
+
+def holdout_scores(estimator: Any, trained: TrainedModel) -> dict[str, Any] | None:
+    """A classifier's holdout as performance estimation reads it (``holdout_scores.json``): its
+    features, classes, each row's class index and ``predict_proba`` scores. None for a model
+    without ``predict_proba`` (a regressor) or one whose scores cannot be read."""
+    import numpy as np
+
+    if not hasattr(estimator, "predict_proba"):
+        return None
+    X, y = trained.X_holdout.head(_MAX_SCORED), trained.y_holdout.head(_MAX_SCORED)
+    try:
+        scores = np.asarray(estimator.predict_proba(X), dtype=float)
+        classes = [c.item() if hasattr(c, "item") else c for c in estimator.classes_]
+        index = {c: i for i, c in enumerate(classes)}
+        labels = [index[v.item() if hasattr(v, "item") else v] for v in y]
+    except Exception:  # a team's estimator: the estimate is an aid, never a failed retrain
+        return None
+    return {
+        "features": list(trained.features),
+        "target": str(y.name),
+        "classes": classes,
+        "labels": labels,
+        "scores": np.round(scores, 6).tolist(),
+    }
 
 
 def _importances(estimator: Any) -> dict[str, float]:

@@ -436,18 +436,25 @@ class Registry:
     def production_reliance(self, name: str) -> dict[str, float] | None:
         """The production version's ``importance.json`` (feature -> share of the model's
         reliance), or None without a production version or the file."""
-        with self._errors(f"reading the feature importance of '{name}'"):
+        loaded = self.production_artifact(name, "importance.json")
+        return None if loaded is None else {str(k): float(v) for k, v in loaded[1].items()}
+
+    def production_artifact(self, name: str, path: str) -> tuple[int, dict[str, Any]] | None:
+        """The production version and the JSON file ``path`` it was logged with, or None
+        without a production version or the file (a version registered before it was kept)."""
+        with self._errors(f"reading {path} of '{name}'"):
             model = self._get_model(name)
             if PRODUCTION not in model.aliases:
                 return None
-            mv = self._get_version(name, int(model.aliases[PRODUCTION]))
+            version = int(model.aliases[PRODUCTION])
+            mv = self._get_version(name, version)
             mlflow = self._mlflow
             mlflow.set_tracking_uri(self.tracking_uri)
             try:
-                loaded = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/importance.json")
-            except Exception:  # a version registered before importance was kept
+                loaded = mlflow.artifacts.load_dict(f"runs:/{mv.run_id}/{path}")
+            except Exception:  # not logged with this version
                 return None
-            return {str(k): float(v) for k, v in loaded.items()}
+            return version, dict(loaded)
 
     def download(self, name: str, version: int, into: Path) -> Path:
         """Download version ``version``'s model folder; returns its path."""

@@ -46,6 +46,11 @@ def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]
     family = report.family
     columns = {f.name for f in family.of("columns")}
     reasons = []
+    hurt = _performance_reasons(report)
+    if when.require_performance_drop and not hurt:
+        return ()  # drift the model is not hurt by: reported, not acted on
+    if when.performance_drop:
+        reasons += hurt
     if when.dataset_drift and report.dataset_drift and columns:
         reasons.append("dataset drift")
     if when.degradation and family.of("degradation"):
@@ -62,6 +67,29 @@ def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]
             f.line for f in family.of("segments") if wanted is None or f.segment_column in wanted
         ]
     return tuple(reasons)
+
+
+def _performance_reasons(report: DriftReport) -> list[str]:
+    """``estimated roc_auc 0.71 (95% 0.66-0.76) below the reference's 0.86``, for each
+    performance drop the family kept (or, outside the family, each that alerted)."""
+    section = report.performance or {}
+    if "skipped" in section:
+        return []
+    family = report.family
+    shared = family is not None and any(part == "performance" for part, _, _ in family.parts)
+    kept = {f.name for f in family.of("performance")} if family is not None else set()
+    metric, reasons = section.get("metric", ""), []
+    for name, result in (("estimated", section), ("realized", section.get("realized"))):
+        if result is None or not result.get("alert"):
+            continue
+        if shared and f"{name} {metric}" not in kept:
+            continue
+        reasons.append(
+            f"{name} {metric} {result['value']:.3f} ({result['confidence']:.0%} "
+            f"{result['lower']:.3f}-{result['upper']:.3f}) below the reference's "
+            f"{result['reference_value']:.3f}"
+        )
+    return reasons
 
 
 def _legacy_reasons(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]:
@@ -97,10 +125,16 @@ def loop_settings(config: Any) -> Any:
     """The detection settings of a pipeline's window: its concept step, when configured to
     fire, shares the window's family (``drift/family.py``)."""
     detection = config.detection
-    shares = config.concept is not None and config.on_drift.when.concept_drift
-    if not shares or detection.family.concept:
+    when = config.on_drift.when
+    update = {}
+    if config.concept is not None and when.concept_drift and not detection.family.concept:
+        update["concept"] = True
+    performance = config.performance
+    if performance is not None and performance.enabled and when.performance_drop:
+        update["performance"] = True
+    if not update:
         return detection
-    family = detection.family.model_copy(update={"concept": True})
+    family = detection.family.model_copy(update=update)
     return detection.model_copy(update={"family": family})
 
 
@@ -148,6 +182,7 @@ def _with_impact(ctx: RunContext, report: DriftReport) -> DriftReport:
 def detect(ctx: RunContext) -> DetectResult:
     """Compare the window against the reference; write the JSON and HTML reports."""
     from driftloop.history.store import record_report
+    from driftloop.pipeline.steps.performance import with_performance
     from driftloop.profiles.detection import detect as run_detect
     from driftloop.report.html import render_html
 
@@ -159,7 +194,7 @@ def detect(ctx: RunContext) -> DetectResult:
         columns=cfg.columns,
         config=loop_settings(cfg),
     )
-    report = _with_impact(ctx, report)
+    report = with_performance(ctx, _with_impact(ctx, report), current)
     stem = ctx.report_folder() / ctx.report_stem
     html, json_path = stem.with_suffix(".html"), stem.with_suffix(".json")
     report.to_json(json_path)
