@@ -31,6 +31,14 @@ def test_demo_runs_the_whole_loop(tmp_path: Path) -> None:
     assert "concept drift caught in 6 of 7 months; data drift alone in 0" in out
     october = next(line for line in out.splitlines() if line.startswith("2012-10"))
     assert "concept ok" in october
+    # act three: spring's drift leaves the classifier as good (reported, not acted on); July's
+    # lost night hours lower its estimated AUC before any label, and the loop acts on that alone
+    act_three = out[out.index("act three") :]
+    july = next(line for line in act_three.splitlines() if line.startswith("2011-07"))
+    assert "DROP" in july and "no labels yet" in july
+    assert act_three.count("reported, not acted on") == 3 and "realized" in act_three
+    assert "the loop acted on 1 (the model was hurt)" in act_three
+    assert "retrained: v2" in act_three
     # the commands the demo prints work from any directory: the config's paths are its own
     config = tmp_path / "demo" / "driftloop.yaml"
     for args in (

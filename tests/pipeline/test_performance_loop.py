@@ -1,0 +1,129 @@
+"""The loop acts on impact: the production classifier's performance, estimated from its scores
+before labels arrive (realized once they have), is part of the window's verdict."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from driftloop.config import load_config
+from driftloop.data.synthetic_hours import busy_hours
+from driftloop.data.warehouse import Warehouse
+from driftloop.demo import demo_config, month
+from driftloop.demo_performance import performance_config
+from driftloop.drift.results import DriftReport
+from driftloop.model.lifecycle import retrain
+from driftloop.model.registry import Registry
+from driftloop.pipeline.runner import Runner
+from driftloop.pipeline.steps import RetrainResult, Skipped
+
+NIGHTS_GONE = dt.date(2011, 7, 1)
+
+
+@pytest.fixture(scope="module")
+def loop(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Act three's pipeline with a production classifier trained on January-March; June and
+    July run once (July: night hours gone, no labels), shared by the tests below."""
+    root = tmp_path_factory.mktemp("impact")
+    (root / "data").mkdir()
+    stores = demo_config(root)["stores"]
+    raw = performance_config(root, stores)
+    data = busy_hours(night_hours_from=NIGHTS_GONE, labels_until=dt.date(2011, 6, 30))
+    data.write_csv(root / "data" / "hours.csv")
+    reference = data.filter(pl.col("dteday") < dt.date(2011, 4, 1))
+    Warehouse(stores["warehouse"]).seed(reference, table="busy_reference")
+    config = load_config(raw)
+    registry = Registry.open(stores["mlflow"], stores["mlflow_artifacts"])
+    retrain(reference, config.training, registry, name="busy-hours", trigger="test")
+    alerts: list[str] = []
+    runner = Runner(config, printer=alerts.append)
+    june = runner.run(start=month(2011, 6)[0], end=month(2011, 6)[1])
+    july = runner.run(start=month(2011, 7)[0], end=month(2011, 7)[1])
+    return {"raw": raw, "config": config, "june": june, "july": july, "alerts": alerts}
+
+
+def _report(outcome: Any) -> DriftReport:
+    return DriftReport.from_json(Path(outcome.verdict.report_json))
+
+
+def test_the_estimate_falls_when_the_easy_hours_vanish_and_the_loop_acts(loop) -> None:  # type: ignore[no-untyped-def]
+    july = loop["july"]
+    assert july.status == "succeeded", july.error
+    section = _report(july).performance
+    assert section is not None and section["alert"], section
+    assert section["value"] < section["reference_value"] - 0.05
+    assert "realized" not in section  # July's labels have not arrived
+    assert july.verdict.fires
+    assert any(r.startswith("estimated roc_auc") for r in july.verdict.reasons)
+    assert isinstance(july.results["retrain"], RetrainResult)
+    text = "\n".join(loop["alerts"])
+    assert "Model hurt" in text and "estimated roc_auc" in text
+
+
+def test_drift_that_does_not_hurt_the_model_is_reported_not_acted_on(loop) -> None:  # type: ignore[no-untyped-def]
+    june = loop["june"]
+    assert june.status == "succeeded", june.error
+    report = _report(june)
+    assert report.dataset_drift  # spring warmed the weather: the features moved
+    section = report.performance
+    assert section is not None and not section["alert"]
+    # June's labels have arrived: the realized AUC sits beside the estimate, in its interval
+    realized = section["realized"]
+    assert section["lower"] <= realized["value"] <= section["upper"]
+    assert realized["n_rows"] == 30 * 24
+    assert not june.verdict.fires and june.verdict.reasons == ()
+    assert isinstance(june.results["retrain"], Skipped)
+    assert isinstance(june.results["alert"], Skipped)
+
+
+def test_the_performance_tests_are_part_of_the_windows_family(loop) -> None:  # type: ignore[no-untyped-def]
+    family = _report(loop["june"]).family
+    parts = {part: (level, tests) for part, level, tests in family.parts}
+    assert parts["performance"][1] == 2  # estimated and realized
+    assert family.bound <= family.rate + 1e-9
+    july = _report(loop["july"]).family
+    assert [f.name for f in july.of("performance")] == ["estimated roc_auc"]
+
+
+def test_without_require_performance_drop_drift_alone_acts(loop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    raw = json.loads(json.dumps(loop["raw"]))
+    raw["on_drift"]["when"]["require_performance_drop"] = False
+    raw["on_drift"]["retrain"] = False
+    raw["pipeline"] = "bike-busy-hours-drift"
+    raw["stores"]["runs"] = str(tmp_path / "runs")
+    raw["stores"]["reports"] = str(tmp_path / "reports")
+    outcome = Runner(load_config(raw), printer=lambda _: None).run(
+        start=month(2011, 6)[0], end=month(2011, 6)[1]
+    )
+    assert outcome.status == "succeeded", outcome.error
+    assert outcome.verdict.fires and "dataset drift" in outcome.verdict.reasons
+
+
+def test_a_regressor_in_production_leaves_the_reason_and_no_number(make_pipeline) -> None:  # type: ignore[no-untyped-def]
+    config = make_pipeline(performance={"metric": "accuracy"})
+    first = Runner(config, printer=lambda _: None).run(
+        start=month(2011, 3)[0], end=month(2011, 3)[1]
+    )
+    assert first.status == "succeeded", first.error
+    second = Runner(config, printer=lambda _: None).run(
+        start=month(2011, 4)[0], end=month(2011, 4)[1]
+    )
+    section = _report(second).performance
+    assert section is not None and "value" not in section
+    assert "no holdout scores" in section["skipped"] or "no production model" in section["skipped"]
+
+
+def test_performance_without_a_model_is_refused_in_one_line(tmp_path: Path) -> None:
+    from driftloop.errors import ConfigError
+
+    raw = demo_config(tmp_path)
+    raw.pop("training"), raw.pop("model")
+    raw["on_drift"]["retrain"] = False
+    raw["performance"] = {"metric": "roc_auc"}
+    with pytest.raises(ConfigError, match="performance .* needs the 'training'"):
+        load_config(raw)
