@@ -55,6 +55,7 @@ def test_every_panel_reads_the_history_at_window_dates(make_pipeline, pg_url: st
         {r[1] for r in rows["Statistic per feature"]}
     )
     assert len(rows["Runs"]) == 3 and rows["Concept drift per window"] == []
+    assert rows["Model performance: estimated (interval) and realized"] == []  # a regressor
     multivariate = rows["Multivariate statistic / threshold (above 1: drift)"]
     assert {r[1] for r in multivariate} == {"domain_classifier", "pca_reconstruction"}
     skipped = conn_rows(

@@ -256,4 +256,36 @@ def test_version_1_tables_are_upgraded_and_keep_their_rows(url: str) -> None:
     with engine.connect() as conn:
         version = conn.execute(sa.select(SCHEMA.c.version)).scalar_one()
     engine.dispose()
-    assert version == SCHEMA_VERSION == 2
+    assert version == SCHEMA_VERSION == 3
+
+
+def test_version_2_tables_gain_the_performance_table_and_keep_their_rows(url: str) -> None:
+    from driftloop.history.tables import MULTIVARIATE, SEGMENTS
+
+    engine = sa.create_engine(url)
+    version_2 = sa.MetaData()
+    tables = [t.to_metadata(version_2) for t in (SCHEMA, WINDOWS, FEATURES, MULTIVARIATE, SEGMENTS)]
+    version_2.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(tables[0].insert().values(component="history", version=2, written_by="0.9"))
+    engine.dispose()
+    HistoryStore(url).record("bikes", "r0", JAN, report(0.1), run_at=T0)
+    estimated = {
+        **report(0.1),
+        "performance": {
+            "metric": "roc_auc", "value": 0.71, "lower": 0.66, "upper": 0.76,
+            "reference_value": 0.82, "alert": True, "n_rows": 434, "model_version": 1,
+            "realized": {"value": 0.70, "lower": 0.65, "upper": 0.75, "alert": True,
+                         "n_rows": 434},
+        },
+    }  # fmt: skip
+    HistoryStore(url).record("bikes", "r1", FEB, estimated, run_at=T0)
+    store = HistoryStore(url)
+    rows = store.performance("bikes")
+    assert [(r["run_id"], r["estimated"], r["realized"], r["dropped"]) for r in rows] == [
+        ("r1", 0.71, 0.70, True)
+    ]
+    windows = store.history("bikes")["windows"]
+    assert "performance" not in windows[0] and windows[1]["performance"]["upper"] == 0.76
+    store.record("bikes", "r2", FEB, report(0.1), run_at=T0 + dt.timedelta(1))  # a re-run
+    assert store.performance("bikes") == []  # the window's current run has no estimate

@@ -125,5 +125,64 @@ def test_performance_without_a_model_is_refused_in_one_line(tmp_path: Path) -> N
     raw.pop("training"), raw.pop("model")
     raw["on_drift"]["retrain"] = False
     raw["performance"] = {"metric": "roc_auc"}
-    with pytest.raises(ConfigError, match="performance .* needs the 'training'"):
+    with pytest.raises(ConfigError, match=r"performance .* needs the 'training'"):
         load_config(raw)
+
+
+def test_the_dashboard_shows_estimated_beside_realized_and_the_history_keeps_them(loop) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import threading
+    import time
+
+    import httpx
+    import uvicorn
+
+    from driftloop.history.store import HistoryStore
+    from driftloop.service.dashboard import dashboard_app
+
+    config = loop["config"]
+    rows = HistoryStore(config.stores.warehouse.get_secret_value()).performance(config.pipeline)
+    june, july = rows
+    assert june["realized"] is not None and not june["dropped"]
+    assert july["realized"] is None and july["dropped"] and july["model_version"] == 1
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = dashboard_app({config.pipeline: config})
+    server = uvicorn.Server(uvicorn.Config(app, port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.05)
+    try:
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}")
+        page = client.get(f"/ui/pipelines/{config.pipeline}")
+        assert page.status_code == 200
+        assert "Model performance" in page.text and 'id="performance"' in page.text
+        assert f"{july['estimated']:.3f} roc_auc" in page.text and "no labels yet" in page.text
+        assert f"{june['realized']:.3f}" in page.text and page.text.count("dropped") >= 1
+        api = client.get(f"/api/pipelines/{config.pipeline}/history").json()
+        assert [w["performance"]["dropped"] for w in api["windows"]] == [False, True]
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def test_the_performance_gauges_follow_the_last_report(loop) -> None:  # type: ignore[no-untyped-def]
+    from prometheus_client import generate_latest
+
+    from driftloop.service.metrics import LoopMetrics
+
+    metrics = LoopMetrics()
+    for outcome in (loop["june"], loop["july"]):
+        report = json.loads(Path(outcome.verdict.report_json).read_text())
+        metrics.record_report("busy", report)
+    text = generate_latest(metrics.registry).decode()
+    section = _report(loop["july"]).performance
+    assert (
+        f'driftloop_model_performance{{kind="estimated",metric="roc_auc",pipeline="busy"}} '
+        f"{section['value']}" in text
+    )
+    assert 'driftloop_model_performance_drop{metric="roc_auc",pipeline="busy"} 1.0' in text
+    # June's realized value stays the last one known: July's labels have not arrived
+    assert 'kind="realized"' in text

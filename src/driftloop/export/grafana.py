@@ -3,7 +3,8 @@
 The panels read the warehouse database directly: share drifted per window with the
 ``drift_share`` level, drifted features per window, each feature's statistic and p-value, concept
 drift, each multivariate method's statistic over its threshold (above 1: drift), each segment's
-share of drifted features, and the runs. The multivariate and segment panels stay empty until
+share of drifted features, the production model's estimated and realized performance, and the
+runs. The multivariate and segment panels stay empty until
 ``detection.multivariate`` or ``detection.segments`` is configured. Every series is placed at its
 window's end date (``window_end``), not at the time a run happened, so a backfilled year reads as
 that year. Only the current run of each window
@@ -24,6 +25,7 @@ _WINDOWS = "driftloop_history_windows"
 _FEATURES = "driftloop_history_features"
 _MULTIVARIATE = "driftloop_history_multivariate"
 _SEGMENTS = "driftloop_history_segments"
+_PERFORMANCE = "driftloop_history_performance"
 _CURRENT = "pipeline = '$pipeline' AND NOT superseded AND $__timeFilter(window_end)"
 
 QUERIES = {
@@ -64,6 +66,12 @@ QUERIES = {
         f"SELECT window_end::timestamp AS time, segment || ' = ' || value AS metric, "
         f"share_drifted AS value FROM {_SEGMENTS} WHERE {_CURRENT} AND skipped IS NULL "
         f"ORDER BY 1, 2",
+    ),
+    "Model performance: estimated (interval) and realized": (
+        "timeseries",
+        f"SELECT window_end::timestamp AS time, estimated, lower AS \"interval low\", upper AS "
+        f"\"interval high\", realized, reference_value AS reference FROM {_PERFORMANCE} "
+        f"WHERE {_CURRENT} AND estimated IS NOT NULL ORDER BY 1",
     ),
     "Runs": (
         "table",

@@ -22,6 +22,7 @@ from driftloop.history.tables import (
     FEATURES,
     METADATA,
     MULTIVARIATE,
+    PERFORMANCE,
     SCHEMA,
     SCHEMA_VERSION,
     SEGMENTS,
@@ -33,7 +34,11 @@ __all__ = ["HistoryStore", "record_report"]
 _COMPONENT = "history"
 _FEATURE_FIELDS = ("method", "statistic", "p_value", "threshold", "drifted")
 _SEGMENT_FIELDS = ("name", "method", "statistic", "p_value", "p_adjusted", "threshold", "drifted")
-_RUN_TABLES = (WINDOWS, FEATURES, MULTIVARIATE, SEGMENTS)
+_PERFORMANCE_FIELDS = (
+    "metric", "model_version", "estimated", "lower", "upper", "reference_value", "dropped",
+    "realized", "realized_lower", "realized_upper", "realized_dropped", "skipped",
+)  # fmt: skip
+_RUN_TABLES = (WINDOWS, FEATURES, MULTIVARIATE, SEGMENTS, PERFORMANCE)
 
 
 def _add_joint_tables(conn: sa.Connection) -> None:
@@ -42,8 +47,16 @@ def _add_joint_tables(conn: sa.Connection) -> None:
     SEGMENTS.create(conn, checkfirst=True)
 
 
+def _add_performance_table(conn: sa.Connection) -> None:
+    """2 -> 3: the performance table (earlier runs have no rows there)."""
+    PERFORMANCE.create(conn, checkfirst=True)
+
+
 # Upgrades of the tables, keyed by the version they start from.
-_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {1: _add_joint_tables}
+_MIGRATIONS: dict[int, Callable[[sa.Connection], None]] = {
+    1: _add_joint_tables,
+    2: _add_performance_table,
+}
 
 
 class HistoryStore(TableStore):
@@ -122,6 +135,7 @@ class HistoryStore(TableStore):
                 _multivariate_row(m, key, run_id) for m in report.get("multivariate", [])
             ],
             SEGMENTS: [_segment_row(s, key, run_id) for s in report.get("segments", [])],
+            PERFORMANCE: _performance_rows(report.get("performance"), key, run_id),
         }
         try:
             with self._begin() as conn:
@@ -190,6 +204,13 @@ class HistoryStore(TableStore):
         order = (SEGMENTS.c.window_start, SEGMENTS.c.segment, SEGMENTS.c.value)
         return [_decoded_segment(r) for r in self._read(query.order_by(*order))]
 
+    def performance(
+        self, pipeline: str, start: dt.date | None = None, end: dt.date | None = None
+    ) -> list[dict[str, Any]]:
+        """The current runs' performance rows (estimated beside realized), by window start."""
+        query = _in_range(sa.select(PERFORMANCE), PERFORMANCE, pipeline, start, end, False)
+        return self._read(query.order_by(PERFORMANCE.c.window_start))
+
     def run_findings(self, run_id: str) -> dict[str, list[dict[str, Any]]]:
         """One run's multivariate and segment rows (superseded or not), for its run page."""
         multi = self._read(
@@ -216,7 +237,8 @@ class HistoryStore(TableStore):
         "share_drifted", "features": {name: {method, statistic, p_value, threshold,
         drifted}}, "multivariate": {method: {statistic, threshold, p_value, drifted,
         top_features, skipped}}, "segments": [{column, value, n_reference, n_current, skipped,
-        share_drifted, dataset_drift, drifted}]}]}``
+        share_drifted, dataset_drift, drifted}], "performance": {metric, estimated, lower,
+        upper, reference_value, dropped, realized, ...} (with a performance section)}]}``
         """
         per_run: dict[str, dict[str, Any]] = {}
         for row in self.features(pipeline, start, end):
@@ -234,6 +256,10 @@ class HistoryStore(TableStore):
             segs.setdefault(row["run_id"], []).append(
                 {"column": row["segment"], **{k: row[k] for k in _SEGMENT_SUMMARY}}
             )
+        performance = {
+            row["run_id"]: {k: row[k] for k in _PERFORMANCE_FIELDS}
+            for row in self.performance(pipeline, start, end)
+        }
         windows = [
             {
                 "start": w["window_start"].isoformat(),
@@ -244,6 +270,7 @@ class HistoryStore(TableStore):
                 "features": per_run.get(w["run_id"], {}),
                 "multivariate": multi.get(w["run_id"], {}),
                 "segments": segs.get(w["run_id"], []),
+                **({"performance": performance[w["run_id"]]} if w["run_id"] in performance else {}),
             }
             for w in self.windows(pipeline, start, end)
         ]
@@ -378,6 +405,36 @@ _SEGMENT_SUMMARY = (
     "dataset_drift",
     "drifted",
 )
+
+
+def _performance_rows(
+    section: Mapping[str, Any] | None, key: dict[str, Any], run_id: str
+) -> list[dict[str, Any]]:
+    """The run's one performance row (none without a ``performance`` section)."""
+    if not section:
+        return []
+    realized = section.get("realized") or {}
+    return [
+        {
+            **key,
+            "run_id": run_id,
+            "superseded": False,
+            "metric": section["metric"],
+            "model_version": section.get("model_version"),
+            "estimated": section.get("value"),
+            "lower": section.get("lower"),
+            "upper": section.get("upper"),
+            "reference_value": section.get("reference_value"),
+            "dropped": bool(section.get("alert", False)),
+            "realized": realized.get("value"),
+            "realized_lower": realized.get("lower"),
+            "realized_upper": realized.get("upper"),
+            "realized_dropped": realized.get("alert"),
+            "n_rows": section.get("n_rows"),
+            "n_labelled": realized.get("n_rows"),
+            "skipped": section.get("skipped"),
+        }
+    ]
 
 
 def _decoded_segment(row: dict[str, Any]) -> dict[str, Any]:

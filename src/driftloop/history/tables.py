@@ -10,6 +10,10 @@
 - ``driftloop_history_segments`` (version 2): one row per run and segment (column = value): its
   sample sizes, skip reason, share drifted, verdict, the drifted features and each feature's
   result as JSON.
+- ``driftloop_history_performance`` (version 3): one row per run with a ``performance``
+  section: the production version, the metric, the estimate with its interval, the reference's
+  value, whether it dropped, and the realized metric with its interval once labels arrived (or
+  why the window was not estimated).
 - ``driftloop_schema``: the schema version of each group of driftloop tables and the driftloop
   version that wrote it, so an older driftloop refuses tables it does not understand.
 """
@@ -22,13 +26,14 @@ __all__ = [
     "FEATURES",
     "METADATA",
     "MULTIVARIATE",
+    "PERFORMANCE",
     "SCHEMA",
     "SCHEMA_VERSION",
     "SEGMENTS",
     "WINDOWS",
 ]
 
-SCHEMA_VERSION = 2  # 2: the multivariate and segment tables
+SCHEMA_VERSION = 3  # 2: the multivariate and segment tables; 3: the performance table
 
 METADATA = sa.MetaData()
 SCHEMA = sa.Table(
@@ -117,4 +122,28 @@ SEGMENTS = sa.Table(
     sa.Column("drifted", sa.Text, nullable=False),  # JSON list of the drifted features
     sa.Column("columns", sa.Text, nullable=False),  # JSON list of {name, method, statistic, ...}
     sa.Index("driftloop_history_segments_by_window", "pipeline", "window_start"),
+)
+PERFORMANCE = sa.Table(
+    "driftloop_history_performance",
+    METADATA,
+    sa.Column("run_id", sa.String(100), primary_key=True),
+    sa.Column("pipeline", sa.Text, nullable=False),
+    sa.Column("window_start", sa.Date, nullable=False),
+    sa.Column("window_end", sa.Date, nullable=False),
+    sa.Column("superseded", sa.Boolean, nullable=False),
+    sa.Column("metric", sa.String(20), nullable=False),
+    sa.Column("model_version", sa.Integer),
+    sa.Column("estimated", sa.Float),
+    sa.Column("lower", sa.Float),
+    sa.Column("upper", sa.Float),
+    sa.Column("reference_value", sa.Float),
+    sa.Column("dropped", sa.Boolean, nullable=False),
+    sa.Column("realized", sa.Float),
+    sa.Column("realized_lower", sa.Float),
+    sa.Column("realized_upper", sa.Float),
+    sa.Column("realized_dropped", sa.Boolean),
+    sa.Column("n_rows", sa.Integer),
+    sa.Column("n_labelled", sa.Integer),
+    sa.Column("skipped", sa.Text),
+    sa.Index("driftloop_history_performance_by_window", "pipeline", "window_start"),
 )

@@ -89,6 +89,19 @@ class LoopMetrics:
             ["pipeline", "outcome"],
             registry=r,
         )
+        self.performance = Gauge(
+            "driftloop_model_performance",
+            "The production model's metric on the last window: estimated (with its interval's "
+            "bounds) and, once labels arrived, realized",
+            ["pipeline", "metric", "kind"],  # kind: estimated, lower, upper, realized, reference
+            registry=r,
+        )
+        self.performance_drop = Gauge(
+            "driftloop_model_performance_drop",
+            "1 when the last window's performance dropped beyond its interval",
+            ["pipeline", "metric"],
+            registry=r,
+        )
         self.pending_alerts = Gauge(
             "driftloop_pending_alerts", "Alerts waiting in the outbox", ["pipeline"], registry=r
         )
@@ -137,6 +150,7 @@ class LoopMetrics:
                     column["p_value"]
                 )
             self.drifted.labels(pipeline, column["name"]).set(1 if column["drifted"] else 0)
+        self._record_performance(pipeline, report.get("performance"))
         kinds: dict[str, int] = {}
         for alert in report["degradation"]:
             kinds[alert["kind"]] = kinds.get(alert["kind"], 0) + 1
@@ -152,3 +166,21 @@ class LoopMetrics:
             "out_of_range",
         ):
             self.degradation.labels(pipeline, kind).set(kinds.get(kind, 0))
+
+    def _record_performance(self, pipeline: str, section: dict[str, Any] | None) -> None:
+        """The performance gauges, from the report's section (nothing when not estimated)."""
+        if not section or "skipped" in section:
+            return
+        metric, realized = section["metric"], section.get("realized") or {}
+        values = {
+            "estimated": section["value"],
+            "lower": section["lower"],
+            "upper": section["upper"],
+            "reference": section["reference_value"],
+            "realized": realized.get("value"),
+        }
+        for kind, value in values.items():
+            if value is not None:
+                self.performance.labels(pipeline, metric, kind).set(value)
+        dropped = section["alert"] or bool(realized.get("alert"))
+        self.performance_drop.labels(pipeline, metric).set(1 if dropped else 0)

@@ -202,6 +202,8 @@ def pipeline_context(
         "heatmap": heatmap(windows, features, f"/ui/pipelines/{quote(name)}/features/"),
         "share_chart": share_chart,
         "concept_charts": concept_charts(d.concept()),
+        "performance": [w for w in windows if "performance" in w],
+        "performance_chart": performance_chart(windows),
         "multivariate": multivariate_panels(windows),
         "segment_findings": segment_findings(windows),
         "segment_checks": sum(len(w.get("segments", [])) for w in windows),
@@ -212,6 +214,27 @@ def pipeline_context(
         "statuses": sorted({r["status"] for r in records}),
         "triggers": sorted({r["trigger"] for r in records}),
     }
+
+
+def performance_chart(windows: list[dict[str, Any]]) -> Any:
+    """The production model's estimated metric per window (its interval shaded) beside the
+    realized one where labels arrived; the reference's value dashed; drops ringed."""
+    rows = [w for w in windows if "performance" in w and w["performance"]["estimated"] is not None]
+    if not rows:
+        return None
+    last = rows[-1]["performance"]
+    return line_chart(
+        [w["start"] for w in rows],
+        {
+            f"estimated {last['metric']}": [w["performance"]["estimated"] for w in rows],
+            f"realized {last['metric']}": [w["performance"]["realized"] for w in rows],
+        },
+        title=f"{last['metric']} per window: estimated (95% interval shaded) and realized; "
+        "the reference's dashed",
+        baseline=last["reference_value"],
+        band=([w["performance"]["lower"] for w in rows], [w["performance"]["upper"] for w in rows]),
+        marks=[bool(w["performance"]["dropped"]) for w in rows],
+    )
 
 
 def concept_charts(series: list[dict[str, Any]]) -> list[Any]:
