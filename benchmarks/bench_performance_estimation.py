@@ -13,13 +13,23 @@ that probability (calibrated). Reference: 5,000 labelled rows. Sections:
 5. three classes (softmax of three linear scores): coverage for accuracy and macro F1;
 6. time: 1M scored rows against the 5,000-row reference.
 
-    python benchmarks/bench_performance_estimation.py --windows 200
+With ``--peers``, NannyML 0.13.1's CBPE (in its own virtual environment, made on first use by
+bench_speed.py's ``peer_python``) runs on the same reference and the same windows of sections 1-3
+(``peers/nannyml_cbpe.py``): its confidence band's coverage of the realized metric, and its alert
+rate.
+
+    python benchmarks/bench_performance_estimation.py --windows 200 [--peers]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -111,9 +121,56 @@ def timing() -> str:
     return f"{time.perf_counter() - began:.2f} s"
 
 
+def peer_cells(windows: int) -> dict[str, tuple[np.ndarray, np.ndarray, int]]:
+    """The windows of sections 1-3, drawn as those sections draw them (same seeds)."""
+    rng = np.random.default_rng(1)
+    binary(rng, 5000)
+    shifted = [binary(rng, 500, rng.uniform(-1, 1), rng.uniform(0.5, 1.5)) for _ in range(windows)]
+    rng = np.random.default_rng(2)
+    binary(rng, 5000)
+    quiet = [binary(rng, 500) for _ in range(windows)]
+    drop = [binary(rng, 1000, 0.0, 0.62) for _ in range(windows)]
+    cells = {
+        "1_shift_500": (shifted, 500),
+        "2_no_shift_500": (quiet, 500),
+        "3b_drop_1000": (drop, 1000),
+    }
+    return {
+        name: (np.concatenate([w[0] for w in ws]), np.concatenate([w[1] for w in ws]), size)
+        for name, (ws, size) in cells.items()
+    }
+
+
+def nannyml(windows: int) -> str:
+    from bench_speed import PEERS, peer_python
+
+    python = peer_python("nannyml", PEERS["nannyml"][0])
+    with tempfile.TemporaryDirectory() as folder:
+        p, y = binary(np.random.default_rng(1), 5000)
+        np.savez(f"{folder}/ref.npz", p=p, y=y)
+        for name, (q, z, size) in peer_cells(windows).items():
+            np.savez(f"{folder}/{name}.npz", p=q, y=z, size=size)
+        script = Path(__file__).parent / "peers" / "nannyml_cbpe.py"
+        env = {**os.environ, "NML_DISABLE_USAGE_LOGGING": "1"}
+        done = subprocess.run(
+            [str(python), str(script), folder], capture_output=True, text=True, env=env
+        )
+    if done.returncode != 0:
+        return f"failed: {done.stderr.strip().splitlines()[-1]}"
+    lines = []
+    for cell, metrics in json.loads(done.stdout).items():
+        parts = [
+            f"{m} coverage {r['coverage']:.1%}, alerts {r['alerts']:.1%}"
+            for m, r in metrics.items()
+        ]
+        lines.append(f"   {cell}: " + "; ".join(parts))
+    return "\n" + "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--windows", type=int, default=200)
+    parser.add_argument("--peers", action="store_true", help="NannyML's CBPE beside, same data")
     args = parser.parse_args()
     w = args.windows
     se = 100 * np.sqrt(0.05 * 0.95 / w)
@@ -125,6 +182,8 @@ def main() -> None:
     print(f"4. scores^3, recalibrated: {coverage(w, lambda p: p**3)}", flush=True)
     print(f"5. three classes, 500 rows: {multiclass(w)}", flush=True)
     print(f"6. 1M scored rows: {timing()}", flush=True)
+    if args.peers:
+        print(f"NannyML 0.13.1 CBPE, same reference and windows: {nannyml(w)}", flush=True)
 
 
 if __name__ == "__main__":
