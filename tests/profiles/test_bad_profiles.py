@@ -28,14 +28,30 @@ def files(tmp_path: Path) -> tuple[Path, Path]:
     return save_profile(profile(frame), tmp_path / "ref.profile"), tmp_path / "cur.csv"
 
 
-def rewrite(path: Path, *, meta: bytes | None = None, count_delta: int = 0) -> None:
-    """Rewrite a profile file as another tool or version might have: metadata or counts changed."""
+def rewrite(
+    path: Path,
+    *,
+    meta: bytes | None = None,
+    count_delta: int = 0,
+    sample: bytes | None = None,
+    drop_sample: bool = False,
+) -> None:
+    """Rewrite a profile file as another tool or version might have: metadata, counts or the
+    row sample changed (the other metadata kept)."""
     table = pq.read_table(path)
     rows = table.to_pylist()
     rows[0]["count"] += count_delta
+    if sample is not None or drop_sample:
+        rows[0]["sample"] = sample
     out = pa.Table.from_pylist(rows, schema=table.schema)
     key = b"driftloop.profile"
     pq.write_table(out.replace_schema_metadata({key: meta or table.schema.metadata[key]}), path)
+
+
+def damaged_sample(path: Path) -> None:
+    data = bytearray(pq.read_table(path).column("sample")[0].as_py())
+    data[len(data) // 2] ^= 0xFF
+    rewrite(path, sample=bytes(data))
 
 
 def other_format(path: Path) -> None:
@@ -44,8 +60,10 @@ def other_format(path: Path) -> None:
 
 
 def flipped(path: Path) -> None:
+    """Bytes flipped in the data pages (before the footer, whose length the file ends with)."""
     data = bytearray(path.read_bytes())
-    for i in range(len(data) // 3, len(data) // 3 + 8):
+    pages_end = len(data) - 8 - int.from_bytes(data[-8:-4], "little")
+    for i in range(pages_end // 3, pages_end // 3 + 8):
         data[i] ^= 0xFF
     path.write_bytes(bytes(data))
 
@@ -61,6 +79,11 @@ BREAKS = {
     "counts disagree": (
         lambda p: rewrite(p, count_delta=7),
         "unreadable column entries \\(column 'x' counts 20007 values of 20000 rows\\)",
+    ),
+    "row sample damaged": (damaged_sample, "has a damaged row sample \\(its checksum"),
+    "row sample missing": (
+        lambda p: rewrite(p, drop_sample=True),
+        "names a row sample it does not hold",
     ),
 }
 

@@ -10,6 +10,7 @@ import typer
 
 from driftloop.cli.common import check_writable, out, parse_date, progress_bar, user_errors
 from driftloop.errors import ConfigError
+from driftloop.profiles.rowsample import SAMPLE_ROWS
 
 
 class Engine(StrEnum):
@@ -48,6 +49,16 @@ def build(
     engine: Annotated[
         Engine, typer.Option(help="local: batches on this machine; spark: on a Spark cluster.")
     ] = Engine.LOCAL,
+    sample_rows: Annotated[
+        int,
+        typer.Option(
+            "--sample-rows",
+            min=0,
+            max=SAMPLE_ROWS,
+            help="Whole rows kept as a uniform sample, for multivariate, embedding and text "
+            "checks (0: none).",
+        ),
+    ] = SAMPLE_ROWS,
 ) -> None:
     """Profile SOURCE batch by batch into a profile file that `driftloop detect` reads."""
     from driftloop.profiles.fileformat import save_profile
@@ -80,6 +91,7 @@ def build(
                     workers=workers,
                     progress=progress,
                 )
+        result = result.with_sample_rows(sample_rows)
         save_profile(result, out_path)
     size = out_path.stat().st_size
     out.print(

@@ -263,7 +263,11 @@ def detect_tables(
     ref_columns, cur_columns = ref.columns_by_name(), cur.columns_by_name()
     family_plan = family.plan_for(settings, n_columns=len(present))
     column_settings = family.with_degradation_level(settings, family_plan)
-    tasks = [_Task(n, ref_columns[n], cur_columns[n], column_settings) for n in present]
+    ref_rows, cur_rows = _sampled_rows(ref), _sampled_rows(cur)
+    tasks = [
+        _Task(n, ref_columns[n], cur_columns[n], column_settings, ref_rows.get(n), cur_rows.get(n))
+        for n in present
+    ]
     parallel = max(ref.height, cur.height) >= _PARALLEL_MIN_ROWS
     outcomes = _run(tasks, settings, parallel=parallel, progress=progress)
     results = [o.result for o in outcomes if o.result is not None]
@@ -275,7 +279,8 @@ def detect_tables(
     share = sum(r.drifted for r in tested) / len(tested) if tested else 0.0
     multivariate: tuple[MultivariateDrift, ...] = ()
     if settings.multivariate is not None:
-        multivariate = _multivariate(*_rows(ref, cur, "multivariate"), results, excluded, settings)
+        sides = _rows(ref, cur, "multivariate", sampled=True)
+        multivariate = _multivariate(*sides, results, excluded, settings)
     segments: tuple[SegmentDrift, ...] = ()
     if settings.segments:
         segments = _segments(*_rows(ref, cur, "segments"), present, column_settings)
@@ -299,14 +304,39 @@ def detect_tables(
     )
 
 
-def _rows(ref: Table, cur: Table, what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Both sides' rows, for the checks that need them (a profile keeps none)."""
-    if isinstance(ref, FrameTable) and isinstance(cur, FrameTable):
-        return ref.frame, cur.frame
-    raise ConfigError(
-        f"detection.{what} needs the rows of both sides, and a profile keeps none. Compare data "
-        f"frames, or remove detection.{what} from the settings."
-    )
+def _rows(
+    ref: Table, cur: Table, what: str, *, sampled: bool = False
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Both sides' rows, for the checks that need them: a frame's own, or (``sampled``) a
+    profile's uniform row sample (``profiles/rowsample.py``)."""
+    sides = []
+    for table in (ref, cur):
+        if isinstance(table, FrameTable):
+            sides.append(table.frame)
+            continue
+        sample = getattr(table, "sample", None)
+        if not sampled:
+            raise ConfigError(
+                f"detection.{what} needs the rows of both sides, and a profile keeps none. "
+                f"Compare data frames, or remove detection.{what} from the settings."
+            )
+        if sample is None:
+            raise ConfigError(
+                f"detection.{what} reads a profile's row sample, and this profile was built "
+                "without one. Rebuild it with a row sample (the default, sample_rows > 0), or "
+                f"remove detection.{what} from the settings."
+            )
+        sides.append(sample.rows())
+    return sides[0], sides[1]
+
+
+def _sampled_rows(table: Table) -> dict[str, pl.Series]:
+    """A profile side's sampled rows by column (empty for a frame, or a profile without a
+    sample): what the embedding and text tests read in place of rows."""
+    sample = getattr(table, "sample", None)
+    if isinstance(table, FrameTable) or sample is None:
+        return {}
+    return {s.name: s for s in sample.rows().get_columns()}
 
 
 def _multivariate(
@@ -381,6 +411,8 @@ class _Task:
     reference: Column
     current: Column
     settings: DetectionSettings
+    reference_rows: pl.Series | None = None  # a profile side's sampled rows of the column
+    current_rows: pl.Series | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -470,7 +502,7 @@ def _analyse(task: _Task) -> _Outcome:
 
 
 def _unstructured(task: _Task, kind: ColumnKind, forced: ColumnKind | None) -> _Outcome:
-    """An embedding or text column: tested on both sides' rows (a profile keeps none)."""
+    """An embedding or text column: tested on both sides' rows (a profile's sampled rows)."""
     from driftloop.drift import unstructured
 
     name = task.name
@@ -485,14 +517,17 @@ def _unstructured(task: _Task, kind: ColumnKind, forced: ColumnKind | None) -> _
             f"Column '{name}' is kind {kind}, tested by its own test; method "
             f"'{override.method}' does not apply to it. Remove the column's method."
         )
-    ref, cur = getattr(task.reference, "series", None), getattr(task.current, "series", None)
+    ref = getattr(task.reference, "series", task.reference_rows)
+    cur = getattr(task.current, "series", task.current_rows)
     if kind is ColumnKind.EMBEDDING and ref is not None and not is_vector_dtype(ref.dtype):
         raise ConfigError(
             f"Column '{name}' has dtype {ref.dtype}; kind 'embedding' needs a column of vectors "
             "(lists or arrays of numbers). Remove the kind or fix the column."
         )
     if ref is None or cur is None:
-        reason = f"{kind} columns need rows on both sides; a profile keeps none"
+        reason = (
+            f"{kind} columns need rows on both sides; a profile built without a row sample has none"
+        )
         return _Outcome(excluded=ExcludedColumn(name, str(kind), reason))
     alpha = task.settings.alpha
     if kind is ColumnKind.EMBEDDING:

@@ -69,8 +69,8 @@ QUERIES = {
     ),
     "Model performance: estimated (interval) and realized": (
         "timeseries",
-        f"SELECT window_end::timestamp AS time, estimated, lower AS \"interval low\", upper AS "
-        f"\"interval high\", realized, reference_value AS reference FROM {_PERFORMANCE} "
+        f'SELECT window_end::timestamp AS time, estimated, lower AS "interval low", upper AS '
+        f'"interval high", realized, reference_value AS reference FROM {_PERFORMANCE} '
         f"WHERE {_CURRENT} AND estimated IS NOT NULL ORDER BY 1",
     ),
     "Runs": (

@@ -3,8 +3,10 @@
 ``profile(frame)`` summarises a frame; ``profile_batches(batches)`` a stream of them (Arrow
 record batches or frames, e.g. a dataset read batch by batch), holding one batch at a time;
 ``merge(a, b)`` equals the profile of both sources' rows together: exactly for row, null and inf
-counts, extremes, moments (up to floating-point rounding) and category counts, within the sketch's
-rank error for quantiles. A profile is one side of :func:`driftloop.detect`, like a data frame.
+counts, extremes, moments (up to floating-point rounding), category counts and the row sample
+(``rowsample``: up to ``sample_rows`` whole rows, for the checks that need rows), within the
+sketch's rank error for quantiles. A profile is one side of :func:`driftloop.detect`, like a
+data frame.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import polars as pl
 
 from driftloop.errors import EmptyDataError, ProfileError
 from driftloop.profiles.column import ColumnProfile
+from driftloop.profiles.rowsample import SAMPLE_ROWS, RowSample
 
 __all__ = ["Profile", "merge", "merge_profiles", "profile", "profile_batches"]
 
@@ -34,6 +37,7 @@ class Profile:
 
     profiles: tuple[ColumnProfile, ...]
     n_rows: int
+    sample: RowSample | None = None  # a uniform sample of whole rows (None: built without one)
 
     @property
     def columns(self) -> list[str]:
@@ -57,18 +61,45 @@ class Profile:
     def merge(self, other: Profile) -> Profile:
         return merge(self, other)
 
+    def with_sample_rows(self, rows: int) -> Profile:
+        """This profile with a row sample of at most ``rows`` rows (0: none); a sample only
+        shrinks (a larger one needs the rows: build with ``sample_rows``)."""
+        from dataclasses import replace
 
-def profile(data: Any, *, columns: list[str] | None = None) -> Profile:
-    """Profile a pandas or Polars frame or an Arrow table."""
+        _check_sample_rows(rows)
+        if self.sample is None or rows == 0:
+            return replace(self, sample=None)
+        return replace(self, sample=self.sample.shrunk(rows))
+
+
+def profile(
+    data: Any, *, columns: list[str] | None = None, sample_rows: int = SAMPLE_ROWS
+) -> Profile:
+    """Profile a pandas or Polars frame or an Arrow table, keeping a uniform sample of up to
+    ``sample_rows`` whole rows (0: none)."""
     from driftloop.drift.frames import as_polars
 
     frame = as_polars(data, "profiled")
     if columns is not None:
         frame = frame.select(columns)
-    return Profile(tuple(ColumnProfile.from_series(s) for s in frame.get_columns()), frame.height)
+    return _profile_of(frame, sample_rows)
 
 
-def profile_batches(batches: Iterable[Any]) -> Profile:
+def _profile_of(frame: pl.DataFrame, sample_rows: int) -> Profile:
+    _check_sample_rows(sample_rows)
+    sample = RowSample.of_frame(frame, sample_rows) if sample_rows else None
+    columns = tuple(ColumnProfile.from_series(s) for s in frame.get_columns())
+    return Profile(columns, frame.height, sample)
+
+
+def _check_sample_rows(sample_rows: int) -> None:
+    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 0:
+        raise ProfileError(
+            f"sample_rows must be a whole number of rows, 0 for no sample. Got {sample_rows!r}."
+        )
+
+
+def profile_batches(batches: Iterable[Any], *, sample_rows: int = SAMPLE_ROWS) -> Profile:
     """Profile a stream of batches (Arrow record batches or tables, or Polars frames)."""
     from driftloop.drift.frames import durations_in_seconds
 
@@ -78,9 +109,7 @@ def profile_batches(batches: Iterable[Any]) -> Profile:
         frame = durations_in_seconds(frame)  # as detect reads them
         if frame.height == 0:
             continue
-        part = Profile(
-            tuple(ColumnProfile.from_series(s) for s in frame.get_columns()), frame.height
-        )
+        part = _profile_of(frame, sample_rows)
         result = part if result is None else merge(result, part)
     if result is None:
         raise EmptyDataError("The profiled source has no rows. Point it at data with rows.")
@@ -107,7 +136,8 @@ def merge(a: Profile, b: Profile) -> Profile:
             "Profile sources with the same columns."
         )
     merged = tuple(x.merge(b.column(x.name)) for x in a.profiles)  # columns in a's order
-    return Profile(merged, a.n_rows + b.n_rows)
+    sample = a.sample.merge(b.sample) if a.sample is not None and b.sample is not None else None
+    return Profile(merged, a.n_rows + b.n_rows, sample)
 
 
 merge_profiles = merge  # the name ``driftloop.merge_profiles`` exports

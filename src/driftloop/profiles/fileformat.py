@@ -22,7 +22,10 @@ other          int64
 ============== ================ ============================================================
 
 The file's key-value metadata ``driftloop.profile`` holds ``{"format": 1, "rows": ...,
-"sketch": "kll_doubles", "k": 1024, "rank_error": ..., "driftloop": version}``; a file without it,
+"sketch": "kll_doubles", "k": 1024, "rank_error": ..., "driftloop": version}`` and, when the
+profile keeps a row sample (``rowsample``), ``"sample": {"k", "rows", "of", "sha256"}``; the
+sample itself is the first row's ``sample`` field (binary: Arrow IPC, zstd), null elsewhere,
+checked against that SHA-256 on reading; a file without the metadata,
 or of another format, is refused with one line. Parquet's footer makes a truncated file
 unreadable rather than silently short, and every page carries a CRC checksum, verified on reading,
 so flipped bytes are refused too; each column's parts are checked against its counts (a sketch
@@ -65,9 +68,21 @@ def _table(profile: Profile) -> Any:
 
     import pyarrow as pa
 
-    table = pa.Table.from_pylist([_row(c) for c in profile.profiles], schema=_schema())
     meta = {"format": FORMAT, "rows": profile.n_rows, "sketch": "kll_doubles", "k": SKETCH_K}
     meta |= {"rank_error": rank_error(), "driftloop": version("driftloop")}
+    rows = [_row(c) for c in profile.profiles]
+    if profile.sample is not None and rows:
+        import hashlib
+
+        data, sample = profile.sample.to_bytes(), profile.sample
+        meta["sample"] = {
+            "k": sample.k,
+            "rows": sample.frame.height,
+            "of": sample.of,
+            "sha256": hashlib.sha256(data).hexdigest(),
+        }
+        rows[0]["sample"] = data  # once, in the first row: page-checksummed like the rest
+    table = pa.Table.from_pylist(rows, schema=_schema())
     return table.replace_schema_metadata({KEY: json.dumps(meta).encode()})
 
 
@@ -134,14 +149,31 @@ def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
             "Rebuild it with `driftloop profile build`."
         ) from err
     meta = _metadata(path, (table.schema.metadata or {}).get(KEY))
+    entries = table.to_pylist()
+    stored = entries[0].get("sample") if entries else None
+    sample = _sample(meta.get("sample"), stored, str(path))
     try:
-        profiles = tuple(_checked(_column(row)) for row in table.to_pylist())
-        return Profile(profiles, int(meta["rows"]))
+        profiles = tuple(_checked(_column(row)) for row in entries)
+        return Profile(profiles, int(meta["rows"]), sample)
     except (KeyError, ValueError, TypeError, RuntimeError) as err:
         raise ProfileError(
             f"Profile file {path} has unreadable column entries ({err}). Rebuild it with "
             "`driftloop profile build`."
         ) from err
+
+
+def _sample(meta: Any, data: bytes | None, where: str) -> Any:
+    """The file's row sample (None when it was built without one)."""
+    from driftloop.profiles.rowsample import RowSample
+
+    if meta is None:
+        return None
+    if data is None or not isinstance(meta, dict) or not {"k", "of", "sha256"} <= set(meta):
+        raise ProfileError(
+            f"Profile file {where} names a row sample it does not hold. Rebuild it with "
+            "`driftloop profile build`."
+        )
+    return RowSample.from_bytes(data, int(meta["k"]), int(meta["of"]), str(meta["sha256"]), where)
 
 
 def file_metadata(path: str | Path) -> dict[str, Any]:
@@ -193,7 +225,7 @@ def _schema() -> Any:
     fields += [(f, pa.float64()) for f in ("mean", "m2", "minimum", "maximum")]
     fields += [(f, pa.binary()) for f in ("values", "sketch", "distinct_values", "distinct_counts")]
     fields += [("labels", pa.list_(pa.string())), ("label_counts", pa.list_(pa.int64()))]
-    return pa.schema([*fields, ("other", pa.int64())])
+    return pa.schema([*fields, ("other", pa.int64()), ("sample", pa.binary())])
 
 
 def _row(c: ColumnProfile) -> dict[str, Any]:
