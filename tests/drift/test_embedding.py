@@ -185,16 +185,19 @@ def test_embedding_next_to_tabular_columns_and_out_of_multivariate() -> None:
     assert report.multivariate[0].columns == ("x", "y")
 
 
-def test_a_profile_side_reports_embedding_and_text_columns_as_not_tested() -> None:
+def test_a_profile_side_tests_embedding_and_text_columns_on_its_row_sample() -> None:
     rng = np.random.default_rng(0)
     texts = [f"a ticket about topic {i % 7} and more {i}" for i in range(200)]
     df = pl.DataFrame(
         {"e": rng.normal(size=(200, 4)).tolist(), "t": texts, "x": rng.normal(size=200)}
     )
     report = driftloop.detect(driftloop.profile(df), df)
+    assert sorted(c.name for c in report.columns) == ["e", "t", "x"] and not report.excluded
+    # a profile built without a row sample has no rows to test them on, and says so
+    report = driftloop.detect(driftloop.profile(df, sample_rows=0), df)
     assert [c.name for c in report.columns] == ["x"]
     assert {(e.name, e.kind) for e in report.excluded} == {("e", "embedding"), ("t", "text")}
-    assert all("a profile keeps none" in e.reason for e in report.excluded)
+    assert all("built without a row sample" in e.reason for e in report.excluded)
 
 
 def test_the_command_line_reads_parquet_vectors_and_refuses_ragged_ones(tmp_path) -> None:

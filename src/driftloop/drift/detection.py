@@ -133,6 +133,10 @@ class Table(Protocol):
 
     def columns_by_name(self) -> dict[str, Column]: ...
 
+    def segment_values(self, column: str) -> list[Any]: ...
+
+    def segment(self, column: str, value: Any) -> Table: ...
+
 
 @dataclass(frozen=True, slots=True)
 class SeriesColumn:
@@ -169,6 +173,16 @@ class FrameTable:
     def columns_by_name(self) -> dict[str, Column]:
         """Every column by name, read once (a lookup per column would be linear in the width)."""
         return {series.name: SeriesColumn(series) for series in self.frame.get_columns()}
+
+    def segment_values(self, column: str) -> list[Any]:
+        """The distinct non-null values of ``column`` (NaN names no segment)."""
+        values = self.frame.get_column(column).drop_nulls()
+        if values.dtype.is_float():
+            values = values.drop_nans()
+        return values.unique().to_list()
+
+    def segment(self, column: str, value: Any) -> FrameTable:
+        return replace(self, frame=self.frame.filter(pl.col(column) == value))
 
 
 def prepare(
@@ -283,7 +297,7 @@ def detect_tables(
         multivariate = _multivariate(*sides, results, excluded, settings)
     segments: tuple[SegmentDrift, ...] = ()
     if settings.segments:
-        segments = _segments(*_rows(ref, cur, "segments"), present, column_settings)
+        segments = _segments(ref, cur, present, column_settings)
     results, multivariate, segments, verdict = family.judge(
         family_plan, results, alerts, multivariate, segments
     )
@@ -368,14 +382,14 @@ def _multivariate(
 
 
 def _segments(
-    ref: pl.DataFrame, cur: pl.DataFrame, names: list[str], settings: DetectionSettings
+    ref: Table, cur: Table, names: list[str], settings: DetectionSettings
 ) -> tuple[SegmentDrift, ...]:
     """Each segment through the same column analysis as the whole data (no charts, no alerts:
-    the whole-data report carries those)."""
+    the whole-data report carries those); a profile side reads its segments' own profiles."""
     from driftloop.drift.segments import segment_drift
 
-    def compare(r: pl.DataFrame, c: pl.DataFrame, columns: list[str]) -> list[ColumnDrift]:
-        r_columns, c_columns = FrameTable(r).columns_by_name(), FrameTable(c).columns_by_name()
+    def compare(r: Table, c: Table, columns: list[str]) -> list[ColumnDrift]:
+        r_columns, c_columns = r.columns_by_name(), c.columns_by_name()
         results = []
         for name in columns:
             task = _Task(name, r_columns[name], c_columns[name], settings)

@@ -11,24 +11,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from driftloop.drift.methods import Family
 from driftloop.drift.results import ColumnDrift, SegmentDrift
 from driftloop.drift.settings import DetectionSettings, SegmentSettings
 from driftloop.errors import ConfigError, SchemaError
 
+if TYPE_CHECKING:
+    from driftloop.drift.detection import Table
+
 __all__ = ["MAX_SEGMENT_VALUES", "segment_drift"]
 
 MAX_SEGMENT_VALUES = 100
 
-Compare = Callable[[pl.DataFrame, pl.DataFrame, list[str]], list[ColumnDrift]]
+Compare = Callable[[Any, Any, list[str]], list[ColumnDrift]]  # (reference, current) tables
 
 
 def segment_drift(
-    reference: pl.DataFrame,
-    current: pl.DataFrame,
+    reference: Table,
+    current: Table,
     names: Sequence[str],
     settings: DetectionSettings,
     compare: Compare,
@@ -45,35 +47,32 @@ def segment_drift(
     return tuple(_verdict(s, settings.drift_share) for s in found)
 
 
-def _values(reference: pl.DataFrame, current: pl.DataFrame, column: str) -> list[object]:
-    for side, frame in (("reference", reference), ("current", current)):
-        if column not in frame.columns:
+def _values(reference: Table, current: Table, column: str) -> list[object]:
+    for side, table in (("reference", reference), ("current", current)):
+        if column not in table.columns:
             raise SchemaError(
                 f"Segment column '{column}' is not in the {side} data. "
                 "Fix detection.segments or add the column."
             )
-    both = pl.concat([reference.get_column(column), current.get_column(column)]).drop_nulls()
-    if both.dtype.is_float():
-        both = both.drop_nans()  # NaN equals nothing: it cannot name a segment
-    values = both.unique().sort()
-    if values.len() > MAX_SEGMENT_VALUES:
+    values = set(reference.segment_values(column)) | set(current.segment_values(column))
+    if len(values) > MAX_SEGMENT_VALUES:
         raise ConfigError(
-            f"Segment column '{column}' has {values.len():,} distinct values; segments need at "
+            f"Segment column '{column}' has {len(values):,} distinct values; segments need at "
             f"most {MAX_SEGMENT_VALUES}. Segment on a coarser column (a region, a weekday flag)."
         )
-    return values.to_list()
+    return sorted(values, key=lambda v: (str(type(v)), v))
 
 
 def _segment(
-    reference: pl.DataFrame,
-    current: pl.DataFrame,
+    reference: Table,
+    current: Table,
     seg: SegmentSettings,
     value: object,
     names: list[str],
     compare: Compare,
 ) -> SegmentDrift:
-    ref = reference.filter(pl.col(seg.column) == value)
-    cur = current.filter(pl.col(seg.column) == value)
+    ref = reference.segment(seg.column, value)
+    cur = current.segment(seg.column, value)
     label = value if isinstance(value, str | int | float | bool) else str(value)
     found = SegmentDrift(seg.column, label, ref.height, cur.height, None, 0.0, False, ())
     if min(ref.height, cur.height) < seg.min_rows:

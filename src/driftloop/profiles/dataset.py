@@ -5,23 +5,28 @@ record batches or frames, e.g. a dataset read batch by batch), holding one batch
 ``merge(a, b)`` equals the profile of both sources' rows together: exactly for row, null and inf
 counts, extremes, moments (up to floating-point rounding), category counts and the row sample
 (``rowsample``: up to ``sample_rows`` whole rows, for the checks that need rows), within the
-sketch's rank error for quantiles. A profile is one side of :func:`driftloop.detect`, like a
-data frame.
+sketch's rank error for quantiles. With ``segment_by`` (``options.ProfileOptions``), each value
+of each segment column keeps a profile of its own rows, merged the same way, so
+``detection.segments`` runs against the profile. A profile is one side of
+:func:`driftloop.detect`, like a data frame.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import polars as pl
 
-from driftloop.errors import EmptyDataError, ProfileError
+from driftloop.errors import ConfigError, EmptyDataError, ProfileError, SchemaError
 from driftloop.profiles.column import ColumnProfile
+from driftloop.profiles.options import MAX_SEGMENT_VALUES, ProfileOptions
 from driftloop.profiles.rowsample import SAMPLE_ROWS, RowSample
 
 __all__ = ["Profile", "merge", "merge_profiles", "profile", "profile_batches"]
+
+Segments = dict[str, dict[Any, "Profile"]]  # segment column -> value -> that value's profile
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,11 +38,15 @@ class Profile:
     >>> p = profile(pl.DataFrame({"x": [1.0, 2.0], "c": ["a", "b"]}))
     >>> p.columns, p.height, p.column("c").labels.labels
     (['x', 'c'], 2, ('a', 'b'))
+    >>> s = profile(pl.DataFrame({"x": [1.0, 2.0, 3.0], "g": [0, 1, 1]}), segment_by=["g"])
+    >>> s.segment_values("g"), s.segment("g", 1).height
+    ([0, 1], 2)
     """
 
     profiles: tuple[ColumnProfile, ...]
     n_rows: int
     sample: RowSample | None = None  # a uniform sample of whole rows (None: built without one)
+    segments: Segments = field(default_factory=dict, compare=False)
 
     @property
     def columns(self) -> list[str]:
@@ -64,52 +73,93 @@ class Profile:
     def with_sample_rows(self, rows: int) -> Profile:
         """This profile with a row sample of at most ``rows`` rows (0: none); a sample only
         shrinks (a larger one needs the rows: build with ``sample_rows``)."""
-        from dataclasses import replace
-
-        _check_sample_rows(rows)
+        ProfileOptions(sample_rows=rows)  # checks the value
         if self.sample is None or rows == 0:
             return replace(self, sample=None)
         return replace(self, sample=self.sample.shrunk(rows))
 
+    def segment_values(self, column: str) -> list[Any]:
+        """The values of segment column ``column`` the profile kept, sorted."""
+        if column not in self.segments:
+            kept = ", ".join(self.segments) or "none"
+            raise ConfigError(
+                f"detection.segments names '{column}', and the reference profile keeps no "
+                f"segments by it (its segment columns: {kept}). Rebuild it with "
+                f"`driftloop profile build ... --segment-by {column}`."
+            )
+        return sorted(self.segments[column])
+
+    def segment(self, column: str, value: Any) -> Profile:
+        """The profile of the rows where ``column`` is ``value`` (empty where there were none)."""
+        found = self.segments.get(column, {}).get(value)
+        return found if found is not None else Profile((), 0)
+
 
 def profile(
-    data: Any, *, columns: list[str] | None = None, sample_rows: int = SAMPLE_ROWS
+    data: Any,
+    *,
+    columns: list[str] | None = None,
+    sample_rows: int = SAMPLE_ROWS,
+    segment_by: Iterable[str] = (),
 ) -> Profile:
     """Profile a pandas or Polars frame or an Arrow table, keeping a uniform sample of up to
-    ``sample_rows`` whole rows (0: none)."""
+    ``sample_rows`` whole rows (0: none) and a profile per value of each ``segment_by`` column."""
     from driftloop.drift.frames import as_polars
 
+    options = ProfileOptions(sample_rows, tuple(segment_by))
     frame = as_polars(data, "profiled")
     if columns is not None:
-        frame = frame.select(columns)
-    return _profile_of(frame, sample_rows)
+        frame = frame.select(list(dict.fromkeys([*columns, *options.segment_by])))
+    return profile_of(frame, options)
 
 
-def _profile_of(frame: pl.DataFrame, sample_rows: int) -> Profile:
-    _check_sample_rows(sample_rows)
-    sample = RowSample.of_frame(frame, sample_rows) if sample_rows else None
+def profile_of(frame: pl.DataFrame, options: ProfileOptions) -> Profile:
+    """The profile of one frame's rows under ``options``."""
+    sample = RowSample.of_frame(frame, options.sample_rows) if options.sample_rows else None
     columns = tuple(ColumnProfile.from_series(s) for s in frame.get_columns())
-    return Profile(columns, frame.height, sample)
+    segments = {c: _segments_of(frame, c, options) for c in options.segment_by}
+    return Profile(columns, frame.height, sample, segments)
 
 
-def _check_sample_rows(sample_rows: int) -> None:
-    if isinstance(sample_rows, bool) or not isinstance(sample_rows, int) or sample_rows < 0:
-        raise ProfileError(
-            f"sample_rows must be a whole number of rows, 0 for no sample. Got {sample_rows!r}."
+def _segments_of(frame: pl.DataFrame, column: str, options: ProfileOptions) -> dict[Any, Profile]:
+    if column not in frame.columns:
+        raise SchemaError(
+            f"Segment column '{column}' is not in the profiled data (columns: "
+            f"{', '.join(frame.columns[:12])}). Fix --segment-by."
         )
+    dtype = frame.schema[column]
+    if not (dtype.is_integer() or dtype in (pl.String, pl.Boolean, pl.Categorical)):
+        raise ConfigError(
+            f"Segment column '{column}' has dtype {dtype}; segments are kept by integer, string "
+            "or boolean values. Segment by such a column (e.g. a region code)."
+        )
+    parts = frame.filter(pl.col(column).is_not_null()).partition_by(column, as_dict=True)
+    if len(parts) > MAX_SEGMENT_VALUES:
+        raise ConfigError(
+            f"Segment column '{column}' has {len(parts):,} distinct values; segments need at "
+            f"most {MAX_SEGMENT_VALUES}. Segment by a coarser column."
+        )
+    inner = options.of_segment
+    return {key[0]: profile_of(part, inner) for key, part in parts.items()}
 
 
-def profile_batches(batches: Iterable[Any], *, sample_rows: int = SAMPLE_ROWS) -> Profile:
+def profile_batches(
+    batches: Iterable[Any],
+    *,
+    sample_rows: int = SAMPLE_ROWS,
+    options: ProfileOptions | None = None,
+) -> Profile:
     """Profile a stream of batches (Arrow record batches or tables, or Polars frames)."""
     from driftloop.drift.frames import durations_in_seconds
 
+    options = options or ProfileOptions(sample_rows=sample_rows)
     result: Profile | None = None
     for batch in batches:
         frame = batch if isinstance(batch, pl.DataFrame) else pl.DataFrame(pl.from_arrow(batch))
         frame = durations_in_seconds(frame)  # as detect reads them
         if frame.height == 0:
             continue
-        part = _profile_of(frame, sample_rows)
+        part = profile_of(frame, options)
         result = part if result is None else merge(result, part)
     if result is None:
         raise EmptyDataError("The profiled source has no rows. Point it at data with rows.")
@@ -127,6 +177,10 @@ def merge(a: Profile, b: Profile) -> Profile:
     >>> m.height, m.column("x").numeric.values.tolist()
     (3, [1.0, 2.0, 3.0])
     """
+    if a.height == 0 and not a.profiles:  # an empty segment's profile
+        return b
+    if b.height == 0 and not b.profiles:
+        return a
     if set(a.columns) != set(b.columns):
         only_a = sorted(set(a.columns) - set(b.columns))
         only_b = sorted(set(b.columns) - set(a.columns))
@@ -135,9 +189,28 @@ def merge(a: Profile, b: Profile) -> Profile:
             f"{', '.join(only_a) or '-'}; only in the second: {', '.join(only_b) or '-'}). "
             "Profile sources with the same columns."
         )
+    if set(a.segments) != set(b.segments):
+        raise ProfileError(
+            "Profiles with different segment columns cannot be merged (first: "
+            f"{', '.join(a.segments) or 'none'}; second: {', '.join(b.segments) or 'none'}). "
+            "Build both with the same --segment-by."
+        )
     merged = tuple(x.merge(b.column(x.name)) for x in a.profiles)  # columns in a's order
     sample = a.sample.merge(b.sample) if a.sample is not None and b.sample is not None else None
-    return Profile(merged, a.n_rows + b.n_rows, sample)
+    segments = {c: _merged_segments(a.segments[c], b.segments[c]) for c in a.segments}
+    return Profile(merged, a.n_rows + b.n_rows, sample, segments)
+
+
+def _merged_segments(a: dict[Any, Profile], b: dict[Any, Profile]) -> dict[Any, Profile]:
+    merged = {**a}
+    for value, part in b.items():
+        merged[value] = merge(merged[value], part) if value in merged else part
+    if len(merged) > MAX_SEGMENT_VALUES:
+        raise ConfigError(
+            f"The merged profile's segments hold {len(merged):,} values of one column; segments "
+            f"need at most {MAX_SEGMENT_VALUES}. Segment by a coarser column."
+        )
+    return merged
 
 
 merge_profiles = merge  # the name ``driftloop.merge_profiles`` exports

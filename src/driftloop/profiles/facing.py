@@ -15,6 +15,7 @@ search per value against a vectorised sort).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -49,6 +50,11 @@ class FacingFrame(FrameTable):
         other = self.other
         sketched = {c.name for c in other.profiles if c.sketched} if other is not None else set()
         return {s.name: FacingColumn(s, s.name in sketched) for s in self.frame.get_columns()}
+
+    def segment(self, column: str, value: Any) -> FacingFrame:
+        """The frame's rows in the segment, facing the profile's same segment."""
+        other = self.other.segment(column, value) if self.other is not None else None
+        return FacingFrame(self.frame.filter(pl.col(column) == value), other)
 
 
 @dataclass(frozen=True, slots=True)

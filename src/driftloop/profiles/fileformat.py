@@ -25,7 +25,10 @@ The file's key-value metadata ``driftloop.profile`` holds ``{"format": 1, "rows"
 "sketch": "kll_doubles", "k": 1024, "rank_error": ..., "driftloop": version}`` and, when the
 profile keeps a row sample (``rowsample``), ``"sample": {"k", "rows", "of", "sha256"}``; the
 sample itself is the first row's ``sample`` field (binary: Arrow IPC, zstd), null elsewhere,
-checked against that SHA-256 on reading; a file without the metadata,
+checked against that SHA-256 on reading. A profile built with segments lists them in
+``"segments": {column: number of values}`` and keeps each value's profile, as a profile file's
+bytes of its own, in the first row's ``segments`` field (column, JSON value, bytes). A file
+without the metadata,
 or of another format, is refused with one line. Parquet's footer makes a truncated file
 unreadable rather than silently short, and every page carries a CRC checksum, verified on reading,
 so flipped bytes are refused too; each column's parts are checked against its counts (a sketch
@@ -82,6 +85,9 @@ def _table(profile: Profile) -> Any:
             "sha256": hashlib.sha256(data).hexdigest(),
         }
         rows[0]["sample"] = data  # once, in the first row: page-checksummed like the rest
+    if profile.segments and rows:
+        rows[0]["segments"] = _segment_entries(profile)
+        meta["segments"] = {c: len(values) for c, values in profile.segments.items()}
     table = pa.Table.from_pylist(rows, schema=_schema())
     return table.replace_schema_metadata({KEY: json.dumps(meta).encode()})
 
@@ -152,14 +158,44 @@ def load_profile(path: str | Path | Any, where: str | None = None) -> Profile:
     entries = table.to_pylist()
     stored = entries[0].get("sample") if entries else None
     sample = _sample(meta.get("sample"), stored, str(path))
+    segments = _segments(
+        meta.get("segments"), entries[0].get("segments") if entries else None, path
+    )
     try:
         profiles = tuple(_checked(_column(row)) for row in entries)
-        return Profile(profiles, int(meta["rows"]), sample)
+        return Profile(profiles, int(meta["rows"]), sample, segments)
     except (KeyError, ValueError, TypeError, RuntimeError) as err:
         raise ProfileError(
             f"Profile file {path} has unreadable column entries ({err}). Rebuild it with "
             "`driftloop profile build`."
         ) from err
+
+
+def _segment_entries(profile: Profile) -> list[dict[str, Any]]:
+    """Each segment's profile as its own profile file's bytes, with its column and value."""
+    return [
+        {"column": column, "value": json.dumps(value), "profile": profile_to_bytes(part)}
+        for column, values in profile.segments.items()
+        for value, part in sorted(values.items(), key=lambda kv: str(kv[0]))
+    ]
+
+
+def _segments(meta: Any, entries: Any, path: Any) -> dict[str, dict[Any, Profile]]:
+    """The file's segments (empty when it was built without them)."""
+    if meta is None:
+        return {}
+    segments: dict[str, dict[Any, Profile]] = {c: {} for c in meta}
+    for entry in entries or ():
+        where = f"{path} (segment {entry['column']} = {entry['value']})"
+        segments.setdefault(entry["column"], {})[json.loads(entry["value"])] = profile_from_bytes(
+            entry["profile"], where
+        )
+    if {c: len(v) for c, v in segments.items()} != meta:
+        raise ProfileError(
+            f"Profile file {path} names segments it does not hold. Rebuild it with "
+            "`driftloop profile build`."
+        )
+    return segments
 
 
 def _sample(meta: Any, data: bytes | None, where: str) -> Any:
@@ -225,7 +261,9 @@ def _schema() -> Any:
     fields += [(f, pa.float64()) for f in ("mean", "m2", "minimum", "maximum")]
     fields += [(f, pa.binary()) for f in ("values", "sketch", "distinct_values", "distinct_counts")]
     fields += [("labels", pa.list_(pa.string())), ("label_counts", pa.list_(pa.int64()))]
-    return pa.schema([*fields, ("other", pa.int64()), ("sample", pa.binary())])
+    segment = pa.struct([("column", pa.string()), ("value", pa.string()), ("profile", pa.binary())])
+    fields += [("other", pa.int64()), ("sample", pa.binary()), ("segments", pa.list_(segment))]
+    return pa.schema(fields)
 
 
 def _row(c: ColumnProfile) -> dict[str, Any]:
