@@ -81,7 +81,7 @@ def test_a_profile_without_a_sample_refuses_multivariate_in_one_line(tmp_path: P
     )
     assert built.exit_code == 0, built.output
     assert load_profile(out).sample is None
-    with pytest.raises(ConfigError, match="built without one. Rebuild it with a row sample"):
+    with pytest.raises(ConfigError, match=r"built without one\. Rebuild it with a row sample"):
         detect(load_profile(out), correlated(rng, 1_000), config=MULTIVARIATE)
     (tmp_path / "c.yaml").write_text(
         "detection:\n  multivariate: {methods: [domain_classifier], permutations: 49}\n"
