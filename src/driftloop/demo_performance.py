@@ -94,10 +94,12 @@ def run_act_three(root: Path, stores: dict[str, Any], console: Console) -> list[
 
 
 def _month(runner: Runner, number: int, console: Console) -> RunOutcome:
-    from driftloop.demo import month
+    import calendar
+
     from driftloop.drift.results import DriftReport
 
-    start, end = month(2011, number)
+    start = dt.date(2011, number, 1)
+    end = start.replace(day=calendar.monthrange(2011, number)[1])
     outcome = runner.run(start=start, end=end, trigger="demo")
     verdict = outcome.verdict
     if verdict is None:
