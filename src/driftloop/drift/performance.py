@@ -206,7 +206,7 @@ def realized_performance(
     rng = np.random.default_rng(seed)
     value = _realized(metric, cur_scores, labels)
     reference_value = _realized(metric, ref_scores, ref_labels)
-    window_sd = _bootstrap_sd(metric, cur_scores, labels, rng)
+    window_sd = _realized_sd(metric, cur_scores, labels, rng)
     half = float(stats.norm.isf((1 - confidence) / 2)) * window_sd
     p_value = _drop_p_value(metric, window_sd, ref_scores, ref_labels, value, reference_value, rng)
     return RealizedPerformance(
@@ -533,32 +533,26 @@ def _spread_rows(n: int, rng: np.random.Generator) -> tuple[Any, float]:
     return rng.choice(n, SPREAD_ROWS, replace=False), float(np.sqrt(SPREAD_ROWS / n))
 
 
-def _resampled_sd(
-    metric: str, scores: Array, calibrated: Array, rng: np.random.Generator, times: int = 100
-) -> float:
+def _bootstrap_sd(n: int, metric_of: Any, rng: np.random.Generator, times: int = 100) -> float:
+    """The spread of ``metric_of(rows)`` over ``times`` resamples (with replacement) of ``n``
+    rows: the estimate's over the window's rows, a realized metric's over its labelled rows."""
+    return float(np.nanstd([metric_of(rng.integers(0, n, n)) for _ in range(times)]))
+
+
+def _resampled_sd(metric: str, scores: Array, calibrated: Array, rng: np.random.Generator) -> float:
     """The estimate's spread over resamples of the window's rows."""
-    n = scores.shape[0]
-    values = []
-    for _ in range(times):
-        rows = rng.integers(0, n, n)
-        values.append(_expected(metric, scores[rows], calibrated[rows]))
-    return float(np.nanstd(values))
+    return _bootstrap_sd(
+        scores.shape[0], lambda rows: _expected(metric, scores[rows], calibrated[rows]), rng
+    )
 
 
-def _bootstrap_sd(
-    metric: str,
-    scores: Array,
-    labels: npt.NDArray[np.int64],
-    rng: np.random.Generator,
-    times: int = 100,
+def _realized_sd(
+    metric: str, scores: Array, labels: npt.NDArray[np.int64], rng: np.random.Generator
 ) -> float:
-    """The realized metric's spread over resamples of the window's labelled rows."""
-    n = labels.size
-    values = []
-    for _ in range(times):
-        rows = rng.integers(0, n, n)
-        values.append(_realized(metric, scores[rows], labels[rows]))
-    return float(np.nanstd(values))
+    """The realized metric's spread over resamples of the labelled rows."""
+    return _bootstrap_sd(
+        labels.size, lambda rows: _realized(metric, scores[rows], labels[rows]), rng
+    )
 
 
 def _drop_p_value(
@@ -569,17 +563,11 @@ def _drop_p_value(
     value: float,
     reference_value: float,
     rng: np.random.Generator,
-    resamples: int = 100,
 ) -> float:
     """How likely a value this far below the reference's realized metric is under no drop,
     one-sided, against both noises: the window's (``window_sd``) and the reference value's
     (resampled reference)."""
-    m = labels.size
-    ref = []
-    for _ in range(resamples):
-        rows = rng.integers(0, m, m)
-        ref.append(_realized(metric, ref_scores[rows], labels[rows]))
-    spread = float(np.hypot(window_sd, np.nanstd(ref)))
+    spread = float(np.hypot(window_sd, _realized_sd(metric, ref_scores, labels, rng)))
     if not spread > 0:
         return 1.0 if value >= reference_value else 0.0
     return float(stats.norm.sf((reference_value - value) / spread))

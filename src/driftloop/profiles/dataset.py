@@ -143,16 +143,11 @@ def _segments_of(frame: pl.DataFrame, column: str, options: ProfileOptions) -> d
     return {key[0]: profile_of(part, inner) for key, part in parts.items()}
 
 
-def profile_batches(
-    batches: Iterable[Any],
-    *,
-    sample_rows: int = SAMPLE_ROWS,
-    options: ProfileOptions | None = None,
-) -> Profile:
+def profile_batches(batches: Iterable[Any], *, options: ProfileOptions | None = None) -> Profile:
     """Profile a stream of batches (Arrow record batches or tables, or Polars frames)."""
     from driftloop.drift.frames import durations_in_seconds
 
-    options = options or ProfileOptions(sample_rows=sample_rows)
+    options = options or ProfileOptions()
     result: Profile | None = None
     for batch in batches:
         frame = batch if isinstance(batch, pl.DataFrame) else pl.DataFrame(pl.from_arrow(batch))

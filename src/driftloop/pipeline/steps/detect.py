@@ -71,18 +71,13 @@ def reasons_to_fire(report: DriftReport, when: TriggerConfig) -> tuple[str, ...]
 
 def _performance_reasons(report: DriftReport) -> list[str]:
     """``estimated roc_auc 0.71 (95% 0.66-0.76) below the reference's 0.86``, for each
-    performance drop the family kept (or, outside the family, each that alerted)."""
+    performance drop (each alerted at its level in the window's family: a family finding)."""
     section = report.performance or {}
     if "skipped" in section:
         return []
-    family = report.family
-    shared = family is not None and any(part == "performance" for part, _, _ in family.parts)
-    kept = {f.name for f in family.of("performance")} if family is not None else set()
     metric, reasons = section.get("metric", ""), []
     for name, result in (("estimated", section), ("realized", section.get("realized"))):
         if result is None or not result.get("alert"):
-            continue
-        if shared and f"{name} {metric}" not in kept:
             continue
         reasons.append(
             f"{name} {metric} {result['value']:.3f} ({result['confidence']:.0%} "
