@@ -11,18 +11,24 @@ Databricks job: only the session differs. Needs the ``spark`` extra (``pip insta
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import partial
 from typing import Any
 
 from driftloop.errors import ConfigError
 from driftloop.profiles.dataset import Profile, merge
+from driftloop.profiles.options import ProfileOptions
 
 __all__ = ["profile"]
 
 
-def profile(df: Any) -> Profile:
-    """Profile a PySpark DataFrame (see the module docstring)."""
+def profile(df: Any, options: ProfileOptions | None = None) -> Profile:
+    """Profile a PySpark DataFrame (see the module docstring); ``options`` says what the profile
+    keeps beyond its columns (its row sample and segments merge exactly across partitions)."""
     _require_pyspark()
-    parts = [bytes(row[0]) for row in df.mapInArrow(_partials, "profile binary").collect()]
+    options = options or ProfileOptions()
+    options.check_columns(list(df.columns), "the Spark DataFrame")
+    partials = partial(_partials, options=options)
+    parts = [bytes(row[0]) for row in df.mapInArrow(partials, "profile binary").collect()]
     from driftloop.profiles.fileformat import profile_from_bytes
 
     profiles = [profile_from_bytes(p, "a partition's profile") for p in parts]
@@ -36,7 +42,7 @@ def profile(df: Any) -> Profile:
     return result
 
 
-def _partials(batches: Iterator[Any]) -> Iterator[Any]:
+def _partials(batches: Iterator[Any], options: ProfileOptions) -> Iterator[Any]:
     """On an executor: one partition's profile, as one row of profile-file bytes."""
     import pyarrow as pa
 
@@ -45,7 +51,7 @@ def _partials(batches: Iterator[Any]) -> Iterator[Any]:
     from driftloop.profiles.fileformat import profile_to_bytes
 
     try:
-        part = profile_batches(_regrouped(batches))
+        part = profile_batches(_regrouped(batches), options=options)
     except EmptyDataError:  # an empty partition contributes nothing
         return
     yield pa.RecordBatch.from_pydict({"profile": [profile_to_bytes(part)]})
@@ -86,6 +92,7 @@ def profile_source(
     start: Any = None,
     end: Any = None,
     session: Any = None,
+    options: ProfileOptions | None = None,
 ) -> Profile:
     """Profile a Parquet or CSV path (or a table name) with Spark, the window filtered there.
 
@@ -113,7 +120,7 @@ def profile_source(
             df = df.where(F.col(date_column) >= F.lit(start))
         if end is not None:
             df = df.where(F.col(date_column) < F.lit(end))
-    return profile(df)
+    return profile(df, options)
 
 
 def _local_session() -> Any:

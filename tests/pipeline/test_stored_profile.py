@@ -476,3 +476,40 @@ def test_a_given_profile_without_its_source_still_refuses_retrain(
     raw["reference"] = {"profile": str(tmp_path / "given.profile")}
     with pytest.raises(ConfigError, match=r"a given reference\.profile has none"):
         load_config(raw)
+
+
+def test_a_stored_profile_keeps_the_segments_detection_asks_for(
+    make_pipeline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Before: 'detection.segments needs the rows of both sides, and a profile keeps none'."""
+    import json
+
+    segments = {"segments": [{"column": "workingday", "min_rows": 5}]}
+    from_data = Runner(make_pipeline(on_drift=QUIET, detection=segments)).run(
+        start=MAR[0], end=MAR[1]
+    )
+    store = tmp_path / "reference.profile"
+    config = make_pipeline(
+        on_drift=QUIET, detection=segments, reference__profile=str(store), seed=False
+    )
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "succeeded", outcome.error
+    assert load_profile(store).segment_values("workingday") == [0, 1]
+
+    def segments_of(run_id: str, runs: str) -> list[Any]:
+        report = json.loads((Path(runs) / run_id / "report.json").read_text())
+        return [
+            (s["value"], [(c["name"], c["p_value"], c["drifted"]) for c in s["columns"]])
+            for s in report["segments"]
+        ]
+
+    found = segments_of(outcome.run_id, config.stores.runs)
+    assert [value for value, _ in found] == [0, 1] and all(columns for _, columns in found)
+    assert found == segments_of(from_data.run_id, config.stores.runs)
+    unsegmented = make_pipeline(on_drift=QUIET, reference__profile=str(store), seed=False)
+    rebuilt = fetched(unsegmented)
+    assert (rebuilt.profile, rebuilt.profile_reason) == (
+        "built",
+        "the segment columns changed (workingday -> none)",
+    )
+    assert fetched(unsegmented).profile == "reused"

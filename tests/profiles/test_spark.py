@@ -92,3 +92,40 @@ def test_without_pyspark_or_java_is_one_line(monkeypatch, tmp_path: Path) -> Non
     assert result.output.strip() == (
         "error: Spark profiles need PySpark: pip install 'driftloop[spark]' (and Java 17+)."
     )
+
+
+def test_spark_keeps_segments_and_the_row_sample_of_the_local_build(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from driftloop import spark as driftloop_spark
+    from driftloop.profiles.options import ProfileOptions
+
+    local = frame(20_000)
+    path = tmp_path / "data.parquet"
+    local.write_parquet(path)
+    df = spark.read.parquet(str(path)).repartition(3)
+    built = driftloop_spark.profile(df, ProfileOptions(segment_by=("c", "flag")))
+    whole = profile(local, segment_by=["c", "flag"])
+    for column in ("c", "flag"):
+        assert built.segment_values(column) == whole.segment_values(column)
+        for value in whole.segment_values(column):
+            assert_same(built.segment(column, value), whole.segment(column, value))
+    assert built.sample is not None and whole.sample is not None
+    assert sorted(built.sample.rows()["x"].drop_nulls().to_list()) == sorted(
+        whole.sample.rows()["x"].drop_nulls().to_list()
+    )
+
+
+def test_profile_build_engine_spark_segment_by(spark, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    local = frame(5_000)
+    path = tmp_path / "data.parquet"
+    local.write_parquet(path)
+    out = tmp_path / "ref.profile"
+    args = ["profile", "build", str(path), "--out", str(out), "--engine", "spark"]
+    result = CliRunner().invoke(app, [*args, "--segment-by", "c"])
+    assert result.exit_code == 0, result.output
+    assert "4 segments of c" in result.output
+    assert load_profile(out).segment_values("c") == profile(local, segment_by=["c"]).segment_values(
+        "c"
+    )
+    missing = CliRunner().invoke(app, [*args, "--segment-by", "zone"])
+    assert missing.exit_code == 2
+    assert missing.output.startswith("error: Segment column 'zone' is not in the Spark DataFrame")

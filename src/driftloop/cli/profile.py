@@ -59,13 +59,23 @@ def build(
             "checks (0: none).",
         ),
     ] = SAMPLE_ROWS,
+    segment_by: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--segment-by",
+            help="A column whose every value keeps a profile of its own rows, for "
+            "detection.segments (repeat for more columns; at most 100 values each).",
+        ),
+    ] = None,
 ) -> None:
     """Profile SOURCE batch by batch into a profile file that `driftloop detect` reads."""
     from driftloop.profiles.fileformat import save_profile
+    from driftloop.profiles.options import ProfileOptions
     from driftloop.profiles.reading import profile_source
     from driftloop.profiles.sqlsource import expand_env
 
     with user_errors():
+        options = ProfileOptions(sample_rows, tuple(segment_by or ()))
         check_writable(out_path, "the profile", replaced=True)
         source = expand_env(source)
         first = parse_date(start, "--start") if start else None
@@ -78,7 +88,9 @@ def build(
         if engine is Engine.SPARK:
             from driftloop.spark import profile_source as spark_profile
 
-            result = spark_profile(source, date_column=date_column, start=first, end=last)
+            result = spark_profile(
+                source, date_column=date_column, start=first, end=last, options=options
+            )
         else:
             with progress_bar("profiling rows") as progress:
                 result = profile_source(
@@ -90,13 +102,16 @@ def build(
                     end=last,
                     workers=workers,
                     progress=progress,
+                    options=options,
                 )
-        result = result.with_sample_rows(sample_rows)
         save_profile(result, out_path)
     size = out_path.stat().st_size
+    segments = "".join(
+        f"; {len(values)} segments of {column}" for column, values in result.segments.items()
+    )
     out.print(
-        f"profile: {result.height:,} rows x {len(result.columns)} columns -> {out_path} "
-        f"({size / 1024:.0f} kB)",
+        f"profile: {result.height:,} rows x {len(result.columns)} columns{segments} -> "
+        f"{out_path} ({size / 1024:.0f} kB)",
         markup=False,
     )
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from driftloop.errors import ProfileError
+from driftloop.profiles.options import ProfileOptions
 
 if TYPE_CHECKING:
     from driftloop.config import SourceConfig
@@ -45,9 +46,16 @@ class Resolved:
 
 
 def resolve_profile(
-    source: SourceConfig, *, force: bool = False, endpoint_url: str | None = None
+    source: SourceConfig,
+    *,
+    force: bool = False,
+    endpoint_url: str | None = None,
+    options: ProfileOptions | None = None,
 ) -> Resolved:
-    """The stored profile of ``source``, reused or (re)built and stored (module docstring)."""
+    """The stored profile of ``source``, reused or (re)built and stored (module docstring);
+    ``options`` says what it keeps (the run's ``detection.segments`` columns): a stored profile
+    segmented by other columns is rebuilt."""
+    options = options or ProfileOptions()
     from driftloop.data.fingerprint import fingerprint
     from driftloop.pipeline.profile_store import read_stored, write_stored
 
@@ -67,8 +75,10 @@ def resolve_profile(
     current = fingerprint(source, updated_column=source.updated_column) if fresh else None
     reason = _rebuild_reason(mode, force, stored is not None, unreadable, current, stored)
     if reason is None and stored is not None:
+        reason = _segments_changed(stored.profile, options)
+    if reason is None and stored is not None:
         return Resolved(stored.data, stored.profile, "reused", "source unchanged")
-    built = build_profile(source)
+    built = build_profile(source, options)
     data = write_stored(built, current, location, endpoint_url)
     return Resolved(data, built, "built", reason or "nothing stored yet")
 
@@ -100,6 +110,15 @@ def _rebuild_reason(
     return None
 
 
+def _segments_changed(stored: Profile, options: ProfileOptions) -> str | None:
+    """Why a stored profile kept under other segment columns is rebuilt (None: it fits)."""
+    kept, wanted = sorted(stored.segments), sorted(options.segment_by)
+    if kept == wanted:
+        return None
+    before, after = ", ".join(kept) or "none", ", ".join(wanted) or "none"
+    return f"the segment columns changed ({before} -> {after})"
+
+
 def _change(before: Fingerprint | None, after: Fingerprint) -> str:
     """`` (rows 31 -> 45)``: what moved, for the run's line."""
     if before is None:
@@ -113,17 +132,20 @@ def _change(before: Fingerprint | None, after: Fingerprint) -> str:
     return f" ({', '.join(shown or moved)})"
 
 
-def build_profile(source: SourceConfig) -> Profile:
-    """Profile the reference source's fixed window (exclusions cut out)."""
+def build_profile(source: SourceConfig, options: ProfileOptions | None = None) -> Profile:
+    """Profile the reference source's fixed window (exclusions cut out), keeping what
+    ``options`` says beyond the columns."""
     from driftloop.pipeline.baseline import baseline_of, reference_windows
     from driftloop.pipeline.steps.fetch import read_windows
     from driftloop.profiles.dataset import profile
 
+    options = options or ProfileOptions()
     baseline = baseline_of(source)
     windows = reference_windows(baseline, None, (source.start, source.end))
     if _local_parquet(source) or source.url is not None:
-        return _profile_streamed(source, windows or [(source.start, source.end)])
-    return profile(read_windows(source, windows, baseline.type))
+        return _profile_streamed(source, windows or [(source.start, source.end)], options)
+    rows = read_windows(source, windows, baseline.type)
+    return profile(rows, sample_rows=options.sample_rows, segment_by=options.segment_by)
 
 
 def _local_parquet(source: SourceConfig) -> bool:
@@ -131,7 +153,9 @@ def _local_parquet(source: SourceConfig) -> bool:
     return "://" not in uri and Path(uri).suffix.lower() in (".parquet", ".pq")
 
 
-def _profile_streamed(source: SourceConfig, windows: list[Bounds]) -> Profile:
+def _profile_streamed(
+    source: SourceConfig, windows: list[Bounds], options: ProfileOptions
+) -> Profile:
     """Each window profiled out of core, merged: a local Parquet file one row group at a time, a
     database table or query in server-side batches (``profile_source``'s end is exclusive)."""
     from driftloop.errors import EmptyDataError
@@ -150,6 +174,7 @@ def _profile_streamed(source: SourceConfig, windows: list[Bounds]) -> Profile:
                 date_column=column,
                 start=start,
                 end=after,
+                options=options,
             )
         except EmptyDataError:
             continue

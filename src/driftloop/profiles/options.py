@@ -46,3 +46,13 @@ class ProfileOptions:
     def of_segment(self) -> ProfileOptions:
         """A segment's own profile: no sample, no segments of its own."""
         return ProfileOptions(sample_rows=0)
+
+    def check_columns(self, columns: list[str], shown: str) -> None:
+        """One line, before any row is read, when a ``segment_by`` column is not in ``shown``."""
+        missing = [c for c in self.segment_by if c not in columns]
+        if missing:
+            more = ", ..." if len(columns) > 12 else ""
+            raise ConfigError(
+                f"Segment column '{missing[0]}' is not in {shown} (columns: "
+                f"{', '.join(columns[:12])}{more}). Fix --segment-by."
+            )

@@ -15,12 +15,14 @@ from __future__ import annotations
 import datetime as dt
 import glob
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from driftloop.errors import ConfigError, EmptyDataError, SourceError
 from driftloop.profiles.dataset import Profile
+from driftloop.profiles.options import ProfileOptions
 from driftloop.profiles.workers import (
     BATCH_ROWS,
     PARALLEL_MIN_ROWS,
@@ -57,12 +59,15 @@ def profile_source(
     end: dt.date | None = None,
     workers: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    options: ProfileOptions | None = None,
 ) -> Profile:
     """Profile ``source`` (see the module docstring), optionally over ``[start, end)``.
 
     ``table`` or ``query`` go with a SQL URL only; ``workers`` defaults to the usable cores (one
-    below ``PARALLEL_MIN_ROWS`` rows); ``progress(done, total)`` follows the rows read.
+    below ``PARALLEL_MIN_ROWS`` rows); ``progress(done, total)`` follows the rows read;
+    ``options`` says what the profile keeps beyond its columns (row sample, segments).
     """
+    options = options or ProfileOptions()
     if is_sql_url(source):
         from driftloop.profiles.sqlsource import profile_sql
 
@@ -74,6 +79,7 @@ def profile_source(
             start=start,
             end=end,
             progress=progress,
+            options=options,
         )
     if table is not None or query is not None:
         raise ConfigError(
@@ -84,24 +90,38 @@ def profile_source(
         from driftloop.profiles.urlsource import downloaded
 
         with downloaded(source) as local:
-            return _profile_files(local, _shown(source), date_column, start, end, workers, progress)
-    return _profile_files(source, _shown(source), date_column, start, end, workers, progress)
+            return _profile_files(
+                local, _Scan(_shown(source), date_column, start, end, options), workers, progress
+            )
+    return _profile_files(
+        source, _Scan(_shown(source), date_column, start, end, options), workers, progress
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    """What is read of a file source: shown as ``shown``, the window, and what is kept."""
+
+    shown: str
+    date_column: str | None
+    start: dt.date | None
+    end: dt.date | None
+    options: ProfileOptions
 
 
 def _profile_files(
     source: str,
-    shown: str,
-    date_column: str | None,
-    start: dt.date | None,
-    end: dt.date | None,
+    scan: _Scan,
     workers: int | None,
     progress: Callable[[int, int], None] | None,
 ) -> Profile:
+    shown, date_column, start, end = scan.shown, scan.date_column, scan.start, scan.end
     dataset = open_dataset(source, shown)
     where = _window(dataset, shown, date_column, start, end)
+    scan.options.check_columns(dataset.schema.names, shown)
     parquet = dataset.format.default_extname == "parquet"
     total = dataset.count_rows(filter=where) if parquet else 0
-    pieces = _pieces(dataset, where)
+    pieces = _pieces(dataset, where, scan.options)
     if workers is None:
         workers = default_workers() if total >= PARALLEL_MIN_ROWS or not parquet else 1
     done = 0
@@ -139,27 +159,20 @@ def open_dataset(source: str, shown: str | None = None) -> Any:
         raise SourceError(f"Cannot read {shown} as a dataset: {_first_line(err)}") from err
 
 
-def _pieces(dataset: Any, where: Any) -> list[Piece]:
+def _pieces(dataset: Any, where: Any, options: ProfileOptions) -> list[Piece]:
     """Parquet row groups the window may touch (pruned by their statistics), or CSV files."""
     kind = dataset.format.default_extname
     pieces = []
+
+    def piece(path: str, group: int | None) -> Piece:
+        return Piece(path, kind, group, dataset.schema, dataset.filesystem, where, options)
+
     for fragment in dataset.get_fragments(filter=where):
         if kind != "parquet":
-            pieces.append(
-                Piece(fragment.path, kind, None, dataset.schema, dataset.filesystem, where)
-            )
+            pieces.append(piece(fragment.path, None))
             continue
         for group in fragment.split_by_row_group(filter=where):
-            pieces.append(
-                Piece(
-                    fragment.path,
-                    kind,
-                    group.row_groups[0].id,
-                    dataset.schema,
-                    dataset.filesystem,
-                    where,
-                )
-            )
+            pieces.append(piece(fragment.path, group.row_groups[0].id))
     return pieces
 
 

@@ -36,6 +36,7 @@ from driftloop.data.sql import (
 )
 from driftloop.errors import ConfigError, EmptyDataError
 from driftloop.profiles.dataset import Profile, profile_batches
+from driftloop.profiles.options import ProfileOptions
 from driftloop.profiles.workers import one_blas_thread
 
 __all__ = ["BATCH_BYTES", "BATCH_ROWS", "expand_env", "profile_sql"]
@@ -76,8 +77,10 @@ def profile_sql(
     start: dt.date | None = None,
     end: dt.date | None = None,
     progress: Callable[[int, int], None] | None = None,
+    options: ProfileOptions | None = None,
 ) -> Profile:
-    """Profile a table's or a query's rows over ``[start, end)`` on ``date_column``."""
+    """Profile a table's or a query's rows over ``[start, end)`` on ``date_column`` (keeping
+    what ``options`` says beyond the columns)."""
     if (table is None) == (query is None):
         raise ConfigError(
             f"A database source needs exactly one of --table or --query (SOURCE is "
@@ -100,10 +103,12 @@ def profile_sql(
                 f"Date column '{date_column}' is not in {shown} of {redact_url(url)}. "
                 f"Columns: {', '.join(columns)}."
             )
+        options = options or ProfileOptions()
+        options.check_columns(columns, f"{shown} of {redact_url(url)}")
         total = reader.count(f"SELECT COUNT(*) FROM {source}{where}", values) if progress else 0
         batches = _ahead(reader.batches(f"SELECT * FROM {source}{where}", values))
         with one_blas_thread():
-            return profile_batches(_counted(batches, total, progress))
+            return profile_batches(_counted(batches, total, progress), options=options)
     except _Failed as failed:
         raise sql_error(failed.cause, url, shown, date_column) from None
     except EmptyDataError:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from driftloop.profiles.dataset import Profile, merge, profile_batches
+from driftloop.profiles.options import ProfileOptions
 
 __all__ = [
     "BATCH_ROWS",
@@ -39,7 +40,8 @@ PARALLEL_MIN_ROWS = 1_000_000  # below this, starting processes costs more than 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """One unit of work: a file's path on ``filesystem``, and its row group (None: whole file)."""
+    """One unit of work: a file's path on ``filesystem``, and its row group (None: whole file),
+    profiled under ``options`` (its row sample and segments merge exactly across pieces)."""
 
     path: str
     format: str
@@ -47,6 +49,7 @@ class Piece:
     schema: Any
     filesystem: Any
     where: Any
+    options: ProfileOptions
 
 
 def default_workers() -> int:
@@ -115,7 +118,7 @@ def profile_piece(piece: Piece) -> Profile | None:
 
     try:
         with one_blas_thread():
-            return profile_batches(_batches(piece))
+            return profile_batches(_batches(piece), options=piece.options)
     except EmptyDataError:
         return None
 
