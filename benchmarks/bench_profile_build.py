@@ -391,7 +391,9 @@ def segmented(args: argparse.Namespace) -> list[str]:
         data.mkdir()
         started = time.perf_counter()
         parquet = generate(data, args.rows, regions_n=args.segments)
-        lines.append(f"generated {parquet:.2f} GB of Parquet in {time.perf_counter() - started:.0f} s")
+        lines.append(
+            f"generated {parquet:.2f} GB of Parquet in {time.perf_counter() - started:.0f} s"
+        )
         print(lines[-1], flush=True)
         runs: dict[str, list[tuple[float, float, float]]] = {}
         for _ in range(args.repeats):

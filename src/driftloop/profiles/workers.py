@@ -145,7 +145,9 @@ def _batches(piece: Piece) -> Iterator[Any]:
         table = fragment.to_table(
             schema=piece.schema, filter=piece.where, fragment_scan_options=options
         )
-        yield from table.to_batches(max_chunksize=BATCH_ROWS)
+        # A segmented build profiles the row group whole: its segments' parts are then a row
+        # group's share each, not a batch's (per-part costs are paid once per row group).
+        yield from table.to_batches(None if piece.options.segment_by else BATCH_ROWS)
         return
     dataset = ds.dataset(piece.path, format="csv", filesystem=piece.filesystem, schema=piece.schema)
     yield from dataset.to_batches(filter=piece.where, batch_size=BATCH_ROWS)
