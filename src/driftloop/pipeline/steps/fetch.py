@@ -138,9 +138,22 @@ def _keep(ctx: RunContext, data: bytes) -> None:
 
 
 def fetch_current(ctx: RunContext) -> FetchResult:
-    """Read the current window; an empty window raises EmptyDataError (an empty run)."""
+    """Read the current window (or, under ``current.engine`` streamed or spark, profile it out
+    of core into ``current.profile``); an empty window raises EmptyDataError (an empty run)."""
     from driftloop.data.sources import read_source
 
+    if ctx.config.current.engine != "rows":
+        return _profiled_window(ctx)
     frame = read_source(ctx.config.current, ctx.start, ctx.end)
     frame.write_parquet(ctx.file("current.parquet"))
     return FetchResult(frame.height, frame.width, *ctx.window)
+
+
+def _profiled_window(ctx: RunContext) -> FetchResult:
+    from driftloop.pipeline.window_profile import profile_window
+    from driftloop.profiles.fileformat import save_profile
+
+    found = profile_window(ctx.config, ctx.start, ctx.end)
+    save_profile(found, ctx.file("current.profile"))  # atomic
+    engine = ctx.config.current.engine
+    return FetchResult(found.height, len(found.columns), *ctx.window, profile=engine)
