@@ -8,7 +8,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import polars as pl
@@ -43,6 +43,7 @@ from driftloop.drift.results import (
 )
 from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DetectionSettings, load_settings
+from driftloop.drift.table import Column, Table
 from driftloop.drift.vectors import is_vector_dtype
 from driftloop.errors import ConfigError, SchemaError, ValueQualityError
 
@@ -116,34 +117,6 @@ def detect(
         progress=progress,
         started=started,
     )
-
-
-class Column(Protocol):
-    """One column of one side, as the engine reads it: from a frame, or from a profile."""
-
-    @property
-    def dtype_text(self) -> str: ...
-
-    @property
-    def family(self) -> DtypeFamily: ...
-
-    def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample: ...
-
-
-class Table(Protocol):
-    """One side: its column names, its row count and each column."""
-
-    @property
-    def columns(self) -> list[str]: ...
-
-    @property
-    def height(self) -> int: ...
-
-    def columns_by_name(self) -> dict[str, Column]: ...
-
-    def segment_values(self, column: str) -> list[Any]: ...
-
-    def segment(self, column: str, value: Any) -> Table: ...
 
 
 @dataclass(frozen=True, slots=True)
