@@ -136,7 +136,7 @@ def build_profile(source: SourceConfig, options: ProfileOptions | None = None) -
     """Profile the reference source's fixed window (exclusions cut out), keeping what
     ``options`` says beyond the columns."""
     from driftloop.pipeline.baseline import baseline_of, reference_windows
-    from driftloop.pipeline.steps.fetch import read_windows
+    from driftloop.pipeline.baseline_rows import read_windows
     from driftloop.profiles.dataset import profile
 
     options = options or ProfileOptions()

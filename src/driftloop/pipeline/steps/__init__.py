@@ -24,6 +24,7 @@ from driftloop.pipeline.steps.concept import ConceptResult, concept
 from driftloop.pipeline.steps.context import RunContext, Skip
 from driftloop.pipeline.steps.detect import DetectResult, detect
 from driftloop.pipeline.steps.fetch import FetchResult, fetch_current, fetch_reference
+from driftloop.pipeline.steps.policy import data_verdict
 from driftloop.pipeline.steps.publish import PublishResult, model_outcome, publish
 from driftloop.pipeline.steps.result import Empty, Failed, Skipped, StepResult
 from driftloop.pipeline.steps.retrain import RetrainResult, retrain
@@ -47,10 +48,12 @@ __all__ = [
     "Skipped",
     "Step",
     "StepResult",
+    "data_verdict",
     "model_outcome",
     "read_result",
     "step_named",
     "step_names",
+    "verdict_steps",
 ]
 
 
@@ -138,6 +141,11 @@ def step_names() -> list[str]:
     ['fetch_reference', 'fetch_current', 'detect']
     """
     return [s.name for s in STEPS]
+
+
+def verdict_steps(config: PipelineConfig) -> tuple[str, ...]:
+    """The configured steps whose ``fires`` is the run's verdict, in order (``Step.verdict``)."""
+    return tuple(s.name for s in STEPS if s.verdict and s.configured(config))
 
 
 def step_named(name: str) -> Step:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from driftloop.pipeline.steps.context import RunContext
+from driftloop.pipeline.steps.loop_settings import loop_settings
 from driftloop.pipeline.steps.result import StepResult
 
 if TYPE_CHECKING:
@@ -114,23 +115,6 @@ def _segment_reasons(report: DriftReport, segments: bool | list[str]) -> list[st
         if wanted is None or s.column in wanted
         for line in s.findings()
     ]
-
-
-def loop_settings(config: Any) -> Any:
-    """The detection settings of a pipeline's window: its concept step, when configured to
-    fire, shares the window's family (``drift/family.py``)."""
-    detection = config.detection
-    when = config.on_drift.when
-    update = {}
-    if config.concept is not None and when.concept_drift and not detection.family.concept:
-        update["concept"] = True
-    performance = config.performance
-    if performance is not None and performance.enabled and when.performance_drop:
-        update["performance"] = True
-    if not update:
-        return detection
-    family = detection.family.model_copy(update=update)
-    return detection.model_copy(update={"family": family})
 
 
 def _reference(ctx: RunContext) -> Any:
