@@ -76,7 +76,8 @@ QUERIES = {
     "Runs": (
         "table",
         "SELECT run_id, trigger, window_start, window_end, status, model_outcome, started_at "
-        "FROM driftloop_runs WHERE pipeline = '$pipeline' ORDER BY started_at DESC LIMIT 200",
+        "FROM driftloop_runs WHERE pipeline = '$pipeline' "
+        "ORDER BY started_at DESC, run_id DESC LIMIT 200",
     ),
 }
 
