@@ -272,7 +272,11 @@ class TriggerConfig(_Model):
 class OnDriftConfig(_Model):
     when: TriggerConfig = Field(default_factory=TriggerConfig)
     alert: bool = True
-    retrain: bool = True
+    retrain: bool = Field(
+        True,
+        description="retrain on drift that matters (default: on when 'training' and "
+        "'model' are configured, off otherwise)",
+    )
     publish: bool = True
 
 
@@ -640,6 +644,20 @@ class PipelineConfig(_Model):
                 "'training' (its target) and 'model' sections"
             )
         return self
+
+    @model_validator(mode="before")
+    @classmethod
+    def _detect_only_without_training(cls, data: Any) -> Any:
+        """Without the 'training' and 'model' sections a config detects (and alerts) only:
+        ``on_drift.retrain`` then defaults to off; set to true, it is refused below."""
+        if not isinstance(data, dict) or (data.get("training") and data.get("model")):
+            return data
+        on_drift = data.get("on_drift")
+        if on_drift is None:
+            return {**data, "on_drift": {"retrain": False}}
+        if isinstance(on_drift, dict) and "retrain" not in on_drift:
+            return {**data, "on_drift": {**on_drift, "retrain": False}}
+        return data
 
     @model_validator(mode="after")
     def _retrain_needs_training(self) -> Self:

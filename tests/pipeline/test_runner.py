@@ -55,6 +55,16 @@ def test_no_drift_means_no_actions(make_pipeline) -> None:
     assert outcome.results["retrain"] == Skipped("no drift that matters")
 
 
+def test_a_config_without_training_detects_and_alerts_only(make_pipeline) -> None:
+    config = make_pipeline(training=None, model=None)  # and no on_drift.retrain: false
+    assert config.on_drift.retrain is False
+    outcome = Runner(config).run(start=MAR[0], end=MAR[1])
+    assert outcome.status == "succeeded" and outcome.verdict is not None
+    assert outcome.verdict.fires
+    assert outcome.results["retrain"] == Skipped("on_drift.retrain is off")
+    assert not isinstance(outcome.results["alert"], Skipped)
+
+
 def test_rerunning_a_window_never_duplicates_rows(make_pipeline) -> None:
     config = make_pipeline(on_drift={"retrain": False, "alert": False})
     for _ in range(2):

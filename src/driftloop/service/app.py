@@ -243,7 +243,7 @@ def create_app(
         if pipeline and pipeline not in configs:
             return JSONResponse({"error": f"unknown pipeline '{pipeline}'"}, 404)
         found = [r for n in names for r in stores[n].runs(n, limit)]
-        found.sort(key=lambda r: r["started_at"], reverse=True)
+        found.sort(key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
         return JSONResponse(json.loads(json.dumps(found[:limit], default=str)))
 
     async def run(request: Request) -> Response:
