@@ -1,7 +1,9 @@
 """``driftloop serve``: the scheduler, the outbox timer and the HTTP app in one process.
 
 On SIGTERM the server stops taking triggers, lets the running step finish, leaves the run
-``interrupted`` (resumable), and exits; at the next start it resumes interrupted runs.
+``interrupted`` (resumable) and its trigger queued, and exits; queued triggers stay in the
+pipeline's database (``service/triggers.py``). At the next start it takes back triggers a killed
+server left running, and runs the queue (resuming interrupted runs first: they are older).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import uvicorn
 from driftloop.config import PipelineConfig
 from driftloop.errors import ConfigError
 from driftloop.service.app import create_app
+from driftloop.service.connection import HeaderDeadlineProtocol
 from driftloop.service.coordinator import Coordinator
 from driftloop.service.metrics import LoopMetrics
+from driftloop.service.outage import one_line, quiet_tracebacks
 from driftloop.service.scheduler import build_scheduler
 
 __all__ = ["serve"]
@@ -39,8 +43,8 @@ def _drain_outboxes(configs: dict[str, PipelineConfig], coordinator: Coordinator
                 name, senders_for(config.alerts, lambda text: log.info("%s", text))
             )
             coordinator.metrics.pending_alerts.labels(name).set(result.pending)
-        except Exception:  # the timer must survive a database hiccup; it tries again later
-            log.exception("draining the outbox of %s failed", name)
+        except Exception as err:  # the timer must survive a database hiccup; it tries again later
+            log.warning("draining the outbox of %s failed: %s", name, one_line(err))
         finally:
             engine.dispose()
 
@@ -64,9 +68,10 @@ def serve(
     from driftloop.service.dashboard import check_exposure
 
     redaction.install()
+    quiet_tracebacks()
     exposed = check_exposure(by_name, host)
     if exposed is not None:
-        log.warning("%s", exposed)
+        raise ConfigError(exposed)
     coordinator = Coordinator(by_name, LoopMetrics())
     schedules = {n: c.schedule for n, c in by_name.items() if c.schedule is not None}
     scheduler = build_scheduler(
@@ -96,6 +101,7 @@ def serve(
         scheduler.start()
         for joined in coordinator.resume_unfinished():
             log.info("resuming run %s", joined.run_id)
+        coordinator.start()
         log.info("serving %s on http://%s:%s", ", ".join(by_name), host, port)
         yield
         coordinator.stop.set()
@@ -107,5 +113,11 @@ def serve(
 
     app.router.lifespan_context = lifespan
     uvicorn.run(
-        app, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=30
+        app,
+        host=host,
+        port=port,
+        http=HeaderDeadlineProtocol,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=30,
     )
