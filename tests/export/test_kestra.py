@@ -95,6 +95,7 @@ def test_every_flow_is_well_formed(exported: dict[str, str]) -> None:
         "fetch_current",
         "detect",
         "append",
+        "reconcile",
         "retrain",
         "publish",
         "alert",
@@ -150,7 +151,7 @@ def test_retrain_follows_drift_and_alert_follows_retrain_whatever_its_end(
             "expression": "{{ trigger.outputs.drift_detected == true }}",
         }
     ]
-    assert [t["id"] for t in _tasks(retrain)[1:]] == ["retrain", "publish"]
+    assert [t["id"] for t in _tasks(retrain)[1:]] == ["reconcile", "retrain", "publish"]
     # the alert waits for the model's fate, and is sent when retrain or publish failed too
     (after_retrain,) = alert["triggers"]
     assert after_retrain["preconditions"]["flows"] == [

@@ -24,6 +24,7 @@ COMPLETED = {
     "detect": "done",
     "concept": "skipped",
     "append": "done",
+    "reconcile": "skipped",
     "retrain": "done",
     "publish": "done",
     "alert": "done",

@@ -1,7 +1,8 @@
 """``driftloop serve``: the scheduler, the outbox timer and the HTTP app in one process.
 
 On SIGTERM the server stops taking triggers, lets the running step finish, leaves the run
-``interrupted`` (resumable), and exits; at the next start it resumes interrupted runs.
+``interrupted`` (resumable), and exits; at the next start it finishes any half-done publish of
+each pipeline's production model, then resumes interrupted runs.
 """
 
 from __future__ import annotations
@@ -43,6 +44,36 @@ def _drain_outboxes(configs: dict[str, PipelineConfig], coordinator: Coordinator
             log.exception("draining the outbox of %s failed", name)
         finally:
             engine.dispose()
+
+
+def reconcile_at_start(configs: dict[str, PipelineConfig]) -> list[str]:
+    """Each pipeline's production model reconciled with what is published, under the
+    pipeline's lock (a pipeline running elsewhere reconciles in its own run); one line each."""
+    from driftloop.errors import DriftloopError, LockedError
+    from driftloop.pipeline.records import RunStore, new_run_id
+    from driftloop.pipeline.steps.reconcile import reconcile_production
+
+    lines = []
+    for name, config in configs.items():
+        holder = f"serve-{new_run_id()}"
+        try:
+            store = RunStore(config.stores.warehouse.get_secret_value())
+            store.acquire(name, holder)
+        except LockedError as err:
+            lines.append(f"{name}: not reconciled now: {err}")
+            continue
+        except DriftloopError as err:
+            lines.append(f"{name}: production not reconciled: {err}")
+            continue
+        try:
+            found = reconcile_production(config)
+            lines.append(f"{name}: {found.line() if found else 'publishes nothing'}")
+        except Exception as err:  # serve starts anyway; the pipeline's next run tries again
+            lines.append(f"{name}: production not reconciled: {err}")
+        finally:
+            with contextlib.suppress(DriftloopError):
+                store.release(name, holder)
+    return lines
 
 
 def serve(
@@ -93,6 +124,8 @@ def serve(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        for line in reconcile_at_start(by_name):
+            log.info("%s", line)
         scheduler.start()
         for joined in coordinator.resume_unfinished():
             log.info("resuming run %s", joined.run_id)
