@@ -19,7 +19,7 @@ from driftloop.demo import month
 from driftloop.errors import ConfigError
 from driftloop.pipeline.records import LockedError, RunStore
 from driftloop.pipeline.runner import Runner
-from driftloop.pipeline.steps import Skipped
+from driftloop.pipeline.steps import Skipped, step_names
 from tests.pipeline.conftest import COMPLETED, up_to
 
 MAR, FEB = month(2011, 3), month(2011, 2)
@@ -248,8 +248,7 @@ def test_cli_run_runs_and_steps_with_kestra_outputs(make_pipeline, tmp_path: Pat
     bad = runner.invoke(app, ["step", "nope", "--config", str(path)])
     assert (
         bad.exit_code == 2
-        and "Unknown step 'nope'. Steps: fetch_reference, fetch_current, detect, concept, append, retrain, publish, alert."
-        in bad.output
+        and f"Unknown step 'nope'. Steps: {', '.join(step_names())}." in bad.output
     )
     runs_folder = Path(config.stores.runs)
     before = sorted(p.name for p in runs_folder.parent.iterdir())
