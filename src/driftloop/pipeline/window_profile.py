@@ -18,17 +18,16 @@ if TYPE_CHECKING:
     from driftloop.profiles.dataset import Profile
     from driftloop.profiles.options import ProfileOptions
 
-__all__ = ["profile_window"]
+__all__ = ["detection_profile_options", "profile_window"]
 
 
 def profile_window(config: PipelineConfig, start: dt.date | None, end: dt.date | None) -> Profile:
     """The profile of ``config.current`` over ``start``..``end`` (inclusive; default: the
     source's own window) under its engine."""
     from driftloop.errors import ConfigError
-    from driftloop.profiles.options import ProfileOptions
 
     source = config.current
-    options = ProfileOptions(segment_by=tuple(s.column for s in config.detection.segments))
+    options = detection_profile_options(config)
     start, end = start or source.start, end or source.end
     column = source.date_column if start is not None or end is not None else None
     after = None if end is None or column is None else end + dt.timedelta(days=1)
@@ -45,6 +44,20 @@ def profile_window(config: PipelineConfig, start: dt.date | None, end: dt.date |
             source.uri, date_column=column, start=begin, end=after, options=options
         )
     return _streamed(source, column, (begin, after), options)
+
+
+def detection_profile_options(config: PipelineConfig) -> ProfileOptions:
+    """What a profile the loop builds keeps for its detection: the segments it names and a row
+    sample of at least ``multivariate.max_rows`` rows."""
+    from driftloop.profiles.options import ProfileOptions
+    from driftloop.profiles.rowsample import SAMPLE_ROWS
+
+    settings = config.detection
+    rows = SAMPLE_ROWS if settings.multivariate is None else settings.multivariate.max_rows
+    return ProfileOptions(
+        sample_rows=max(SAMPLE_ROWS, rows),
+        segment_by=tuple(s.column for s in settings.segments),
+    )
 
 
 def _streamed(

@@ -86,15 +86,14 @@ def _stored_profile(ctx: RunContext) -> FetchResult:
     """The source's stored profile, reused or rebuilt (:mod:`driftloop.pipeline.reference_profile`),
     copied into the run folder."""
     from driftloop.pipeline.reference_profile import resolve_profile
-    from driftloop.profiles.options import ProfileOptions
+    from driftloop.pipeline.window_profile import detection_profile_options
 
     source = ctx.config.reference
-    segment_by = tuple(s.column for s in ctx.config.detection.segments)
     found = resolve_profile(
         source,
         force=ctx.rebuild_profile,
         endpoint_url=ctx.config.stores.s3_endpoint_url,
-        options=ProfileOptions(segment_by=segment_by),
+        options=detection_profile_options(ctx.config),
     )
     _keep(ctx, found.data)
     start, end = (None if day is None else str(day) for day in (source.start, source.end))
