@@ -181,7 +181,9 @@ def test_publish_to_s3_with_checksums(registry: Registry, data: pl.DataFrame, s3
         ]
     )
     assert "published/shipped/1/model.skops" in keys and "published/shipped/1/model_card.md" in keys
-    assert len(keys) + 1 == len(result.published)  # the files and the production pointer
+    # the files, their checksum manifest (not listed), and the production pointer (listed last)
+    assert "published/shipped/1/SHA256SUMS" in keys and len(keys) == len(result.published)
+    assert result.published[-1].uri == f"s3://{s3_env.bucket}/published/shipped/production.json"
     for key in [*keys, "published/shipped/production.json"]:
         obj = client.get_object(Bucket=s3_env.bucket, Key=key)
         assert obj["Metadata"]["sha256"] == hashlib.sha256(obj["Body"].read()).hexdigest()

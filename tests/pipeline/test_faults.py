@@ -152,13 +152,14 @@ def test_mlflow_unavailable_keeps_the_data_steps(make_pipeline, pg_databases) ->
     failed = Runner(config, printer=alerts.append).run(start=MAR[0], end=MAR[1])
     assert failed.status == "failed"
     assert failed.error.startswith(
-        f"retrain: The model registry store at {mlflow} is unreachable ("
-    )
+        f"reconcile: The model registry store at {mlflow} is unreachable ("
+    )  # the first step to read the registry: production is checked before anything is trained
     steps = _steps(warehouse, failed.run_id)
-    before = [s for s in up_to("retrain")[:-1] if COMPLETED[s] == "done"]
+    before = [s for s in up_to("reconcile")[:-1] if COMPLETED[s] == "done"]
     assert [steps[s]["status"] for s in before] == ["done"] * len(before)
-    assert steps["retrain"]["status"] == "failed" and steps["publish"]["status"] == "pending"
-    assert len(alerts) == 1 and "retrain failed: The model registry store" in alerts[0]
+    assert steps["reconcile"]["status"] == "failed"
+    assert steps["retrain"]["status"] == steps["publish"]["status"] == "pending"
+    assert len(alerts) == 1 and "reconcile failed: The model registry store" in alerts[0]
     with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{mlflow.rsplit("/", 1)[-1]}"')
     resumed = Runner(config, printer=alerts.append).run(resume=failed.run_id)

@@ -130,6 +130,7 @@ def third_party_errors() -> dict[str, BaseException]:
         "detect": MemoryError("out of memory"),
         "concept": KeyError("prediction"),
         "append": psycopg.errors.UniqueViolation("duplicate key value"),
+        "reconcile": botocore.exceptions.ReadTimeoutError(endpoint_url="http://s3/production.json"),
         "retrain": MlflowException("RESOURCE_DOES_NOT_EXIST: registered model"),
         "publish": botocore.exceptions.ClientError(
             {"Error": {"Code": "AccessDenied", "Message": "denied"}}, "PutObject"

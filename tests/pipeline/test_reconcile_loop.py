@@ -22,12 +22,16 @@ from driftloop.model.registry import Registry
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import Runner
 from driftloop.pipeline.steps import (
+    DetectResult,
     PublishResult,
     ReconcileResult,
     RetrainResult,
+    RunContext,
+    Skip,
     Skipped,
     step_names,
 )
+from driftloop.pipeline.steps.publish import publish
 from driftloop.service.serve import reconcile_at_start
 
 MAR, APR = month(2011, 3), month(2011, 4)
@@ -174,3 +178,16 @@ def test_a_damaged_published_file_is_repaired_by_the_next_run(
     )
     assert client.get_object(Bucket=s3_env.bucket, Key=key)["Body"].read() == card
     _stored_sums(s3_env, prefix, 1)
+
+
+def test_a_resumed_publish_overtaken_by_a_newer_production_publishes_nothing(
+    make_pipeline, s3_env
+) -> None:
+    prefix = f"old-{uuid.uuid4().hex[:8]}"
+    config, _ = _killed_mid_publish(make_pipeline, s3_env, prefix)
+    detected = DetectResult(True, 0.5, ("temp",), (), True, ("dataset drift",), "", "", 0.0)
+    march = RetrainResult("bike-demand", 1, True, "first version", "rmse", 1.0, None, None, "m")
+    ctx = RunContext(config, "resumed-march", *MAR, results={"detect": detected, "retrain": march})
+    with pytest.raises(Skip, match=r"^v1 is no longer production \(v2 is\)$"):
+        publish(ctx)
+    assert _pointer(s3_env, prefix)["version"] == 1  # not moved back, nor forward by a stale run

@@ -129,9 +129,10 @@ def serve(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        scheduler.start(paused=True)  # fire times counted from now; one missed meanwhile runs
         for line in reconcile_at_start(by_name):
             log.info("%s", line)
-        scheduler.start()
+        scheduler.resume()
         for joined in coordinator.resume_unfinished():
             log.info("resuming run %s", joined.run_id)
         coordinator.start()

@@ -52,6 +52,9 @@ def model_outcome(ctx: RunContext) -> str:
     """What happened to the model, in one line for the alert and the run record."""
     reconciled = ctx.result("reconcile", ReconcileResult)
     outcome = _retrain_outcome(ctx)
+    failed = ctx.results.get("reconcile")
+    if isinstance(failed, Failed):  # the registry or the store could not be read: nothing trained
+        return f"reconcile failed: {failed.error}"
     if reconciled is None:
         return outcome
     return reconciled.line + (f"; {outcome}" if outcome else "")
