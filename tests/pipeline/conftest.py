@@ -18,9 +18,10 @@ from driftloop.pipeline.steps import STEPS, step_names
 
 MakePipeline = Callable[..., PipelineConfig]
 
-# A run that retrained, published and alerted, with no concept monitoring configured: every
-# step of the table done, in its order, but concept.
-COMPLETED = {s.name: "done" for s in STEPS} | {"concept": "skipped"}
+# A run that retrained, published and alerted, with no concept monitoring configured and
+# production already published: every step of the table done, in its order, but concept and
+# reconcile.
+COMPLETED = {s.name: "done" for s in STEPS} | {"concept": "skipped", "reconcile": "skipped"}
 
 
 def up_to(name: str) -> tuple[str, ...]:

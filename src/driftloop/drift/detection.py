@@ -275,6 +275,7 @@ def detect_tables(
     multivariate: tuple[MultivariateDrift, ...] = ()
     if settings.multivariate is not None:
         sides = _rows(ref, cur, "multivariate", sampled=True)
+        _check_sample_size(ref, cur, settings.multivariate.max_rows)
         multivariate = _multivariate(*sides, results, excluded, settings)
     segments: tuple[SegmentDrift, ...] = ()
     if settings.segments:
@@ -323,6 +324,20 @@ def _rows(
             )
         sides.append(sample.rows())
     return sides[0], sides[1]
+
+
+def _check_sample_size(ref: Table, cur: Table, max_rows: int) -> None:
+    """One line when a profile's row sample holds fewer rows than ``multivariate.max_rows``
+    asks of a side that has them: the test would run on fewer rows than configured."""
+    for side, table in (("reference", ref), ("current", cur)):
+        sample = None if isinstance(table, FrameTable) else getattr(table, "sample", None)
+        if sample is None or sample.k >= min(max_rows, table.height):
+            continue
+        raise ConfigError(
+            f"detection.multivariate.max_rows is {max_rows:,}, and the {side} profile's row "
+            f"sample holds {sample.k:,} of its {table.height:,} rows. Rebuild the profile with "
+            f"--sample-rows {max_rows} (or more), or lower max_rows to {sample.k}."
+        )
 
 
 def _sampled_rows(table: Table) -> dict[str, pl.Series]:

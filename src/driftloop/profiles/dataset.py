@@ -116,9 +116,26 @@ def profile(
 def profile_of(frame: pl.DataFrame, options: ProfileOptions) -> Profile:
     """The profile of one frame's rows under ``options``."""
     sample = RowSample.of_frame(frame, options.sample_rows) if options.sample_rows else None
-    columns = tuple(ColumnProfile.from_series(s) for s in frame.get_columns())
     segments = {c: _segments_of(frame, c, options) for c in options.segment_by}
-    return Profile(columns, frame.height, sample, segments)
+    return Profile(_whole_columns(frame, segments, options), frame.height, sample, segments)
+
+
+def _whole_columns(
+    frame: pl.DataFrame, segments: Segments, options: ProfileOptions
+) -> tuple[ColumnProfile, ...]:
+    """The frame's column profiles. With segments, merged from the first segment column's parts
+    and its null rows, so that each row is summarised once, not once more for the whole."""
+    if not options.segment_by:
+        return tuple(ColumnProfile.from_series(s) for s in frame.get_columns())
+    column = options.segment_by[0]
+    parts = list(segments[column].values())
+    nulls = frame.filter(pl.col(column).is_null())
+    if nulls.height or not parts:
+        parts.append(profile_of(nulls, options.of_segment))
+    whole = parts[0]
+    for part in parts[1:]:
+        whole = merge(whole, part)
+    return whole.profiles
 
 
 def _segments_of(frame: pl.DataFrame, column: str, options: ProfileOptions) -> dict[Any, Profile]:
@@ -133,14 +150,15 @@ def _segments_of(frame: pl.DataFrame, column: str, options: ProfileOptions) -> d
             f"Segment column '{column}' has dtype {dtype}; segments are kept by integer, string "
             "or boolean values. Segment by such a column (e.g. a region code)."
         )
-    parts = frame.filter(pl.col(column).is_not_null()).partition_by(column, as_dict=True)
+    found = frame.filter(pl.col(column).is_not_null())
+    parts = found.partition_by(column, as_dict=True, maintain_order=False)  # a third cheaper
     if len(parts) > MAX_SEGMENT_VALUES:
         raise ConfigError(
             f"Segment column '{column}' has {len(parts):,} distinct values; segments need at "
             f"most {MAX_SEGMENT_VALUES}. Segment by a coarser column."
         )
     inner = options.of_segment
-    return {key[0]: profile_of(part, inner) for key, part in parts.items()}
+    return {key[0]: profile_of(parts[key], inner) for key in sorted(parts)}
 
 
 def profile_batches(batches: Iterable[Any], *, options: ProfileOptions | None = None) -> Profile:

@@ -26,6 +26,7 @@ from driftloop.pipeline.steps.detect import DetectResult, detect
 from driftloop.pipeline.steps.fetch import FetchResult, fetch_current, fetch_reference
 from driftloop.pipeline.steps.policy import data_verdict
 from driftloop.pipeline.steps.publish import PublishResult, model_outcome, publish
+from driftloop.pipeline.steps.reconcile import ReconcileResult, reconcile
 from driftloop.pipeline.steps.result import Empty, Failed, Skipped, StepResult
 from driftloop.pipeline.steps.retrain import RetrainResult, retrain
 
@@ -42,6 +43,7 @@ __all__ = [
     "Failed",
     "FetchResult",
     "PublishResult",
+    "ReconcileResult",
     "RetrainResult",
     "RunContext",
     "Skip",
@@ -112,6 +114,12 @@ STEPS: tuple[Step, ...] = (
     Step(
         "append", append, AppendResult,
         needs=("fetch_current",), skipped_when="append.enabled is off", flow="detect",
+    ),
+    Step(
+        "reconcile", reconcile, ReconcileResult,
+        needs=(),
+        skipped_when="production is published as the registry says, or there is none yet",
+        flow="retrain",
     ),
     Step(
         "retrain", retrain, RetrainResult,

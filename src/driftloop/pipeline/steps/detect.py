@@ -166,7 +166,7 @@ def detect(ctx: RunContext) -> DetectResult:
     from driftloop.report.html import render_html
 
     cfg = ctx.config
-    current = ctx.frame("current.parquet", "fetch_current")
+    current = _window(ctx)
     report = run_detect(
         _reference(ctx),
         current,
@@ -190,7 +190,9 @@ def detect(ctx: RunContext) -> DetectResult:
         str(json_path),
     )
     reasons = reasons_to_fire(report, cfg.on_drift.when)
-    window_profile = _save_window_profile(ctx, current)
+    window_profile = ctx.file("current.profile")
+    if cfg.current.engine == "rows":
+        _save_window_profile(ctx, current)
     return DetectResult(
         dataset_drift=report.dataset_drift,
         share_drifted=round(report.share_drifted, 4),
@@ -203,6 +205,22 @@ def detect(ctx: RunContext) -> DetectResult:
         seconds=round(report.seconds, 4),
         current_profile=str(window_profile),
     )
+
+
+def _window(ctx: RunContext) -> Any:
+    """The window's rows, or its profile when ``current.engine`` profiled it out of core."""
+    if ctx.config.current.engine == "rows":
+        return ctx.frame("current.parquet", "fetch_current")
+    from driftloop.errors import ConfigError
+    from driftloop.profiles.fileformat import load_profile
+
+    path = ctx.file("current.profile")
+    if not path.exists():
+        raise ConfigError(
+            f"Step input '{path}' is missing: run the 'fetch_current' step of run "
+            f"{ctx.run_id} first."
+        )
+    return load_profile(path)
 
 
 def _save_window_profile(ctx: RunContext, current: Any) -> Any:

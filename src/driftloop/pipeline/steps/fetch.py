@@ -86,15 +86,14 @@ def _stored_profile(ctx: RunContext) -> FetchResult:
     """The source's stored profile, reused or rebuilt (:mod:`driftloop.pipeline.reference_profile`),
     copied into the run folder."""
     from driftloop.pipeline.reference_profile import resolve_profile
-    from driftloop.profiles.options import ProfileOptions
+    from driftloop.pipeline.window_profile import detection_profile_options
 
     source = ctx.config.reference
-    segment_by = tuple(s.column for s in ctx.config.detection.segments)
     found = resolve_profile(
         source,
         force=ctx.rebuild_profile,
         endpoint_url=ctx.config.stores.s3_endpoint_url,
-        options=ProfileOptions(segment_by=segment_by),
+        options=detection_profile_options(ctx.config),
     )
     _keep(ctx, found.data)
     start, end = (None if day is None else str(day) for day in (source.start, source.end))
@@ -113,9 +112,22 @@ def _keep(ctx: RunContext, data: bytes) -> None:
 
 
 def fetch_current(ctx: RunContext) -> FetchResult:
-    """Read the current window; an empty window raises EmptyDataError (an empty run)."""
+    """Read the current window (or, under ``current.engine`` streamed or spark, profile it out
+    of core into ``current.profile``); an empty window raises EmptyDataError (an empty run)."""
     from driftloop.data.sources import read_source
 
+    if ctx.config.current.engine != "rows":
+        return _profiled_window(ctx)
     frame = read_source(ctx.config.current, ctx.start, ctx.end)
     frame.write_parquet(ctx.file("current.parquet"))
     return FetchResult(frame.height, frame.width, *ctx.window)
+
+
+def _profiled_window(ctx: RunContext) -> FetchResult:
+    from driftloop.pipeline.window_profile import profile_window
+    from driftloop.profiles.fileformat import save_profile
+
+    found = profile_window(ctx.config, ctx.start, ctx.end)
+    save_profile(found, ctx.file("current.profile"))  # atomic
+    engine = ctx.config.current.engine
+    return FetchResult(found.height, len(found.columns), *ctx.window, profile=engine)
