@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from driftloop.drift.results import SCHEMA_VERSION as REPORT_SCHEMA
+from driftloop.drift.results import DriftReport
 from driftloop.errors import SourceError
 from driftloop.history.store import HistoryStore
 from driftloop.history.tables import FEATURES, SCHEMA, SCHEMA_VERSION, WINDOWS
@@ -43,8 +45,22 @@ def report(temp: float, hum: float = 0.01, *, drift: bool = False) -> dict[str, 
         "drift_share": 0.5,
         "share_drifted": share,
         "columns": columns,
-        "degradation": [{"feature": "hum", "kind": "nulls", "message": "hum is 40% null"}],
+        "degradation": [
+            {
+                "feature": "hum",
+                "kind": "nulls",
+                "current": 0.4,
+                "baseline": 0.0,
+                "message": "hum is 40% null",
+            }
+        ],
     }
+
+
+def typed(data: dict[str, Any]) -> DriftReport:
+    """A report written as a dict, read as ``report.json`` is."""
+    base = {"schema_version": REPORT_SCHEMA, "excluded": [], "fdr": False}
+    return DriftReport.from_dict(base | {"reference_rows": 31, "current_rows": 7} | data)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -56,8 +72,10 @@ def url(request: pytest.FixtureRequest, tmp_path: Path, pg_databases: Any) -> st
 
 def test_a_window_is_stored_per_run_and_feature(url: str) -> None:
     store = HistoryStore(url)
-    store.record("bikes", "r1", JAN, report(0.3, drift=True), null_shares={"hum": 0.4}, run_at=T0)
-    store.record("bikes", "r2", FEB, report(0.1), run_at=T0)
+    store.record(
+        "bikes", "r1", JAN, typed(report(0.3, drift=True)), null_shares={"hum": 0.4}, run_at=T0
+    )
+    store.record("bikes", "r2", FEB, typed(report(0.1)), run_at=T0)
     history = store.history("bikes")
     assert history["windows"][1]["features"]["temp"]["statistic"] == 0.1
     history["windows"][1]["features"] = {}
@@ -112,9 +130,11 @@ def test_a_window_is_stored_per_run_and_feature(url: str) -> None:
 
 def test_the_latest_run_of_a_window_wins_and_older_ones_are_kept(url: str) -> None:
     store = HistoryStore(url)
-    store.record("bikes", "late", JAN, report(0.9), run_at=T0 + dt.timedelta(hours=1))
-    store.record("bikes", "early", JAN, report(0.1), run_at=T0)  # imported after, older run
-    store.record("bikes", "late", JAN, report(0.8), run_at=T0 + dt.timedelta(hours=1))  # again
+    store.record("bikes", "late", JAN, typed(report(0.9)), run_at=T0 + dt.timedelta(hours=1))
+    store.record("bikes", "early", JAN, typed(report(0.1)), run_at=T0)  # imported after, older run
+    store.record(
+        "bikes", "late", JAN, typed(report(0.8)), run_at=T0 + dt.timedelta(hours=1)
+    )  # again
     (current,) = store.history("bikes")["windows"]
     assert current["run_id"] == "late" and current["features"]["temp"]["statistic"] == 0.8
     every = store.windows("bikes", superseded=True)
@@ -137,7 +157,7 @@ def test_tables_from_a_newer_schema_are_refused_with_the_version_that_wrote_them
 
 def test_two_stores_create_the_tables_once(url: str) -> None:
     for _ in range(2):
-        HistoryStore(url).record("bikes", "r1", JAN, report(0.3), run_at=T0)
+        HistoryStore(url).record("bikes", "r1", JAN, typed(report(0.3)), run_at=T0)
     engine = sa.create_engine(url)
     with engine.connect() as conn:
         versions = conn.execute(sa.select(SCHEMA.c.component, SCHEMA.c.version)).all()
@@ -207,8 +227,10 @@ def joint(*, pca: float, working: float) -> dict[str, Any]:
 
 def test_multivariate_and_segment_results_are_stored_per_run(url: str) -> None:
     store = HistoryStore(url)
-    store.record("bikes", "old", JAN, joint(pca=0.9, working=0.1), run_at=T0)
-    store.record("bikes", "new", JAN, joint(pca=1.9, working=0.3), run_at=T0 + dt.timedelta(1))
+    store.record("bikes", "old", JAN, typed(joint(pca=0.9, working=0.1)), run_at=T0)
+    store.record(
+        "bikes", "new", JAN, typed(joint(pca=1.9, working=0.3)), run_at=T0 + dt.timedelta(1)
+    )
     (pca, skipped) = [r for r in store.multivariate("bikes") if r["run_id"] == "new"][::-1]
     assert (pca["method"], pca["statistic"], pca["threshold"], pca["drifted"]) == (
         "pca_reconstruction",
@@ -237,7 +259,7 @@ def test_multivariate_and_segment_results_are_stored_per_run(url: str) -> None:
     old = store.run_findings("old")
     assert [m["statistic"] for m in old["multivariate"]] == [None, 0.9]
     assert [s["drifted"] for s in old["segments"]] == [[], []]
-    store.record("bikes", "new", JAN, report(0.1), run_at=T0 + dt.timedelta(1))  # rewritten
+    store.record("bikes", "new", JAN, typed(report(0.1)), run_at=T0 + dt.timedelta(1))  # rewritten
     assert store.run_findings("new") == {"multivariate": [], "segments": []}
 
 
@@ -249,7 +271,7 @@ def test_version_1_tables_are_upgraded_and_keep_their_rows(url: str) -> None:
     with engine.begin() as conn:
         conn.execute(tables[0].insert().values(component="history", version=1, written_by="0.9"))
     engine.dispose()
-    HistoryStore(url).record("bikes", "r1", JAN, joint(pca=1.9, working=0.3), run_at=T0)
+    HistoryStore(url).record("bikes", "r1", JAN, typed(joint(pca=1.9, working=0.3)), run_at=T0)
     store = HistoryStore(url)
     assert store.history("bikes")["windows"][0]["multivariate"]["pca_reconstruction"]["drifted"]
     engine = sa.create_engine(url)
@@ -269,7 +291,7 @@ def test_version_2_tables_gain_the_performance_table_and_keep_their_rows(url: st
     with engine.begin() as conn:
         conn.execute(tables[0].insert().values(component="history", version=2, written_by="0.9"))
     engine.dispose()
-    HistoryStore(url).record("bikes", "r0", JAN, report(0.1), run_at=T0)
+    HistoryStore(url).record("bikes", "r0", JAN, typed(report(0.1)), run_at=T0)
     estimated = {
         **report(0.1),
         "performance": {
@@ -279,7 +301,7 @@ def test_version_2_tables_gain_the_performance_table_and_keep_their_rows(url: st
                          "n_rows": 434},
         },
     }  # fmt: skip
-    HistoryStore(url).record("bikes", "r1", FEB, estimated, run_at=T0)
+    HistoryStore(url).record("bikes", "r1", FEB, typed(estimated), run_at=T0)
     store = HistoryStore(url)
     rows = store.performance("bikes")
     assert [(r["run_id"], r["estimated"], r["realized"], r["dropped"]) for r in rows] == [
@@ -287,5 +309,5 @@ def test_version_2_tables_gain_the_performance_table_and_keep_their_rows(url: st
     ]
     windows = store.history("bikes")["windows"]
     assert "performance" not in windows[0] and windows[1]["performance"]["upper"] == 0.76
-    store.record("bikes", "r2", FEB, report(0.1), run_at=T0 + dt.timedelta(1))  # a re-run
+    store.record("bikes", "r2", FEB, typed(report(0.1)), run_at=T0 + dt.timedelta(1))  # a re-run
     assert store.performance("bikes") == []  # the window's current run has no estimate

@@ -10,10 +10,22 @@ import sqlalchemy as sa
 from driftloop.actions.notify import SlackSender, WebhookSender, build_alert
 from driftloop.actions.outbox import OUTBOX
 from driftloop.demo import month
+from driftloop.drift.results import SCHEMA_VERSION, DriftReport
 from driftloop.pipeline.runner import Runner
 from driftloop.pipeline.steps import AlertResult
 
 MAR, APR, MAY = month(2011, 3), month(2011, 4), month(2011, 5)
+
+
+def as_report(partial: dict) -> DriftReport:
+    """A report written by hand with only the keys an alert reads, read as ``report.json`` is."""
+    column = {"kind": "numerical", "family": "p_value", "n_reference": 100, "n_current": 31}
+    return DriftReport.from_dict(
+        {"schema_version": SCHEMA_VERSION, "excluded": [], "reference_rows": 100}
+        | {"current_rows": 31, "fdr": False}
+        | partial
+        | {"columns": [column | c for c in partial["columns"]]}
+    )
 
 
 def slack_pipeline(make_pipeline, slack, cooldown_hours: float = 24):
@@ -130,7 +142,11 @@ def test_generic_webhook_gets_the_json_payload(slack) -> None:
         ],
     }
     alert = build_alert(
-        "bikes", "run-1", ("2011-03-01", "2011-03-31"), report, model_outcome="v2 promoted"
+        "bikes",
+        "run-1",
+        ("2011-03-01", "2011-03-31"),
+        as_report(report),
+        model_outcome="v2 promoted",
     )
     delivery = WebhookSender(slack.url, {"Authorization": "Bearer t"}).send(alert)
     assert delivery.ok
@@ -144,7 +160,7 @@ def test_generic_webhook_gets_the_json_payload(slack) -> None:
 @pytest.mark.parametrize("status", [502, 504])
 def test_slack_gateway_errors_are_retried(slack, status: int) -> None:
     slack.script = [(status, "bad gateway", {})]
-    alert = build_alert("bikes", "run-1", ("2011-03-01", "2011-03-31"), INJECTED)
+    alert = build_alert("bikes", "run-1", ("2011-03-01", "2011-03-31"), as_report(INJECTED))
     delivery = SlackSender(slack.url, retries=2).send(alert)
     assert delivery.ok and slack.requests == 2 and len(slack.received) == 1
 
@@ -178,7 +194,11 @@ INJECTED = {
 
 def test_user_data_in_a_slack_message_is_escaped(slack) -> None:
     alert = build_alert(
-        "<!here>", "run-1", ("2011-03-01", "2011-03-31"), INJECTED, model_outcome="<@U123>"
+        "<!here>",
+        "run-1",
+        ("2011-03-01", "2011-03-31"),
+        as_report(INJECTED),
+        model_outcome="<@U123>",
     )
     assert SlackSender(slack.url).send(alert).ok
     message = json.dumps(slack.received[0])

@@ -51,7 +51,7 @@ def test_a_report_without_multivariate_settings_never_fires_for_it() -> None:
 
 
 def test_the_alert_names_the_pair(broken: DriftReport) -> None:
-    alert = build_alert("bikes", "run-1", WINDOW, broken.to_dict())
+    alert = build_alert("bikes", "run-1", WINDOW, broken)
     assert alert.text.startswith("Multivariate drift in 'bikes'")
     lines = [line for line in alert.text.splitlines() if "rows no longer agree on" in line]
     assert len(lines) == 2 and all("temp" in x and "atemp" in x for x in lines)
@@ -69,8 +69,8 @@ def test_an_alert_without_multivariate_findings_keeps_its_fingerprint() -> None:
     plain = driftloop.detect(ref, cur)
     old = plain.to_dict()
     del old["multivariate"]  # a report from before schema 1.2
-    first = build_alert("bikes", "run-1", WINDOW, old)
-    second = build_alert("bikes", "run-1", WINDOW, plain.to_dict())
+    first = build_alert("bikes", "run-1", WINDOW, DriftReport.from_dict(old))
+    second = build_alert("bikes", "run-1", WINDOW, plain)
     assert first.fingerprint == second.fingerprint
 
 

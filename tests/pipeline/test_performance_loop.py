@@ -175,8 +175,7 @@ def test_the_performance_gauges_follow_the_last_report(loop) -> None:  # type: i
 
     metrics = LoopMetrics()
     for outcome in (loop["june"], loop["july"]):
-        report = json.loads(Path(outcome.verdict.report_json).read_text())
-        metrics.record_report("busy", report)
+        metrics.record_report("busy", DriftReport.from_json(outcome.verdict.report_json))
     text = generate_latest(metrics.registry).decode()
     section = _report(loop["july"]).performance
     assert (

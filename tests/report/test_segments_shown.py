@@ -35,7 +35,7 @@ def test_markdown_and_html_name_the_segment(report: DriftReport) -> None:
 
 
 def test_the_alert_names_the_segment(report: DriftReport) -> None:
-    alert = build_alert("bikes", "r1", ("2012-01-01", "2012-01-31"), report.to_dict())
+    alert = build_alert("bikes", "r1", ("2012-01-01", "2012-01-31"), report)
     assert "• `windspeed` drifted where `workingday = 0`" in alert.text
     assert "workingday" in alert.fingerprint
 

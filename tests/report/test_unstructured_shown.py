@@ -46,7 +46,7 @@ def test_html_shows_the_moved_parts_and_descriptors(report: DriftReport) -> None
 
 
 def test_the_alert_names_what_moved_escaped(report: DriftReport) -> None:
-    alert = build_alert("tickets", "r1", ("2026-01-01", "2026-01-31"), report.to_dict())
+    alert = build_alert("tickets", "r1", ("2026-01-01", "2026-01-31"), report)
     assert "moved most: `dim 5`" in alert.text
     assert "descriptors: length" in alert.text
     assert "<!here>" not in alert.text
@@ -56,7 +56,7 @@ def test_the_alert_names_what_moved_escaped(report: DriftReport) -> None:
 def test_the_alert_of_a_tabular_report_keeps_its_payload_shape() -> None:
     rng = np.random.default_rng(0)
     ref, cur = (pl.DataFrame({"x": rng.normal(m, size=300)}) for m in (0.0, 1.0))
-    alert = build_alert("p", "r", ("a", "b"), driftloop.detect(ref, cur).to_dict())
+    alert = build_alert("p", "r", ("a", "b"), driftloop.detect(ref, cur))
     assert "moved" not in alert.payload and "moved most" not in alert.text
 
 

@@ -20,6 +20,8 @@ from driftloop.report.format import fmt_number, fmt_p
 
 if TYPE_CHECKING:
     from driftloop.config import AlertsConfig
+    from driftloop.drift.concept import ConceptReport
+    from driftloop.drift.results import ColumnDrift, DriftReport, FamilyVerdict, MultivariateDrift
 
 __all__ = [
     "Alert",
@@ -99,39 +101,36 @@ def build_alert(
     pipeline: str,
     run_id: str,
     window: tuple[str, str],
-    report: dict[str, Any],
+    report: DriftReport,
     *,
     report_location: str = "",
     model_outcome: str = "",
     top: int = 5,
-    concept: dict[str, Any] | None = None,
+    concept: ConceptReport | None = None,
 ) -> Alert:
-    """The alert for one run's drift report (a ``DriftReport.to_dict()``)."""
-    impact = report.get("impact") or {}
-    drifted = [c for c in report["columns"] if c["drifted"]]
-    if impact:  # by what the model uses first; a feature it ignores last
-        drifted.sort(key=lambda c: -impact.get(c["name"], -1.0))
-    drifted.sort(key=lambda c: (c["p_value"] is None, c["p_value"] or -(c["statistic"] or 0)))
-    degradation = report["degradation"]
-    concept_shift = bool(concept and concept.get("concept_drift"))
-    hurt = _performance_line(report.get("performance"))
-    verdict = "Performance drop" if hurt and not report["dataset_drift"] else None
+    """The alert for one run's drift report (read at the file edge with
+    ``DriftReport.from_json``), with its concept report when the run has one."""
+    drifted = _ranked(report)
+    concept_shift = concept is not None and concept.concept_drift
+    hurt = _performance_line(report.performance)
+    verdict = "Performance drop" if hurt and not report.dataset_drift else None
     head = (
         f"{verdict or _verdict(report, concept_shift)} in '{pipeline}' for {window[0]} to "
         f"{window[1]}"
     )
     summary = (
-        f"{len(drifted)} of {report['n_tested']} features drifted ({report['share_drifted']:.0%}; "
-        f"dataset threshold {report['drift_share']:.0%}); {len(degradation)} degradation alert(s)."
+        f"{len(drifted)} of {report.n_tested} features drifted ({report.share_drifted:.0%}; "
+        f"dataset threshold {report.drift_share:.0%}); {len(report.degradation)} degradation "
+        "alert(s)."
     )
     in_segments = _segment_findings(report)
-    acts_on = _acts_on(report.get("family"))
+    acts_on = _acts_on(report.family)
     if acts_on:
         summary += f" Acts on: {escape(acts_on)}."
-    lines = _drift_lines(drifted, top, impact) + _segment_lines(in_segments, top)
+    lines = _drift_lines(drifted, top, report.impact) + _segment_lines(in_segments, top)
     joint = _multivariate_lines(report)
     broken = [
-        f"• {_code(a['feature'])} {a['kind']}: {escape(a['message'])}" for a in degradation[:top]
+        f"• {_code(a.feature)} {a.kind}: {escape(a.message)}" for a in report.degradation[:top]
     ]
     if concept is not None and concept_shift:
         broken.insert(0, _concept_line(concept))
@@ -142,38 +141,10 @@ def build_alert(
         context.append(f"report: {escape(report_location)}")
     if model_outcome:
         context.append(f"model: {escape(model_outcome)}")
-    fingerprint = json.dumps(
-        {
-            **({"segments": sorted(in_segments)} if in_segments else {}),
-            "pipeline": pipeline,
-            "window": list(window),  # another window is news, even with the same features
-            "drifted": sorted(c["name"] for c in drifted),
-            "degradation": sorted(f"{a['feature']}:{a['kind']}" for a in degradation),
-            # a model promoted, rejected or not published is always news: never suppressed
-            "model": run_id if model_outcome else None,
-            # only when found, so the alerts of reports without it keep their fingerprints
-            **({"multivariate": sorted(m["method"] for m in _found(report))} if joint else {}),
-        },
-        sort_keys=True,
+    fingerprint = _fingerprint(
+        pipeline, window, report, drifted, in_segments, run_id, model_outcome
     )
-    payload = {
-        "pipeline": pipeline,
-        "run_id": run_id,
-        "window_start": window[0],
-        "window_end": window[1],
-        "dataset_drift": report["dataset_drift"],
-        "share_drifted": report["share_drifted"],
-        "drifted_features": [c["name"] for c in drifted],
-        "multivariate": [
-            {"method": m["method"], "top_features": m["top_features"]} for m in _found(report)
-        ],
-        "degradation": degradation,
-        "report": report_location,
-        "model": model_outcome,
-    }
-    moved = {c["name"]: [m["name"] for m in c["moved"]] for c in drifted if c.get("moved")}
-    if moved:  # only when present, so other reports' payloads keep their shape
-        payload["moved"] = moved
+    payload = _payload(pipeline, run_id, window, report, drifted, report_location, model_outcome)
     text = "\n".join([escape(head), summary, *joint, *lines, *broken, " · ".join(context)])
     blocks = _blocks(head, summary, lines, broken, context)
     if joint:
@@ -181,11 +152,80 @@ def build_alert(
     return Alert(text, blocks, payload, fingerprint)
 
 
-def _verdict(report: dict[str, Any], concept_shift: bool) -> str:
+def _ranked(report: DriftReport) -> list[ColumnDrift]:
+    """The drifted columns, most significant first (by what the model uses first, when its
+    reliance is known: a feature it ignores last)."""
+    impact = report.impact or {}
+    drifted = [c for c in report.columns if c.drifted]
+    if impact:
+        drifted.sort(key=lambda c: -impact.get(c.name, -1.0))
+    drifted.sort(key=lambda c: (c.p_value is None, c.p_value or -(c.statistic or 0)))
+    return drifted
+
+
+def _fingerprint(
+    pipeline: str,
+    window: tuple[str, str],
+    report: DriftReport,
+    drifted: list[ColumnDrift],
+    in_segments: list[tuple[str, str]],
+    run_id: str,
+    model_outcome: str,
+) -> str:
+    """What makes an alert news: the same fingerprint within the cooldown is suppressed."""
+    found = _found(report)
+    return json.dumps(
+        {
+            **({"segments": sorted(in_segments)} if in_segments else {}),
+            "pipeline": pipeline,
+            "window": list(window),  # another window is news, even with the same features
+            "drifted": sorted(c.name for c in drifted),
+            "degradation": sorted(f"{a.feature}:{a.kind}" for a in report.degradation),
+            # a model promoted, rejected or not published is always news: never suppressed
+            "model": run_id if model_outcome else None,
+            # only when found, so the alerts of reports without it keep their fingerprints
+            **({"multivariate": sorted(m.method for m in found)} if found else {}),
+        },
+        sort_keys=True,
+    )
+
+
+def _payload(
+    pipeline: str,
+    run_id: str,
+    window: tuple[str, str],
+    report: DriftReport,
+    drifted: list[ColumnDrift],
+    report_location: str,
+    model_outcome: str,
+) -> dict[str, Any]:
+    """The generic webhook's JSON body."""
+    payload: dict[str, Any] = {
+        "pipeline": pipeline,
+        "run_id": run_id,
+        "window_start": window[0],
+        "window_end": window[1],
+        "dataset_drift": report.dataset_drift,
+        "share_drifted": report.share_drifted,
+        "drifted_features": [c.name for c in drifted],
+        "multivariate": [
+            {"method": m.method, "top_features": list(m.top_features)} for m in _found(report)
+        ],
+        "degradation": [a.to_dict() for a in report.degradation],
+        "report": report_location,
+        "model": model_outcome,
+    }
+    moved = {c.name: [m.name for m in c.moved] for c in drifted if c.moved}
+    if moved:  # only when present, so other reports' payloads keep their shape
+        payload["moved"] = moved
+    return payload
+
+
+def _verdict(report: DriftReport, concept_shift: bool) -> str:
     """What the alert is about, most serious first: the dataset, features, the concept."""
-    if report["dataset_drift"]:
+    if report.dataset_drift:
         return "Dataset drift"
-    if report["degradation"]:
+    if report.degradation:
         return "Feature degradation"
     if _found(report):
         return "Multivariate drift"
@@ -193,15 +233,15 @@ def _verdict(report: dict[str, Any], concept_shift: bool) -> str:
 
 
 def _drift_lines(
-    drifted: list[dict[str, Any]], top: int, impact: dict[str, float] | None = None
+    drifted: list[ColumnDrift], top: int, impact: dict[str, float] | None = None
 ) -> list[str]:
     lines = []
     for c in drifted[:top]:
-        p = f", p={fmt_p(c['p_value'])}" if c["p_value"] is not None else ""
+        p = f", p={fmt_p(c.p_value)}" if c.p_value is not None else ""
         lines.append(
-            f"• {_code(c['name'])} {c['method']} = {fmt_number(c['statistic'])}{p} "
-            f"(threshold {fmt_number(c['threshold'])}){_moved_text(c)}"
-            f"{_impact_text(c['name'], impact)}"
+            f"• {_code(c.name)} {c.method} = {fmt_number(c.statistic)}{p} "
+            f"(threshold {fmt_number(c.threshold)}){_moved_text(c)}"
+            f"{_impact_text(c.name, impact)}"
         )
     if len(drifted) > top:
         lines.append(f"• … and {len(drifted) - top} more")
@@ -220,29 +260,25 @@ def _impact_text(name: str, impact: dict[str, float] | None) -> str:
     return f" — the model relies on it for {share:.0%}"
 
 
-def _moved_text(column: dict[str, Any], top: int = 3) -> str:
+def _moved_text(column: ColumnDrift, top: int = 3) -> str:
     """An embedding or text column's parts that moved most, and its shifted descriptors."""
-    moved = column.get("moved") or []  # reports before schema 1.7 have none
-    if not moved:
+    if not column.moved:  # reports before schema 1.7 have none
         return ""
-    names = ", ".join(_code(m["name"]) for m in moved[:top])
-    described = [d["name"] for d in column.get("descriptors") or [] if (d["p_value"] or 1) < 0.05]
+    names = ", ".join(_code(m.name) for m in column.moved[:top])
+    described = [d.name for d in column.descriptors if (d.p_value or 1) < 0.05]
     shifted = f"; descriptors: {', '.join(described)}" if described else ""
     return f", moved most: {names}{shifted}"
 
 
-def _found(report: dict[str, Any]) -> list[dict[str, Any]]:
+def _found(report: DriftReport) -> list[MultivariateDrift]:
     """The multivariate methods that found drift (reports before schema 1.2 have none)."""
-    return [m for m in report.get("multivariate", []) if m["drifted"]]
+    return [m for m in report.multivariate if m.drifted]
 
 
-def _multivariate_lines(report: dict[str, Any]) -> list[str]:
+def _multivariate_lines(report: DriftReport) -> list[str]:
     """One line per method that found drift, naming the columns that drive it."""
-    from driftloop.drift.results import MultivariateDrift
-
     lines = []
-    for data in _found(report):
-        m = MultivariateDrift.from_dict(data)
+    for m in _found(report):
         p = f", p={fmt_p(m.p_value)}" if m.p_value is not None else ""
         lines.append(
             f"• *{escape(m.method)}* = {fmt_number(m.statistic)}{p} (threshold "
@@ -251,27 +287,21 @@ def _multivariate_lines(report: dict[str, Any]) -> list[str]:
     return lines
 
 
-def _segment_findings(report: dict[str, Any]) -> list[tuple[str, str]]:
+def _segment_findings(report: DriftReport) -> list[tuple[str, str]]:
     """(column, segment) for every column drifted inside a segment of the report: those that
     survived the window's family when the report has one."""
-    family = report.get("family")
-    if family is not None:
-        return [(f["name"], f["where"]) for f in family["findings"] if f["part"] == "segments"]
+    if report.family is not None:
+        return [(f.name, f.where) for f in report.family.findings if f.part == "segments"]
     return [
-        (c["name"], f"{s['column']} = {s['value']}")
-        for s in report.get("segments", ())
-        for c in s["columns"]
-        if c["drifted"]
+        (c.name, f"{s.column} = {s.value}") for s in report.segments for c in s.columns if c.drifted
     ]
 
 
-def _acts_on(family: dict[str, Any] | None) -> str:
+def _acts_on(family: FamilyVerdict | None) -> str:
     """The findings of the window's family, in words (empty: none, or an older report)."""
-    if not family:
+    if family is None:
         return ""
-    from driftloop.drift.results import FamilyVerdict
-
-    lines = [f.line for f in FamilyVerdict.from_dict(family).findings]
+    lines = [f.line for f in family.findings]
     return ", ".join(lines[:5]) + (f" and {len(lines) - 5} more" if len(lines) > 5 else "")
 
 
@@ -297,12 +327,12 @@ def _performance_line(section: dict[str, Any] | None) -> str:
     return "• *Model hurt*: " + "; ".join(drops) if drops else ""
 
 
-def _concept_line(concept: dict[str, Any]) -> str:
+def _concept_line(concept: ConceptReport) -> str:
     changes = [
-        f"{escape(m['name'])} {fmt_number(m['baseline'])} → {fmt_number(m['current'])} "
-        f"(95% CI {fmt_number(m['ci_low'])}-{fmt_number(m['ci_high'])})"
-        for m in concept["metrics"]
-        if m["alerted"]
+        f"{escape(m.name)} {fmt_number(m.baseline)} → {fmt_number(m.current)} "
+        f"(95% CI {fmt_number(m.ci_low)}-{fmt_number(m.ci_high)})"
+        for m in concept.metrics
+        if m.alerted
     ]
     return "• *Concept drift*: predictions no longer track outcomes: " + "; ".join(changes)
 

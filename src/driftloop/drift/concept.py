@@ -28,9 +28,12 @@ model was known to be good, e.g. its holdout or its first weeks in production):
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -86,6 +89,34 @@ class ConceptReport:
 
     def metric(self, name: str) -> MetricChange:
         return next(m for m in self.metrics if m.name == name)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ConceptReport:
+        """The report ``to_dict`` (or ``concept.json``) describes; derived keys (``concept_drift``,
+        each metric's ``change``) are recomputed, not read.
+
+        Examples
+        --------
+        >>> m = MetricChange("mae", 10.0, 14.0, 12.0, 16.0, 0.2, False, True)
+        >>> report = ConceptReport("regression", 200, 31, (m,))
+        >>> ConceptReport.from_dict(report.to_dict()) == report, report.concept_drift
+        (True, True)
+        """
+        fields = {f.name for f in dataclasses.fields(MetricChange)}
+        return cls(
+            task=data["task"],
+            n_baseline=data["n_baseline"],
+            n_current=data["n_current"],
+            metrics=tuple(
+                MetricChange(**{k: v for k, v in m.items() if k in fields}) for m in data["metrics"]
+            ),
+            alarms=tuple(StreamAlarm(**a) for a in data.get("alarms", ())),
+        )
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> ConceptReport:
+        """Read a report written as ``json.dumps(report.to_dict())``."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -217,13 +217,9 @@ def register_method(
     """
     family = Family(family)
     _check_name(name, compute)
-    ceiling = (
-        threshold_max
-        if threshold_max is not None
-        else (p_range[1] if family is Family.P_VALUE else float("inf"))
-    )
-    if family is Family.DISTANCE and test is None:
-        test = column_test
+    ceiling = p_range[1] if family is Family.P_VALUE else float("inf")
+    ceiling = ceiling if threshold_max is None else threshold_max
+    test = column_test if family is Family.DISTANCE and test is None else test
     method = Method(
         name, family, default_threshold, ceiling, numeric_only, compute,
         max_unique=max_unique, p_range=p_range, on_counts=on_counts,

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from driftloop.drift.results import DriftReport
 from driftloop.errors import ConfigError
 from driftloop.history.store import HistoryStore
 
@@ -38,7 +39,7 @@ class _Report:
     path: Path
     run_id: str
     window: tuple[dt.date, dt.date]
-    data: dict[str, Any]
+    data: DriftReport
 
 
 def import_reports(store: HistoryStore, pipeline: str, folder: Path) -> ImportResult:
@@ -109,7 +110,25 @@ def _read(path: Path, match: re.Match[str]) -> _Report:
             f"Report '{path}' has schema_version {data.get('schema_version')}; this driftloop "
             "reads 1.x. Import it with the driftloop version that wrote it."
         )
-    return _Report(path, match[3], (start, end), data)
+    try:
+        report = DriftReport.from_dict(_complete(data))
+    except (TypeError, KeyError, ValueError) as err:
+        raise ConfigError(
+            f"Report '{path}' has an entry driftloop cannot read ({type(err).__name__}: "
+            f"{str(err).splitlines()[0][:120]}). Fix or remove the file."
+        ) from None
+    return _Report(path, match[3], (start, end), report)
+
+
+def _complete(data: dict[str, Any]) -> dict[str, Any]:
+    """A report with the keys an import needs, and what the rest defaults to when a file lacks
+    them (unknown row counts read as 0, an untested statistic as None)."""
+    defaults = {"schema_version": "1.0", "excluded": [], "fdr": False}
+    rows = {"reference_rows": 0, "current_rows": 0}
+    column = {"statistic": None, "p_value": None, "family": "p_value"}
+    columns = [column | c for c in data["columns"]]
+    alerts = [{"current": None, "baseline": None} | a for a in data["degradation"]]
+    return defaults | rows | data | {"columns": columns, "degradation": alerts}
 
 
 def _run_time(report: _Report) -> dt.datetime:

@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from driftloop.data.sql import redact_url
 from driftloop.data.store import _DDL_LOCK, TableStore
 from driftloop.errors import SourceError
+
+if TYPE_CHECKING:
+    from driftloop.drift.results import ColumnDrift, DriftReport, MultivariateDrift, SegmentDrift
 from driftloop.history.tables import (
     FEATURES,
     METADATA,
@@ -114,28 +117,24 @@ class HistoryStore(TableStore):
         pipeline: str,
         run_id: str,
         window: tuple[dt.date, dt.date],
-        report: Mapping[str, Any],
+        report: DriftReport,
         *,
         null_shares: Mapping[str, float] | None = None,
         run_at: dt.datetime | None = None,
         source: str = "run",
         report_json: str | None = None,
     ) -> None:
-        """Store one run's verdict on a window (``report`` is ``DriftReport.to_dict()``), in
-        one transaction; the latest run of the window becomes its current one."""
+        """Store one run's verdict on a window, in one transaction; the latest run of the
+        window becomes its current one."""
         when = run_at or dt.datetime.now(dt.UTC).replace(tzinfo=None)
         key = {"pipeline": pipeline, "window_start": window[0], "window_end": window[1]}
         window_row = _window_row(report, key, run_id, when, source, report_json)
         shares = null_shares or {}
         rows = {
-            FEATURES: [
-                _feature_row(c, key, run_id, shares.get(c["name"])) for c in report["columns"]
-            ],
-            MULTIVARIATE: [
-                _multivariate_row(m, key, run_id) for m in report.get("multivariate", [])
-            ],
-            SEGMENTS: [_segment_row(s, key, run_id) for s in report.get("segments", [])],
-            PERFORMANCE: _performance_rows(report.get("performance"), key, run_id),
+            FEATURES: [_feature_row(c, key, run_id, shares.get(c.name)) for c in report.columns],
+            MULTIVARIATE: [_multivariate_row(m, key, run_id) for m in report.multivariate],
+            SEGMENTS: [_segment_row(s, key, run_id) for s in report.segments],
+            PERFORMANCE: _performance_rows(report.performance, key, run_id),
         }
         try:
             with self._begin() as conn:
@@ -312,86 +311,89 @@ def _settle(conn: sa.Connection, pipeline: str, window: tuple[dt.date, dt.date])
 
 
 def _window_row(
-    report: Mapping[str, Any],
+    report: DriftReport,
     key: dict[str, Any],
     run_id: str,
     run_at: dt.datetime,
     source: str,
     report_json: str | None,
 ) -> dict[str, Any]:
-    columns = report["columns"]
     return {
         **key,
         "run_id": run_id,
         "run_at": run_at,
         "source": source,
         "superseded": False,
-        "dataset_drift": bool(report["dataset_drift"]),
-        "drift_share": float(report["drift_share"]),
-        "share_drifted": float(report["share_drifted"]),
-        "n_tested": report.get("n_tested", sum(1 for c in columns if not c.get("skipped"))),
-        "n_drifted": report.get("n_drifted", sum(1 for c in columns if c["drifted"])),
-        "reference_rows": report.get("reference_rows"),
-        "current_rows": report.get("current_rows"),
+        "dataset_drift": report.dataset_drift,
+        "drift_share": float(report.drift_share),
+        "share_drifted": float(report.share_drifted),
+        "n_tested": report.n_tested,
+        "n_drifted": len(report.drifted_columns),
+        "reference_rows": report.reference_rows,
+        "current_rows": report.current_rows,
         "degradation": json.dumps(
-            [{k: a.get(k) for k in ("feature", "kind", "message")} for a in report["degradation"]]
+            [
+                {"feature": a.feature, "kind": a.kind, "message": a.message}
+                for a in report.degradation
+            ]
         ),
         "report_json": report_json,
     }
 
 
 def _feature_row(
-    column: Mapping[str, Any], key: dict[str, Any], run_id: str, null_share: float | None
+    column: ColumnDrift, key: dict[str, Any], run_id: str, null_share: float | None
 ) -> dict[str, Any]:
     return {
         **key,
         "run_id": run_id,
-        "feature": column["name"],
+        "feature": column.name,
         "superseded": False,
-        "kind": column["kind"],
-        "method": column["method"],
-        "statistic": column.get("statistic"),
-        "p_value": column.get("p_value"),
-        "threshold": float(column["threshold"]),
-        "drifted": bool(column["drifted"]),
-        "n_reference": int(column["n_reference"]),
-        "n_current": int(column["n_current"]),
+        "kind": column.kind,
+        "method": column.method,
+        "statistic": column.statistic,
+        "p_value": column.p_value,
+        "threshold": float(column.threshold),
+        "drifted": column.drifted,
+        "n_reference": column.n_reference,
+        "n_current": column.n_current,
         "null_share": None if null_share is None else round(float(null_share), 6),
-        "skipped": column.get("skipped"),
+        "skipped": column.skipped,
     }
 
 
-def _multivariate_row(found: Mapping[str, Any], key: dict[str, Any], run_id: str) -> dict[str, Any]:
+def _multivariate_row(found: MultivariateDrift, key: dict[str, Any], run_id: str) -> dict[str, Any]:
     return {
         **key,
         "run_id": run_id,
-        "method": found["method"],
+        "method": found.method,
         "superseded": False,
-        "statistic": found.get("statistic"),
-        "threshold": found.get("threshold"),
-        "p_value": found.get("p_value"),
-        "drifted": bool(found["drifted"]),
-        "top_features": json.dumps(list(found.get("top_features", []))),
-        "n_reference": int(found.get("n_reference", 0)),
-        "n_current": int(found.get("n_current", 0)),
-        "skipped": found.get("skipped"),
+        "statistic": found.statistic,
+        "threshold": found.threshold,
+        "p_value": found.p_value,
+        "drifted": found.drifted,
+        "top_features": json.dumps(list(found.top_features)),
+        "n_reference": found.n_reference,
+        "n_current": found.n_current,
+        "skipped": found.skipped,
     }
 
 
-def _segment_row(found: Mapping[str, Any], key: dict[str, Any], run_id: str) -> dict[str, Any]:
-    columns = [{k: c.get(k) for k in _SEGMENT_FIELDS} for c in found["columns"]]
+def _segment_row(found: SegmentDrift, key: dict[str, Any], run_id: str) -> dict[str, Any]:
+    shown = [c.to_dict() for c in found.columns]
+    columns = [{k: c.get(k) for k in _SEGMENT_FIELDS} for c in shown]
     return {
         **key,
         "run_id": run_id,
-        "segment": found["column"],
-        "value": str(found["value"]),
+        "segment": found.column,
+        "value": str(found.value),
         "superseded": False,
-        "n_reference": int(found["n_reference"]),
-        "n_current": int(found["n_current"]),
-        "skipped": found.get("skipped"),
-        "share_drifted": float(found["share_drifted"]),
-        "dataset_drift": bool(found["dataset_drift"]),
-        "drifted": json.dumps([c["name"] for c in columns if c["drifted"]]),
+        "n_reference": found.n_reference,
+        "n_current": found.n_current,
+        "skipped": found.skipped,
+        "share_drifted": float(found.share_drifted),
+        "dataset_drift": found.dataset_drift,
+        "drifted": json.dumps([c.name for c in found.columns if c.drifted]),
         "columns": json.dumps(columns),
     }
 
@@ -458,7 +460,7 @@ def record_report(
     pipeline: str,
     run_id: str,
     window: tuple[dt.date | None, dt.date | None],
-    report: Any,
+    report: DriftReport,
     current: Any,
     report_json: str | None = None,
 ) -> None:
@@ -474,7 +476,7 @@ def record_report(
             pipeline,
             run_id,
             (start, end),
-            report.to_dict(),
+            report,
             null_shares=shares,
             report_json=report_json,
         )

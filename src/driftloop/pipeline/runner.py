@@ -128,10 +128,8 @@ class Runner:
                 self.store.release(cfg.pipeline, run_id)
                 raise
             done = {}
-        ctx = RunContext(
-            cfg, run_id, start, end, trigger, dict(done), self.printer, rebuild_profile,
-            verdict_steps(cfg),
-        )  # fmt: skip
+        ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer,
+                         rebuild_profile, verdict_steps(cfg))  # fmt: skip
         try:
             return self._steps(ctx, done, on_step, names)
         except SourceError as err:

@@ -4,12 +4,15 @@ verdicts, runs, last success."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+if TYPE_CHECKING:
+    from driftloop.drift.results import DriftReport, MultivariateDrift, SegmentDrift
 
 __all__ = ["LoopMetrics"]
 
@@ -166,7 +169,9 @@ class LoopMetrics:
         if status == "succeeded":
             self.last_success.labels(pipeline).set(time.time())
         if report_json and Path(report_json).is_file():
-            self.record_report(pipeline, json.loads(Path(report_json).read_text()))
+            from driftloop.drift.results import DriftReport
+
+            self.record_report(pipeline, DriftReport.from_json(report_json))
             if window is not None:
                 self.record_window(pipeline, *window)
 
@@ -182,25 +187,22 @@ class LoopMetrics:
         after = last + dt.timedelta(days=1)
         self.window_end.labels(pipeline).set(dt.datetime.combine(after, midnight).timestamp())
 
-    def record_report(self, pipeline: str, report: dict[str, Any]) -> None:
-        self.dataset_drift.labels(pipeline).set(1 if report["dataset_drift"] else 0)
-        self.share.labels(pipeline).set(report["share_drifted"])
-        for column in report["columns"]:
-            if column["statistic"] is not None:
-                self.statistic.labels(pipeline, column["name"], column["method"]).set(
-                    column["statistic"]
-                )
-            if column["p_value"] is not None:
-                self.p_value.labels(pipeline, column["name"], column["method"]).set(
-                    column["p_value"]
-                )
-            self.drifted.labels(pipeline, column["name"]).set(1 if column["drifted"] else 0)
-        self._record_performance(pipeline, report.get("performance"))
-        self._record_multivariate(pipeline, report.get("multivariate") or [])
-        self._record_segments(pipeline, report.get("segments") or [])
+    def record_report(self, pipeline: str, report: DriftReport) -> None:
+        """Set the drift gauges from a run's report."""
+        self.dataset_drift.labels(pipeline).set(1 if report.dataset_drift else 0)
+        self.share.labels(pipeline).set(report.share_drifted)
+        for column in report.columns:
+            if column.statistic is not None:
+                self.statistic.labels(pipeline, column.name, column.method).set(column.statistic)
+            if column.p_value is not None:
+                self.p_value.labels(pipeline, column.name, column.method).set(column.p_value)
+            self.drifted.labels(pipeline, column.name).set(1 if column.drifted else 0)
+        self._record_performance(pipeline, report.performance)
+        self._record_multivariate(pipeline, report.multivariate)
+        self._record_segments(pipeline, report.segments)
         kinds: dict[str, int] = {}
-        for alert in report["degradation"]:
-            kinds[alert["kind"]] = kinds.get(alert["kind"], 0) + 1
+        for alert in report.degradation:
+            kinds[alert.kind] = kinds.get(alert.kind, 0) + 1
         for kind in (
             "missing_feature",
             "dtype_change",
@@ -232,33 +234,33 @@ class LoopMetrics:
         dropped = section["alert"] or bool(realized.get("alert"))
         self.performance_drop.labels(pipeline, metric).set(1 if dropped else 0)
 
-    def _record_multivariate(self, pipeline: str, methods: list[dict[str, Any]]) -> None:
+    def _record_multivariate(self, pipeline: str, methods: Sequence[MultivariateDrift]) -> None:
         """Each tested method's gauges (a method skipped in this window keeps none)."""
         for method in methods:
-            name = method["method"]
+            name = method.method
             for gauge in (self.mv_statistic, self.mv_threshold, self.mv_p_value, self.mv_drifted):
                 _forget(gauge, pipeline, name)
-            if method.get("skipped"):
+            if method.skipped:
                 continue
-            for gauge, key in (
-                (self.mv_statistic, "statistic"),
-                (self.mv_threshold, "threshold"),
-                (self.mv_p_value, "p_value"),
+            for gauge, value in (
+                (self.mv_statistic, method.statistic),
+                (self.mv_threshold, method.threshold),
+                (self.mv_p_value, method.p_value),
             ):
-                if method.get(key) is not None:
-                    gauge.labels(pipeline, name).set(method[key])
-            self.mv_drifted.labels(pipeline, name).set(1 if method["drifted"] else 0)
+                if value is not None:
+                    gauge.labels(pipeline, name).set(value)
+            self.mv_drifted.labels(pipeline, name).set(1 if method.drifted else 0)
 
-    def _record_segments(self, pipeline: str, segments: list[dict[str, Any]]) -> None:
+    def _record_segments(self, pipeline: str, segments: Sequence[SegmentDrift]) -> None:
         """Each tested segment's gauges (a segment skipped in this window keeps none)."""
         for segment in segments:
-            where = (pipeline, segment["column"], str(segment["value"]))
+            where = (pipeline, segment.column, str(segment.value))
             _forget(self.segment_share, *where)
             _forget(self.segment_drift, *where)
-            if segment.get("skipped"):
+            if segment.skipped:
                 continue
-            self.segment_share.labels(*where).set(segment["share_drifted"])
-            self.segment_drift.labels(*where).set(1 if segment["dataset_drift"] else 0)
+            self.segment_share.labels(*where).set(segment.share_drifted)
+            self.segment_drift.labels(*where).set(1 if segment.dataset_drift else 0)
 
 
 def _forget(gauge: Gauge, *labels: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -78,6 +77,8 @@ def alert(ctx: RunContext) -> AlertResult:
 
 def _message(ctx: RunContext) -> Alert:
     from driftloop.actions.notify import build_alert
+    from driftloop.drift.concept import ConceptReport
+    from driftloop.drift.results import DriftReport
 
     detected = require_drift(ctx, "alert")
     concept_file = ctx.file("concept.json")
@@ -85,9 +86,9 @@ def _message(ctx: RunContext) -> Alert:
         ctx.config.pipeline,
         ctx.run_id,
         ctx.window,
-        json.loads(ctx.file("report.json").read_text()),
+        DriftReport.from_json(ctx.file("report.json")),
         report_location=report_link(ctx.config, detected.report_html),
         model_outcome=model_outcome(ctx),
         top=ctx.config.alerts.top_features,
-        concept=json.loads(concept_file.read_text()) if concept_file.exists() else None,
+        concept=ConceptReport.from_json(concept_file) if concept_file.exists() else None,
     )
