@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.records import RunStore
-from driftloop.service.app import sign, signed_headers
+from driftloop.service.signatures import sign, signed_headers
 from tests.pipeline.conftest import COMPLETED, held_trainer, write_config
 from tests.service.serving import SECRET, TOKEN, Server, free_port, wait_for
 
