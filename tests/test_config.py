@@ -71,7 +71,7 @@ def test_missing_environment_variable() -> None:
             r"Invalid section 'current': set exactly one of 'uri' \(a file or URL\) or 'url' \(a database\)\.$",
         ),
         (
-            {"training": None},
+            {"training": None, "on_drift": {"retrain": True}},
             r": on_drift\.retrain needs the 'training' and 'model' sections\.$",
         ),
         (

@@ -32,6 +32,17 @@ def as_grafana_sends_it(sql: str, pipeline: str) -> str:
 
 
 @pytest.mark.postgres
+def test_the_concept_panel_is_there_when_concept_drift_is_monitored(pg_url: str) -> None:
+    concept_series(PredictionStore(pg_url), "bike-sharing")  # its table, as concept runs make it
+    (panel,) = [
+        p
+        for p in dashboard("bike-sharing", concept=True)["panels"]
+        if p["title"] == "Concept drift per window"
+    ]
+    assert conn_rows(pg_url, as_grafana_sends_it(panel["targets"][0]["rawSql"], "x")) == []
+
+
+@pytest.mark.postgres
 def test_every_panel_reads_the_history_at_window_dates(make_pipeline, pg_url: str) -> None:
     detection = {
         "multivariate": {"columns": ["temp", "atemp", "hum", "windspeed"], "permutations": 49},
@@ -40,8 +51,7 @@ def test_every_panel_reads_the_history_at_window_dates(make_pipeline, pg_url: st
     config = make_pipeline(warehouse=pg_url, detection=detection)
     planned = windows(dt.date(2011, 2, 1), dt.date(2011, 4, 30), "1mo")
     backfill(config, planned)
-    concept_series(PredictionStore(pg_url), "bike-sharing")  # its table, as concept runs make it
-    board = dashboard("bike-sharing")
+    board = dashboard("bike-sharing")  # no concept monitoring: no panel reads its table
     engine = sa.create_engine(pg_url)
     rows = {}
     with engine.connect() as conn:
@@ -54,7 +64,7 @@ def test_every_panel_reads_the_history_at_window_dates(make_pipeline, pg_url: st
     assert len(rows["Statistic per feature"]) == 3 * len(
         {r[1] for r in rows["Statistic per feature"]}
     )
-    assert len(rows["Runs"]) == 3 and rows["Concept drift per window"] == []
+    assert len(rows["Runs"]) == 3 and "Concept drift per window" not in rows
     assert rows["Model performance: estimated (interval) and realized"] == []  # a regressor
     multivariate = rows["Multivariate statistic / threshold (above 1: drift)"]
     assert {r[1] for r in multivariate} == {"domain_classifier", "pca_reconstruction"}

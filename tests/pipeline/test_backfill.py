@@ -129,8 +129,16 @@ def test_backfill_on_the_command_line(make_pipeline, tmp_path: Path) -> None:
     done = cli.invoke(app, [*args, "--every", "1mo"])
     assert done.exit_code == 0, done.output
     assert "backfill bike-sharing: 2 of 2 windows (2 succeeded)" in done.output
+    lines = [line for line in done.output.splitlines() if line.startswith("2011-")]
+    assert [line.split(":")[0] for line in lines] == [
+        "2011-02-01..2011-02-28 succeeded",
+        "2011-03-01..2011-03-31 succeeded",
+    ]  # one verdict line per window
+    assert "no dataset drift; drifted: " in lines[0] and "dataset drift; drifted: " in lines[1]
     again = cli.invoke(app, [*args, "--every", "1mo"])
     assert "2 of 2 windows (2 skipped)" in again.output
+    repeated = [line for line in again.output.splitlines() if line.startswith("2011-")]
+    assert [line.replace(" skipped:", " succeeded:") for line in repeated] == lines
     bad = cli.invoke(app, [*args, "--every", "monthly"])
     assert bad.exit_code == 2
     assert bad.output.strip().splitlines() == [

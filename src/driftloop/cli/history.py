@@ -45,6 +45,7 @@ def backfill(
                     actions=actions,
                     progress=progress,
                     printer=lambda text: err.print(text, markup=False, style="yellow"),
+                    on_window=lambda window: out.print(window.line(), markup=False, soft_wrap=True),
                 )
         except KeyboardInterrupt:
             err.print("backfill interrupted: run the same command again to continue it")

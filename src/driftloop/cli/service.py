@@ -150,7 +150,7 @@ def export_grafana_cmd(
     with user_errors():
         cfg = load_pipeline(config)
         check_writable(out_file, "the Grafana dashboard")
-        written = export_grafana(cfg.pipeline, out_file)
+        written = export_grafana(cfg.pipeline, out_file, concept=cfg.concept is not None)
     out.print(f"wrote {written}")
     if not cfg.stores.warehouse.get_secret_value().startswith("postgresql"):
         out.print("note: its panels query PostgreSQL; this pipeline's warehouse is not PostgreSQL")

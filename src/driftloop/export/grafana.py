@@ -4,11 +4,12 @@ The panels read the warehouse database directly: share drifted per window with t
 ``drift_share`` level, drifted features per window, each feature's statistic and p-value, concept
 drift, each multivariate method's statistic over its threshold (above 1: drift), each segment's
 share of drifted features, the production model's estimated and realized performance, and the
-runs. The multivariate and segment panels stay empty until
-``detection.multivariate`` or ``detection.segments`` is configured. Every series is placed at its
-window's end date (``window_end``), not at the time a run happened, so a backfilled year reads as
-that year. Only the current run of each window
-is read (``NOT superseded``). The data source is an import input (``DS_DRIFTLOOP``): Grafana asks
+runs. The concept drift panel is there when the pipeline monitors concept drift (its table,
+``driftloop_concept_windows``, exists only then). The multivariate and segment panels stay
+empty until ``detection.multivariate`` or ``detection.segments`` is configured. Every series is
+placed at its window's end date (``window_end``), not at the time a run happened, so a backfilled
+year reads as that year. Only the current run of each window is read (``NOT superseded``).
+The data source is an import input (``DS_DRIFTLOOP``): Grafana asks
 for it when the file is imported.
 """
 
@@ -76,7 +77,8 @@ QUERIES = {
     "Runs": (
         "table",
         "SELECT run_id, trigger, window_start, window_end, status, model_outcome, started_at "
-        "FROM driftloop_runs WHERE pipeline = '$pipeline' ORDER BY started_at DESC LIMIT 200",
+        "FROM driftloop_runs WHERE pipeline = '$pipeline' "
+        "ORDER BY started_at DESC, run_id DESC LIMIT 200",
     ),
 }
 
@@ -107,15 +109,22 @@ def _panel(number: int, title: str, kind: str, sql: str) -> dict[str, Any]:
     }
 
 
-def dashboard(pipeline: str) -> dict[str, Any]:
-    """The dashboard model for ``pipeline`` (import it in Grafana: Dashboards > New > Import).
+_CONCEPT_PANEL = "Concept drift per window"
+
+
+def dashboard(pipeline: str, *, concept: bool = False) -> dict[str, Any]:
+    """The dashboard model for ``pipeline`` (import it in Grafana: Dashboards > New > Import);
+    with ``concept``, the concept drift panel too.
 
     Examples
     --------
     >>> board = dashboard("bike-sharing")
     >>> board["uid"], [p["title"] for p in board["panels"]][:2]
     ('driftloop-bike-sharing', ['Share of features drifted', 'Drifted features per window'])
+    >>> "Concept drift per window" in [p["title"] for p in board["panels"]]
+    False
     """
+    queries = [(t, q) for t, q in QUERIES.items() if concept or t != _CONCEPT_PANEL]
     return {
         "__inputs": [
             {
@@ -134,13 +143,12 @@ def dashboard(pipeline: str) -> dict[str, Any]:
         "templating": {
             "list": [{"name": "pipeline", "type": "constant", "query": pipeline, "hide": 2}]
         },
-        "panels": [
-            _panel(i, title, kind, sql) for i, (title, (kind, sql)) in enumerate(QUERIES.items())
-        ],
+        "panels": [_panel(i, title, kind, sql) for i, (title, (kind, sql)) in enumerate(queries)],
     }
 
 
-def export_grafana(pipeline: str, out: Path) -> Path:
-    """Write the dashboard JSON for ``pipeline`` to ``out``."""
-    out.write_text(json.dumps(dashboard(pipeline), indent=2) + "\n", encoding="utf-8")
+def export_grafana(pipeline: str, out: Path, *, concept: bool = False) -> Path:
+    """Write the dashboard JSON for ``pipeline`` to ``out`` (``concept``: see `dashboard`)."""
+    board = dashboard(pipeline, concept=concept)
+    out.write_text(json.dumps(board, indent=2) + "\n", encoding="utf-8")
     return out

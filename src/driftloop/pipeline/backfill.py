@@ -19,8 +19,9 @@ from typing import Any
 
 from driftloop.config import PipelineConfig
 from driftloop.errors import ConfigError
-from driftloop.pipeline.runner import Runner
+from driftloop.pipeline.runner import Runner, RunOutcome
 from driftloop.pipeline.steps import step_names
+from driftloop.pipeline.steps.detect import DetectResult
 
 __all__ = ["DETECTION_STEPS", "BackfillResult", "WindowOutcome", "backfill", "windows"]
 
@@ -79,13 +80,20 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 @dataclass(frozen=True, slots=True)
 class WindowOutcome:
     """What the backfill did with one window: ``skipped`` (already done), or the status of the
-    run it started or resumed (succeeded, empty, failed, interrupted)."""
+    run it started or resumed (succeeded, empty, failed, interrupted); ``verdict`` is the
+    window's verdict line (a skipped window's from its earlier run), or why there is none."""
 
     start: dt.date
     end: dt.date
     run_id: str
     status: str
     resumed: bool = False
+    verdict: str = ""
+
+    def line(self) -> str:
+        """One line for the window: ``2011-02-01..2011-02-28 succeeded: no dataset drift; ...``."""
+        resumed = " (resumed)" if self.resumed else ""
+        return f"{self.start}..{self.end} {self.status}{resumed}: {self.verdict} [{self.run_id}]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +118,11 @@ def backfill(
     progress: Callable[[int, int], None] | None = None,
     printer: Callable[[str], None] = print,
     stop: threading.Event | None = None,
+    on_window: Callable[[WindowOutcome], None] | None = None,
 ) -> BackfillResult:
-    """Run ``planned`` windows in order; stop at the first failed or interrupted one."""
+    """Run ``planned`` windows in order; stop at the first failed or interrupted one.
+
+    ``on_window`` is told of each window as it ends (the command line prints its line)."""
     runner = Runner(config, printer=printer)
     steps = list(step_names()) if actions else list(DETECTION_STEPS)
     earlier = _by_window(runner.store.window_runs(config.pipeline))
@@ -119,6 +130,8 @@ def backfill(
     for i, (start, end) in enumerate(planned):
         outcome = _window(runner, earlier.get((start, end), []), start, end, steps, stop)
         done.append(outcome)
+        if on_window is not None:
+            on_window(outcome)
         if progress is not None:
             progress(i + 1, len(planned))
         if outcome.status in ("failed", "interrupted"):
@@ -143,10 +156,29 @@ def _window(
 ) -> WindowOutcome:
     for run in earlier:
         if run["status"] in _FINISHED and set(steps) <= set(run["steps"]):
-            return WindowOutcome(start, end, run["run_id"], "skipped")
+            return WindowOutcome(
+                start, end, run["run_id"], "skipped", verdict=_recorded(runner, run)
+            )
     unfinished = [r for r in earlier if r["status"] in _UNFINISHED and r["steps"] == steps]
     if unfinished:
         outcome = runner.run(resume=unfinished[-1]["run_id"], stop=stop)
-        return WindowOutcome(start, end, outcome.run_id, outcome.status, resumed=True)
+        return WindowOutcome(
+            start, end, outcome.run_id, outcome.status, resumed=True, verdict=_verdict(outcome)
+        )
     outcome = runner.run(start=start, end=end, trigger="backfill", steps=steps, stop=stop)
-    return WindowOutcome(start, end, outcome.run_id, outcome.status)
+    return WindowOutcome(start, end, outcome.run_id, outcome.status, verdict=_verdict(outcome))
+
+
+def _verdict(outcome: RunOutcome) -> str:
+    if outcome.verdict is not None:
+        return outcome.verdict.summary()
+    return outcome.error or ("no rows in the window" if outcome.status == "empty" else "no verdict")
+
+
+def _recorded(runner: Runner, run: dict[str, Any]) -> str:
+    """The verdict line an earlier run of the window recorded."""
+    record = runner.store.run(run["run_id"])
+    verdict = record.get("verdict") if record is not None else None
+    if not verdict:
+        return "done earlier, no verdict recorded" if run["status"] != "empty" else "no rows"
+    return DetectResult.from_dict(verdict).summary()

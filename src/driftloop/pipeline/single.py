@@ -11,13 +11,14 @@ from driftloop.pipeline.execution import execute
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import default_window
 from driftloop.pipeline.steps import (
-    DetectResult,
     Empty,
     RunContext,
     StepResult,
+    data_verdict,
     read_result,
     step_named,
     step_names,
+    verdict_steps,
 )
 
 __all__ = ["run_step"]
@@ -61,7 +62,7 @@ def run_step(
         return run_id, ended.status, ended.result
     store.finish_step(run_id, name, ended.status, ended.seconds, ended.result.to_dict())
     if name == step_names()[-1]:
-        verdict = ctx.result("detect", DetectResult)
+        verdict = data_verdict(ctx.verdict_results())
         store.finish_run(
             run_id, "succeeded", verdict=verdict.to_dict() if verdict is not None else None
         )
@@ -88,4 +89,5 @@ def _context(
         record["trigger"],
         done,
         rebuild_profile=rebuild_profile,
+        verdicts=verdict_steps(config),
     )

@@ -90,7 +90,7 @@ class RunApi:
         found = await run_in_threadpool(
             lambda: [r for n in names for r in self.stores[n].runs(n, limit)]
         )
-        found.sort(key=lambda r: r["started_at"], reverse=True)
+        found.sort(key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
         return JSONResponse(json.loads(json.dumps(found[:limit], default=str)))
 
     async def run(self, request: Request) -> Response:

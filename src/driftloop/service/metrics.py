@@ -1,4 +1,5 @@
-"""Prometheus metrics of the loop: drift per feature, verdicts, runs, last success."""
+"""Prometheus metrics of the loop: drift per feature, per multivariate method and per segment,
+verdicts, runs, last success."""
 
 from __future__ import annotations
 
@@ -102,8 +103,52 @@ class LoopMetrics:
             ["pipeline", "metric"],
             registry=r,
         )
+        self._multivariate_gauges(r)
+        self._segment_gauges(r)
         self.pending_alerts = Gauge(
             "driftloop_pending_alerts", "Alerts waiting in the outbox", ["pipeline"], registry=r
+        )
+
+    def _multivariate_gauges(self, r: CollectorRegistry) -> None:
+        labels = ["pipeline", "method"]
+        self.mv_statistic = Gauge(
+            "driftloop_multivariate_drift_statistic",
+            "Statistic of a multivariate method in the last run",
+            labels,
+            registry=r,
+        )
+        self.mv_threshold = Gauge(
+            "driftloop_multivariate_drift_threshold",
+            "The multivariate method's threshold (the statistic above it: drift)",
+            labels,
+            registry=r,
+        )
+        self.mv_p_value = Gauge(
+            "driftloop_multivariate_drift_p_value",
+            "P-value of a multivariate method in the last run",
+            labels,
+            registry=r,
+        )
+        self.mv_drifted = Gauge(
+            "driftloop_multivariate_drifted",
+            "1 when the multivariate method found drift in the last run",
+            labels,
+            registry=r,
+        )
+
+    def _segment_gauges(self, r: CollectorRegistry) -> None:
+        labels = ["pipeline", "segment", "value"]
+        self.segment_share = Gauge(
+            "driftloop_segment_share_drifted",
+            "Share of tested features that drifted inside a segment (column = value)",
+            labels,
+            registry=r,
+        )
+        self.segment_drift = Gauge(
+            "driftloop_segment_dataset_drift",
+            "1 when the segment's features drifted as a dataset in the last run",
+            labels,
+            registry=r,
         )
 
     def record_run(
@@ -151,6 +196,8 @@ class LoopMetrics:
                 )
             self.drifted.labels(pipeline, column["name"]).set(1 if column["drifted"] else 0)
         self._record_performance(pipeline, report.get("performance"))
+        self._record_multivariate(pipeline, report.get("multivariate") or [])
+        self._record_segments(pipeline, report.get("segments") or [])
         kinds: dict[str, int] = {}
         for alert in report["degradation"]:
             kinds[alert["kind"]] = kinds.get(alert["kind"], 0) + 1
@@ -184,3 +231,39 @@ class LoopMetrics:
                 self.performance.labels(pipeline, metric, kind).set(value)
         dropped = section["alert"] or bool(realized.get("alert"))
         self.performance_drop.labels(pipeline, metric).set(1 if dropped else 0)
+
+    def _record_multivariate(self, pipeline: str, methods: list[dict[str, Any]]) -> None:
+        """Each tested method's gauges (a method skipped in this window keeps none)."""
+        for method in methods:
+            name = method["method"]
+            for gauge in (self.mv_statistic, self.mv_threshold, self.mv_p_value, self.mv_drifted):
+                _forget(gauge, pipeline, name)
+            if method.get("skipped"):
+                continue
+            for gauge, key in (
+                (self.mv_statistic, "statistic"),
+                (self.mv_threshold, "threshold"),
+                (self.mv_p_value, "p_value"),
+            ):
+                if method.get(key) is not None:
+                    gauge.labels(pipeline, name).set(method[key])
+            self.mv_drifted.labels(pipeline, name).set(1 if method["drifted"] else 0)
+
+    def _record_segments(self, pipeline: str, segments: list[dict[str, Any]]) -> None:
+        """Each tested segment's gauges (a segment skipped in this window keeps none)."""
+        for segment in segments:
+            where = (pipeline, segment["column"], str(segment["value"]))
+            _forget(self.segment_share, *where)
+            _forget(self.segment_drift, *where)
+            if segment.get("skipped"):
+                continue
+            self.segment_share.labels(*where).set(segment["share_drifted"])
+            self.segment_drift.labels(*where).set(1 if segment["dataset_drift"] else 0)
+
+
+def _forget(gauge: Gauge, *labels: str) -> None:
+    """Drop a label set's earlier value (a skipped method or segment reports none)."""
+    try:
+        gauge.remove(*labels)
+    except KeyError:
+        pass

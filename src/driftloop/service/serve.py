@@ -2,8 +2,9 @@
 
 On SIGTERM the server stops taking triggers, lets the running step finish, leaves the run
 ``interrupted`` (resumable) and its trigger queued, and exits; queued triggers stay in the
-pipeline's database (``service/triggers.py``). At the next start it takes back triggers a killed
-server left running, and runs the queue (resuming interrupted runs first: they are older).
+pipeline's database (``service/triggers.py``). At the next start it finishes any half-done publish
+of each pipeline's production model, takes back triggers a killed server left running, and runs
+the queue (resuming interrupted runs first: they are older).
 """
 
 from __future__ import annotations
@@ -47,6 +48,36 @@ def _drain_outboxes(configs: dict[str, PipelineConfig], coordinator: Coordinator
             log.warning("draining the outbox of %s failed: %s", name, one_line(err))
         finally:
             engine.dispose()
+
+
+def reconcile_at_start(configs: dict[str, PipelineConfig]) -> list[str]:
+    """Each pipeline's production model reconciled with what is published, under the
+    pipeline's lock (a pipeline running elsewhere reconciles in its own run); one line each."""
+    from driftloop.errors import DriftloopError, LockedError
+    from driftloop.pipeline.records import RunStore, new_run_id
+    from driftloop.pipeline.steps.reconcile import reconcile_production
+
+    lines = []
+    for name, config in configs.items():
+        holder = f"serve-{new_run_id()}"
+        try:
+            store = RunStore(config.stores.warehouse.get_secret_value())
+            store.acquire(name, holder)
+        except LockedError as err:
+            lines.append(f"{name}: not reconciled now: {err}")
+            continue
+        except DriftloopError as err:
+            lines.append(f"{name}: production not reconciled: {err}")
+            continue
+        try:
+            found = reconcile_production(config)
+            lines.append(f"{name}: {found.line() if found else 'publishes nothing'}")
+        except Exception as err:  # serve starts anyway; the pipeline's next run tries again
+            lines.append(f"{name}: production not reconciled: {err}")
+        finally:
+            with contextlib.suppress(DriftloopError):
+                store.release(name, holder)
+    return lines
 
 
 def serve(
@@ -98,6 +129,8 @@ def serve(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        for line in reconcile_at_start(by_name):
+            log.info("%s", line)
         scheduler.start()
         for joined in coordinator.resume_unfinished():
             log.info("resuming run %s", joined.run_id)

@@ -38,6 +38,11 @@ class RunContext:
     results: dict[str, StepResult] = field(default_factory=dict)
     printer: Callable[[str], None] = print
     rebuild_profile: bool = False  # a stored reference profile is rebuilt whatever its source says
+    verdicts: tuple[str, ...] = ()  # the configured steps whose `fires` is the verdict, in order
+
+    def verdict_results(self) -> tuple[StepResult, ...]:
+        """The finished verdict steps' results (``Step.verdict``), in the table's order."""
+        return tuple(self.results[name] for name in self.verdicts if name in self.results)
 
     @property
     def folder(self) -> Path:
