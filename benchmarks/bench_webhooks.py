@@ -68,7 +68,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=4000)
     parser.add_argument("--clients", type=int, default=16)
     args = parser.parse_args()
-    from driftloop.service.app import signed_headers
+    from driftloop.service.signatures import signed_headers
 
     with tempfile.TemporaryDirectory() as tmp:
         path, flag, started = setup(Path(tmp))

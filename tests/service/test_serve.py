@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.records import RunStore
-from driftloop.service.app import sign, signed_headers
+from driftloop.service.signatures import sign, signed_headers
 from tests.pipeline.conftest import COMPLETED, held_trainer, write_config
 from tests.service.serving import SECRET, TOKEN, Server, free_port, wait_for
 
@@ -51,7 +51,7 @@ def _hang_up(url: str) -> None:
 def served(make_pipeline, pg_databases, tmp_path: Path):
     entry_point, flag, started = held_trainer(tmp_path)
     warehouse = pg_databases()
-    fire_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=15)
+    fire_at = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=40)  # after a slow start too
     config = make_pipeline(
         warehouse=warehouse,
         training__entry_point=entry_point,
@@ -122,7 +122,7 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
             lambda: any(
                 r["trigger"] == "cron" and r["status"] != "running" for r in runs(warehouse)
             ),
-            timeout=45,
+            timeout=100,
             what="the cron run",
         )
         cron = [r for r in runs(warehouse) if r["trigger"] == "cron"]

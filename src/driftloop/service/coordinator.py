@@ -27,9 +27,9 @@ from typing import Any
 from driftloop.config import PipelineConfig
 from driftloop.errors import LockedError
 from driftloop.pipeline.records import RunStore, new_run_id
+from driftloop.service.execution import execute
 from driftloop.service.metrics import LoopMetrics
 from driftloop.service.outage import is_outage, one_line
-from driftloop.service.runs import execute
 from driftloop.service.triggers import Trigger, TriggerStore
 
 __all__ = ["MAX_QUEUED", "Coordinator", "Joined", "backoff"]
@@ -192,9 +192,10 @@ class Coordinator:
 
     def _take_back(self) -> None:
         for pipeline, state in self._states.items():
-            with self._lock:
+            with self._lock:  # nothing of this process claims a trigger meanwhile
                 active = {state.running.trigger_id} if state.running else set()
-            for trigger_id in state.store.take_back(pipeline, active):
+                lost = state.store.take_back(pipeline, active)
+            for trigger_id in lost:
                 log.info("trigger %s of %s was left running; queued again", trigger_id, pipeline)
 
     def _start_due(self) -> None:
@@ -230,15 +231,12 @@ class Coordinator:
             with self._lock:
                 state.history.append(current.trigger_id)
                 current = None
-                if not self.stop.is_set() and self._idle_after_run(state):
+                if not self.stop.is_set() and time.monotonic() >= state.blocked_until:
                     try:
                         current = state.store.claim(pipeline)
                     except Exception as err:
                         self._outage(err)
                 state.running = current
-
-    def _idle_after_run(self, state: _State) -> bool:
-        return time.monotonic() >= state.blocked_until
 
     def _one(self, pipeline: str, state: _State, trigger: Trigger) -> None:
         """Run one trigger and leave it in its next state."""

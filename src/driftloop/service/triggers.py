@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import sqlalchemy as sa
@@ -216,7 +216,8 @@ class TriggerStore(TableStore):
                     .where(TRIGGERS.c.trigger_id == row.trigger_id, TRIGGERS.c.state == "queued")
                     .values(state="running", owner=OWNER, attempts=row.attempts + 1, updated_at=at)
                 )
-                return Trigger.from_row(row)
+                taken = Trigger.from_row(row)
+                return replace(taken, state="running", owner=OWNER, attempts=taken.attempts + 1)
         except sa.exc.SQLAlchemyError as err:
             raise self.failure(err) from None
 
