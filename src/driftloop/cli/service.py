@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,17 +26,36 @@ def serve(
     drain_seconds: Annotated[float, typer.Option(help="Deliver pending alerts this often.")] = 60.0,
 ) -> None:
     """Run continuously: cron schedules, webhooks, /metrics, /runs, /healthz."""
-    import logging
 
     from driftloop.service.serve import serve as run_server
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    for chatty in ("httpx", "httpcore"):  # a line per request, with full URLs: not at INFO
-        logging.getLogger(chatty).setLevel(logging.WARNING)
+    server_logging()
     with user_errors():
         _check_listen(host, port, drain_seconds)
         configs = [load_pipeline(path) for path in config]
         run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
+
+
+def server_logging(stream: Any = None) -> Any:
+    """serve's log: INFO lines on stderr (or ``stream``), without the chatter of libraries that
+    log every request (httpx) or every step of an optimiser to the root logger (scipy's shgo,
+    reached by the exact two-proportion test). The handler."""
+    import logging
+
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    handler.addFilter(_not_scipy_chatter)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    for chatty in ("httpx", "httpcore"):  # a line per request, with full URLs: not at INFO
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    return handler
+
+
+def _not_scipy_chatter(record: Any) -> bool:
+    """False for scipy's INFO lines sent to the root logger (``logging.info`` in its code)."""
+    return not (record.name == "root" and record.levelno < 30 and "/scipy/" in record.pathname)
 
 
 def _check_listen(host: str, port: int, drain_seconds: float) -> None:
