@@ -280,6 +280,7 @@ def feature_context(d: PipelineData, name: str, rows: list[dict[str, Any]]) -> d
         "(threshold dashed)",
         baseline=last["threshold"],
         marks=[bool(r["drifted"]) for r in rows],
+        log=tested,  # p-values span decades: 0.05 and 1e-12 apart, not both flat at 0
     )
     histogram = None
     report = d.latest_report()
