@@ -45,7 +45,9 @@ def test_a_run_is_recorded_step_by_step(make_pipeline) -> None:
     assert all(s["seconds"] is not None for s in record["steps"])
     assert record["verdict"]["dataset_drift"] is True and "temp" in record["verdict"]["drifted"]
     assert record["model_outcome"].startswith("v1 promoted to production")
-    assert Path(record["report_path"]).is_file()
+    report = Path(record["report_path"]).read_text()
+    assert f"run {outcome.run_id}" in report  # the report names its run and the model's fate
+    assert "model: v1 promoted to production" in report
     assert printed and printed[0].startswith(
         "Dataset drift in 'bike-sharing' for 2011-03-01 to 2011-03-31"
     )

@@ -247,12 +247,19 @@ class Runner:
             for older in self.store.supersede(self.config.pipeline, ctx.start, ctx.end, ctx.run_id):
                 self.printer(f"run {older} of the same window is superseded by this one")
         verdict = ctx.result("detect", DetectResult)
+        outcome = model_outcome(ctx)
         self.store.finish_run(
             ctx.run_id,
             status,
             verdict=verdict.to_dict() if verdict is not None else None,
-            model_outcome=model_outcome(ctx) or None,
+            model_outcome=outcome or None,
             report_path=verdict.report_html if verdict is not None else None,
             error=failure,
         )
+        if verdict is not None:
+            from pathlib import Path
+
+            from driftloop.report.html import stamp_model_outcome
+
+            stamp_model_outcome(Path(verdict.report_html), outcome)
         return RunOutcome(ctx.run_id, status, ctx.window, ctx.results, failure)
