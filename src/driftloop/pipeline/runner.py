@@ -89,6 +89,7 @@ class Runner:
         stop: threading.Event | None = None,
         steps: Sequence[str] | None = None,
         rebuild_profile: bool = False,
+        force: bool = False,
     ) -> RunOutcome:
         """Run (or resume) the loop for one window.
 
@@ -96,6 +97,8 @@ class Runner:
         two steps as ``interrupted``: resumable, nothing half-done. ``steps`` runs only those
         steps of a new run (in the loop's order; a resumed run keeps the steps it was created with).
         ``rebuild_profile`` rebuilds a stored reference profile whatever its source says.
+        A window an earlier run already acted on is checked again but not acted on twice
+        (retrain, publish and alert skipped, said in one line) unless ``force``.
         """
         cfg = self.config
         self._stop = stop
@@ -127,6 +130,7 @@ class Runner:
         ctx = RunContext(
             cfg, run_id, start, end, trigger, dict(done), self.printer, rebuild_profile
         )
+        ctx.decided_by = None if force else self._decided(ctx, names)
         try:
             return self._steps(ctx, done, on_step, names)
         except SourceError as err:
@@ -139,6 +143,18 @@ class Runner:
                 self.store.release(cfg.pipeline, run_id)
             except SourceError:
                 pass  # the warehouse is down; the lock goes stale with this process
+
+    def _decided(self, ctx: RunContext, names: list[str]) -> str | None:
+        """The earlier run that already acted on this window, said in one line (or None)."""
+        if not {"retrain", "publish", "alert"} & set(names):
+            return None
+        decided = self.store.decided_run(self.config.pipeline, ctx.start, ctx.end, ctx.run_id)
+        if decided is not None:
+            self.printer(
+                f"window {ctx.start}..{ctx.end} was already decided by run {decided}: checked "
+                "again, but nothing is retrained, published or alerted (--force acts again)"
+            )
+        return decided
 
     def _interrupt_orphans(self, run_id: str) -> None:
         for orphan in self.store.interrupt_orphans(self.config.pipeline, keep=run_id):

@@ -38,6 +38,7 @@ class RunContext:
     results: dict[str, StepResult] = field(default_factory=dict)
     printer: Callable[[str], None] = print
     rebuild_profile: bool = False  # a stored reference profile is rebuilt whatever its source says
+    decided_by: str | None = None  # an earlier run that already acted on this window's verdict
 
     @property
     def folder(self) -> Path:

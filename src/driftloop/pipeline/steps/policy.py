@@ -12,8 +12,9 @@ __all__ = ["require_drift"]
 
 
 def require_drift(ctx: RunContext, action: Literal["retrain", "publish", "alert"]) -> DetectResult:
-    """The run's verdict when drift that matters fired and ``on_drift.<action>`` is on; else
-    raise :class:`Skip` saying why."""
+    """The run's verdict when drift that matters fired, ``on_drift.<action>`` is on and no
+    earlier run of the window already acted on it (re-running an old window registers and pages
+    nothing twice, unless forced); else raise :class:`Skip` saying why."""
     detected = ctx.result("detect", DetectResult)
     if detected is None:
         raise Skip("no drift verdict (detect did not finish)")
@@ -22,4 +23,6 @@ def require_drift(ctx: RunContext, action: Literal["retrain", "publish", "alert"
         raise Skip("no drift that matters")
     if not getattr(ctx.config.on_drift, action):
         raise Skip(f"on_drift.{action} is off")
+    if ctx.decided_by is not None:
+        raise Skip(f"window already decided by run {ctx.decided_by} (--force acts again)")
     return detected
