@@ -28,7 +28,7 @@ import polars as pl
 
 import driftloop
 from driftloop.data.synthetic import bike_sharing
-from driftloop.drift.multivariate import encode
+from driftloop.drift.encoding import encode
 from driftloop.drift.settings import MultivariateSettings
 
 COLUMNS = ["season", "yr", "mnth", "holiday", "weekday", "workingday", "weathersit",

@@ -21,6 +21,12 @@ process: time and peak RSS as the table grows (server-side batches keep it flat)
 
     python benchmarks/bench_profile_build.py [--rows 100000000] [--workers 1,2]
     python benchmarks/bench_profile_build.py --sql 1000000,4000000
+    python benchmarks/bench_profile_build.py --segments 20 [--rows 100000000] [--workers 2]
+
+With ``--segments K`` the region column takes K values and each build runs twice, alternated: as
+above and with ``--segment-by region`` (one profile per region value besides the whole one):
+wall, CPU and peak RSS of both and their ratio; then the segmented profile's per-region counts
+are checked against the whole profile's region counts.
 """
 
 from __future__ import annotations
@@ -47,13 +53,16 @@ FILE_ROWS = 10_000_000
 DUCKDB_PIN = "duckdb==2.0.1"
 
 
-def generate(folder: Path, rows: int, seed: int = 0) -> float:
-    """Write ``rows`` rows as Parquet files of ``FILE_ROWS`` rows, 1M-row row groups; GB written."""
+def generate(folder: Path, rows: int, seed: int = 0, regions_n: int = 0) -> float:
+    """Write ``rows`` rows as Parquet files of ``FILE_ROWS`` rows, 1M-row row groups; GB written.
+    ``regions_n`` > 0: that many region values (the segment column), else five named ones."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     rng = np.random.default_rng(seed)
     regions = np.array(["north", "south", "east", "west", "centre"])
+    if regions_n:
+        regions = np.array([f"region-{i:02d}" for i in range(regions_n)])
     products = np.array([f"sku-{i:04d}" for i in range(300)])
     weights = 1.0 / np.arange(1, 301)
     weights /= weights.sum()
@@ -296,7 +305,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--sql", default="", help="PostgreSQL table sizes, e.g. 1000000,4000000")
+    parser.add_argument("--segments", type=int, default=0, help="segmented build, K regions")
     args = parser.parse_args()
+    if args.segments:
+        lines = segmented(args)
+        if not args.no_write:
+            write(lines, f"{args.rows:,} rows segmented by a {args.segments}-value column")
+        return
     if args.sql:
         lines = sql_series([int(n) for n in args.sql.split(",")])
         if not args.no_write:
@@ -360,6 +375,60 @@ def main() -> None:
     print("\n".join(lines))
     if not args.no_write:
         write(lines, f"{args.rows:,} rows")
+
+
+def segmented(args: argparse.Namespace) -> list[str]:
+    """The build with and without ``--segment-by region`` on the same files, alternated."""
+    from driftloop.profiles import load_profile
+
+    workers = max(int(w) for w in args.workers.split(","))
+    driftloop = Path(sys.executable).parent / "driftloop"
+    folder = Path(tempfile.mkdtemp(prefix="driftloop-bench-", dir=args.tmp))
+    lines = [f"rows: {args.rows:,} x {len(NUMERIC)} numeric + {len(LABELS)} categorical; "
+             f"region has {args.segments} values; {workers} worker(s)"]  # fmt: skip
+    try:
+        data = folder / "data"
+        data.mkdir()
+        started = time.perf_counter()
+        parquet = generate(data, args.rows, regions_n=args.segments)
+        lines.append(
+            f"generated {parquet:.2f} GB of Parquet in {time.perf_counter() - started:.0f} s"
+        )
+        print(lines[-1], flush=True)
+        runs: dict[str, list[tuple[float, float, float]]] = {}
+        for _ in range(args.repeats):
+            for extra in ([], ["--segment-by", "region"]):
+                what = "segmented by region" if extra else "unsegmented"
+                out = folder / f"{what.split()[0]}.profile"
+                cmd = [str(driftloop), "profile", "build", str(data), "--out", str(out)]
+                s, cpu, rss, _ = run_measured([*cmd, "--workers", str(workers), *extra])
+                runs.setdefault(what, []).append((s, cpu, rss))
+                print(f"{what}: {s:.1f} s wall, {cpu:.1f} s CPU, {rss:.0f} MB", flush=True)
+        medians = {}
+        for what, measured in runs.items():
+            wall, cpu = (statistics.median(m[i] for m in measured) for i in (0, 1))
+            medians[what] = (wall, cpu)
+            lines.append(f"{what}: median {wall:.1f} s wall, {cpu:.1f} s CPU, "
+                         f"peak RSS {max(m[2] for m in measured):.0f} MB")  # fmt: skip
+        (w0, c0), (w1, c1) = medians["unsegmented"], medians["segmented by region"]
+        lines.append(f"segmented / unsegmented: wall {w1 / w0:.2f}x, CPU {c1 / c0:.2f}x")
+        whole = load_profile(folder / "unsegmented.profile")
+        split = load_profile(folder / "segmented.profile")
+        lines.append(_segment_counts_line(whole, split, args.segments))
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("\n".join(lines))
+    return lines
+
+
+def _segment_counts_line(whole, split, k: int) -> str:  # type: ignore[no-untyped-def]
+    """Each region's segment profile counts exactly the whole profile's rows of that region."""
+    labels, counts = whole.column("region").labels.as_counts()
+    expected = dict(zip(labels, counts, strict=True))
+    segments = split.segments["region"]
+    got = {value: seg.n_rows for value, seg in segments.items()}
+    equal = got == expected and len(got) == k
+    return f"per-region row counts of the {len(got)} segment profiles equal the whole's: {equal}"
 
 
 def write(lines: list[str], title: str) -> None:

@@ -9,6 +9,11 @@ means and sums of squared deviations equal to floating-point rounding, and each 
 deleted after.
 
     python benchmarks/bench_spark.py [--rows 10000000] [--out benchmarks/results/spark.json]
+    python benchmarks/bench_spark.py --cores 1,2 [--rows 10000000]
+
+With ``--cores`` it instead measures scaling on the same files: for each N, the local build with
+N workers and Spark ``local[N]`` (a fresh session each), wall seconds and the cost per row per
+core (wall x N / rows), the figures a cluster plan starts from (docs/spark.md).
 """
 
 from __future__ import annotations
@@ -53,12 +58,12 @@ def write_source(folder: Path, rows: int) -> None:
         frame.write_parquet(folder / f"part-{part:03d}.parquet", row_group_size=100_000)
 
 
-def session() -> Any:
+def session(cores: int = 2) -> Any:
     from pyspark.sql import SparkSession
 
     os.environ["PYSPARK_PYTHON"] = sys.executable  # executors import this venv's driftloop
     return (
-        SparkSession.builder.master("local[2]")
+        SparkSession.builder.master(f"local[{cores}]")
         .appName("driftloop-bench")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", "2g")
@@ -132,11 +137,43 @@ def run(rows: int) -> dict[str, Any]:
     return result
 
 
+def scaling(rows: int, cores: list[int]) -> list[str]:
+    """Local and Spark builds of the same files at each core count: seconds, µs per row-core."""
+    from driftloop.profiles.reading import profile_source
+    from driftloop.spark import profile_source as spark_profile_source
+
+    lines = []
+    with tempfile.TemporaryDirectory(dir="/tmp") as name:
+        folder = Path(name)
+        write_source(folder, rows)
+        for n in cores:
+            started = time.perf_counter()
+            profile_source(str(folder), workers=n)
+            local_s = time.perf_counter() - started
+            spark = session(n)
+            spark.range(1).count()  # JVM and Python workers up before the clock starts
+            started = time.perf_counter()
+            spark_profile_source(str(folder), session=spark)
+            spark_s = time.perf_counter() - started
+            spark.stop()
+            per = [s * n / rows * 1e6 for s in (local_s, spark_s)]
+            ratio = spark_s / local_s
+            lines.append(f"{n} core(s), {rows:,} rows: local {local_s:.1f} s "
+                         f"({per[0]:.2f} µs per row-core), Spark local[{n}] {spark_s:.1f} s "
+                         f"({per[1]:.2f} µs per row-core), Spark / local {ratio:.2f}")  # fmt: skip
+            print(lines[-1], flush=True)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--out", default="")
+    parser.add_argument("--cores", default="", help="scaling at these core counts, e.g. 1,2")
     args = parser.parse_args()
+    if args.cores:
+        scaling(args.rows, [int(n) for n in args.cores.split(",")])
+        return
     result = run(args.rows)
     for key, value in result.items():
         shown = f"{value:.3g}" if isinstance(value, float) and not math.isnan(value) else value

@@ -127,6 +127,14 @@ class SourceConfig(_Model):
         description="a stored profile: auto (when the source changed), always, or never (once "
         "built); default auto",
     )
+    engine: Literal["rows", "streamed", "spark"] = Field(
+        "rows",
+        description="current only: rows (the window read whole), streamed (profiled batch by "
+        "batch out of core: memory about `workers` row groups) or spark (profiled on Spark)",
+    )
+    workers: int | None = Field(
+        None, ge=1, le=256, description="current.engine streamed: processes (default: the cores)"
+    )
     updated_column: str | None = Field(
         None,
         description="a stored profile of a database source: a column every insert and update "
@@ -571,6 +579,24 @@ class PipelineConfig(_Model):
     dashboard: DashboardConfig = Field(default_factory=DashboardConfig)
     orchestrator: OrchestratorConfig = Field(default_factory=OrchestratorConfig)
 
+    def _check_profiled_window(self) -> None:
+        """A window profiled out of core keeps no rows: the steps that need them are refused."""
+        needs = [
+            name
+            for name, on in (
+                ("append", self.append.enabled),
+                ("concept", self.concept is not None and self.concept.enabled),
+                ("performance", self.performance is not None and self.performance.enabled),
+            )
+            if on
+        ]
+        if needs:
+            raise ValueError(
+                f"current.engine {self.current.engine} profiles the window and keeps no rows, "
+                f"and {', '.join(needs)} need them: set "
+                f"{', '.join(f'{n}: {{enabled: false}}' for n in needs)}, or current.engine: rows"
+            )
+
     @field_validator("columns")
     @classmethod
     def _columns(cls, value: list[str] | None) -> list[str] | None:
@@ -591,6 +617,13 @@ class PipelineConfig(_Model):
             raise ValueError(
                 "current.profile: the window is read from data; a profile can be the reference"
             )
+        if self.reference.engine != "rows" or self.reference.workers is not None:
+            raise ValueError(
+                "reference.engine and reference.workers: the reference is profiled out of core "
+                "with reference.profile; engine and workers are settings of current"
+            )
+        if self.current.engine != "rows":
+            self._check_profiled_window()
         if (
             self.reference.profile is not None
             and not self.reference.stored_profile

@@ -113,7 +113,7 @@ def test_bad_settings(config: dict, message: str) -> None:
 def test_method_that_does_not_fit_the_column() -> None:
     with pytest.raises(
         ConfigError,
-        match=r"^Method 'ks' needs a numerical column; column 'b' is binary\. Use 'chisquare', 'jensenshannon' or 'psi' for it\.$",
+        match=r"^Method 'ks' needs a numerical column; column 'b' is binary\. Use 'chisquare', 'jensenshannon', 'psi' or 'ztest' for it\.$",
     ):
         driftloop.detect(REF, REF, config={"columns": {"b": {"method": "ks"}}})
 

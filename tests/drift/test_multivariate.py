@@ -14,7 +14,7 @@ import pytest
 import driftloop
 from driftloop.data.synthetic import bike_sharing
 from driftloop.drift.domain_classifier import domain_classifier
-from driftloop.drift.multivariate import encode
+from driftloop.drift.encoding import encode
 from driftloop.drift.pca_reconstruction import pca_reconstruction
 from driftloop.drift.results import DriftReport, MultivariateDrift
 from driftloop.drift.settings import MultivariateSettings

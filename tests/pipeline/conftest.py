@@ -14,20 +14,26 @@ from driftloop.data.sources import filter_window
 from driftloop.data.synthetic import bike_sharing
 from driftloop.data.warehouse import Warehouse
 from driftloop.demo import demo_config, month
+from driftloop.pipeline.steps import STEPS, step_names
 
 MakePipeline = Callable[..., PipelineConfig]
 
-# A run that retrained, published and alerted, with no concept monitoring configured.
-COMPLETED = {
-    "fetch_reference": "done",
-    "fetch_current": "done",
-    "detect": "done",
-    "concept": "skipped",
-    "append": "done",
-    "retrain": "done",
-    "publish": "done",
-    "alert": "done",
-}
+# A run that retrained, published and alerted, with no concept monitoring configured and
+# production already published: every step of the table done, in its order, but concept and
+# reconcile.
+COMPLETED = {s.name: "done" for s in STEPS} | {"concept": "skipped", "reconcile": "skipped"}
+
+
+def up_to(name: str) -> tuple[str, ...]:
+    """The steps from the first to ``name``, in the table's order."""
+    names = step_names()
+    return tuple(names[: names.index(name) + 1])
+
+
+def after(name: str) -> tuple[str, ...]:
+    """The steps after ``name``, in the table's order."""
+    names = step_names()
+    return tuple(names[names.index(name) + 1 :])
 
 
 @pytest.fixture(scope="session")

@@ -513,3 +513,20 @@ def test_a_stored_profile_keeps_the_segments_detection_asks_for(
         "the segment columns changed (workingday -> none)",
     )
     assert fetched(unsegmented).profile == "reused"
+
+
+def test_a_stored_profile_keeps_the_sample_multivariate_asks_for(
+    make_pipeline, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """Before: max_rows above the default sample refused every run of a stored profile."""
+    store = tmp_path / "reference.profile"
+    first = fetched(make_pipeline(on_drift=QUIET, reference__profile=str(store)))
+    assert first.profile == "built" and load_profile(store).sample.k == 2_000
+    wider = {"multivariate": {"methods": ["domain_classifier"], "max_rows": 3_000}}
+    config = make_pipeline(on_drift=QUIET, detection=wider, reference__profile=str(store))
+    rebuilt = fetched(config)
+    assert (rebuilt.profile, rebuilt.profile_reason) == (
+        "built",
+        "the row sample is smaller than asked (2,000 < 3,000 rows)",
+    )
+    assert load_profile(store).sample.k == 3_000 and fetched(config).profile == "reused"

@@ -102,3 +102,26 @@ def test_a_smaller_sample_is_the_head_of_the_larger(tmp_path: Path) -> None:
         .sample.rows()
         .equals(small.sample.rows())
     )
+
+
+def test_a_sample_smaller_than_multivariate_max_rows_is_one_line(tmp_path: Path) -> None:
+    """Before: the test ran on the sample's 500 rows where max_rows asked for 2,000."""
+    rng = np.random.default_rng(5)
+    small = save_profile(profile(correlated(rng, 5_000), sample_rows=500), tmp_path / "r.profile")
+    (tmp_path / "c.yaml").write_text(
+        "detection:\n  multivariate: {methods: [domain_classifier], max_rows: 2000}\n"
+    )
+    correlated(rng, 3_000).write_csv(tmp_path / "cur.csv")
+    refused = CliRunner().invoke(
+        app, ["detect", str(small), str(tmp_path / "cur.csv"), "--config", str(tmp_path / "c.yaml")]
+    )
+    assert refused.exit_code == 2 and "Traceback" not in refused.output
+    (line,) = refused.output.strip().splitlines()
+    assert (
+        "max_rows is 2,000, and the reference profile's row sample holds 500 of its 5,000" in line
+    )
+    assert "--sample-rows 2000" in line
+    # a sample that holds every row of a small side is enough, whatever max_rows says
+    whole = profile(correlated(rng, 400), sample_rows=500)
+    report = detect(whole, correlated(rng, 400), config={"multivariate": {"max_rows": 2000}})
+    assert report.multivariate and report.multivariate[0].n_reference == 400

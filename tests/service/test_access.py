@@ -18,6 +18,7 @@ from driftloop.pipeline.runner import Runner
 from driftloop.service.app import create_app
 from driftloop.service.coordinator import Coordinator
 from driftloop.service.metrics import LoopMetrics
+from tests.pipeline.conftest import up_to
 from tests.service.conftest import free_port
 
 READ, HOOK = "read-token-a1", "hook-token-b2"
@@ -57,7 +58,7 @@ def test_the_read_token_guards_runs_metrics_and_the_dashboard(served: dict[str, 
 def test_drift_gauges_carry_their_window(served: dict[str, Any]) -> None:
     config = served["config"]
     outcome = Runner(config, printer=lambda _: None).run(
-        start=MARCH[0], end=MARCH[1], steps=("fetch_reference", "fetch_current", "detect")
+        start=MARCH[0], end=MARCH[1], steps=up_to("detect")
     )
     metrics = served["coordinator"].metrics
     report_json = outcome.verdict.report_json if outcome.verdict else None

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from driftloop.pipeline.steps import STEPS
 from driftloop.report.format import fmt_number
 from tests.service.conftest import Dashboard
 
@@ -107,7 +108,7 @@ def test_from_the_overview_to_a_run_and_its_report(
     page.click("#pipelines a >> text=bike-sharing")
     page.click(f'#models a[href="/ui/runs/{dashboard.model_run}"]')
     expect(page.locator("h1")).to_have_text(f"Run {dashboard.model_run}")
-    assert page.locator("#steps tr").count() == 1 + 8
+    assert page.locator("#steps tr").count() == 1 + len(STEPS)  # a header, then each step
     expect(page.locator("body")).to_contain_text("v1 promoted to production")
     page.screenshot(path=str(tmp_path / "run.png"), full_page=True)
     page.click("#report")

@@ -7,8 +7,6 @@ import datetime as dt
 import json
 import signal
 import socket
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,66 +19,11 @@ from driftloop.data.warehouse import Warehouse
 from driftloop.pipeline.records import RunStore
 from driftloop.service.app import sign, signed_headers
 from tests.pipeline.conftest import COMPLETED, held_trainer, write_config
+from tests.service.serving import SECRET, TOKEN, Server, free_port, wait_for
 
 pytestmark = pytest.mark.postgres
 
-TOKEN, SECRET = "hook-token-123", "hmac-secret-456"
 MARCH = {"start": "2011-03-01", "end": "2011-03-31"}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    def __init__(self, config_path: Path, port: int, log: Path) -> None:
-        self.url = f"http://127.0.0.1:{port}"
-        argv = [
-            sys.executable,
-            "-m",
-            "driftloop",
-            "serve",
-            "--config",
-            str(config_path),
-            "--port",
-            str(port),
-            "--drain-seconds",
-            "1",
-        ]
-        self.log = log
-        self.proc = subprocess.Popen(argv, stdout=log.open("ab"), stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(self.url + "/healthz", timeout=1).raise_for_status()
-                return
-            except httpx.HTTPError:
-                assert self.proc.poll() is None, log.read_text()
-                assert time.monotonic() < deadline, "serve did not start"
-                time.sleep(0.2)
-
-    def hook(
-        self,
-        body: dict,
-        *,
-        token: str | None = TOKEN,
-        signature: dict[str, str] | None = None,
-        pipeline: str = "bike-sharing",
-        raw: bytes | None = None,
-    ) -> httpx.Response:
-        raw = json.dumps(body).encode() if raw is None else raw
-        headers = {"Content-Type": "application/json"}
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        if signature:
-            headers.update(signature)
-        return httpx.post(f"{self.url}/hooks/{pipeline}", content=raw, headers=headers, timeout=10)
-
-    def stop(self) -> int:
-        self.proc.send_signal(signal.SIGTERM)
-        return self.proc.wait(60)
 
 
 def _raw_post(url: str) -> socket.socket:
@@ -102,13 +45,6 @@ def _slow_body(url: str) -> int:
 def _hang_up(url: str) -> None:
     _raw_post(url).close()
     time.sleep(0.5)
-
-
-def wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 @pytest.fixture
@@ -173,7 +109,7 @@ def test_serve_webhooks_cron_coalescing_metrics_and_sigterm(served) -> None:
         assert server.hook({}, token=None, raw=raw, signature=body_only).status_code == 401
         assert server.hook({"pad": "x" * 5000}).status_code == 413
         missing = server.hook(MARCH, pipeline="nope")
-        assert missing.status_code == 404 and missing.json()["pipelines"] == ["bike-sharing"]
+        assert missing.status_code == 404 and missing.json() == {"error": "unknown pipeline"}
         resolved = server.hook({"status": "resolved", "alerts": [{"status": "resolved"}]})
         assert resolved.status_code == 200 and resolved.json()["action"] == "ignored"
         # a body that trickles in is cut off; a client that hangs up leaves no traceback

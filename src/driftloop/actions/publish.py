@@ -3,6 +3,10 @@
 Each file lands at ``PREFIX/NAME/VERSION/<file>`` with its SHA-256 in the object's metadata
 (``sha256``), set in the same request as the upload, so no object ever exists without its
 checksum. After the upload the object is read back and its hash compared; a mismatch deletes it.
+Once every file is in place, the version's checksum manifest (``NAME/VERSION/SHA256SUMS``, one
+``<sha256>  <file>`` line each) follows, and the production pointer (``NAME/production.json``)
+comes last. The read side (``pointer``, ``manifest``, ``digest``) is what reconciling production
+with the registry checks (:mod:`driftloop.model.reconcile`).
 Credentials come from the environment (or the config's secret references), never from code.
 """
 
@@ -26,9 +30,14 @@ __all__ = [
     "PublishedFile",
     "Publisher",
     "S3Publisher",
+    "manifest_text",
     "publisher_for",
+    "read_manifest",
     "sha256_of",
 ]
+
+MANIFEST = "SHA256SUMS"
+POINTER = "production.json"
 
 
 def sha256_of(path: Path) -> str:
@@ -59,6 +68,51 @@ class Publisher(Protocol):
     def point(self, name: str, version: int, files: list[PublishedFile]) -> PublishedFile:
         """Write ``NAME/production.json``: the production version and its files' checksums."""
         ...
+
+    def pointer(self, name: str) -> dict[str, Any] | None:
+        """The production pointer as stored (None when there is none; ``{}`` when unreadable)."""
+        ...
+
+    def manifest(self, name: str, version: int) -> dict[str, str] | None:
+        """A published version's checksums by file (None when it has no manifest)."""
+        ...
+
+    def digest(self, name: str, version: int, relative: str) -> str | None:
+        """The SHA-256 of a published file's stored bytes (None when it is missing)."""
+        ...
+
+
+def manifest_text(files: list[PublishedFile], keys: list[str]) -> str:
+    """A version's checksum manifest: one ``<sha256>  <file>`` line per file (``sha256sum``'s).
+
+    Examples
+    --------
+    >>> files = [PublishedFile("s3://b/m/1/model.skops", "ab", 1)]
+    >>> print(manifest_text(files, ["model.skops"]), end="")
+    ab  model.skops
+    """
+    return "".join(f"{f.sha256}  {key}\n" for f, key in zip(files, keys, strict=True))
+
+
+def read_manifest(text: str) -> dict[str, str]:
+    """The checksums of a manifest by file; lines that are not ``<sha256>  <file>`` are dropped
+    (a manifest that lists nothing is checked as one that lists nothing).
+
+    Examples
+    --------
+    >>> read_manifest(chr(10).join(["ab  model.skops", "garbage"]))
+    {'model.skops': 'ab'}
+    """
+    pairs = (line.partition("  ") for line in text.splitlines())
+    return {key: digest for digest, sep, key in pairs if sep and digest and key}
+
+
+def _pointer_from(text: str) -> dict[str, Any]:
+    try:
+        found = json.loads(text)
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def pointer_json(name: str, version: int, location: str, files: list[PublishedFile]) -> str:
@@ -102,18 +156,29 @@ class LocalPublisher:
             dest.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, dest)
             out.append(PublishedFile(str(target / key), sha256_of(dest), dest.stat().st_size))
-        sums = "".join(f"{f.sha256}  {key}\n" for f, (_, key) in zip(out, files, strict=True))
-        (staging / "SHA256SUMS").write_text(sums)
+        (staging / MANIFEST).write_text(manifest_text(out, [key for _, key in files]))
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)  # the version folder appears whole or not at all
         return out
 
     def point(self, name: str, version: int, files: list[PublishedFile]) -> PublishedFile:
-        target = self.root / name / "production.json"
-        partial = target.with_name(".production.json.partial")
+        target = self.root / name / POINTER
+        partial = target.with_name(f".{POINTER}.partial")
         partial.write_text(pointer_json(name, version, str(self.root / name / str(version)), files))
         os.replace(partial, target)  # readers see the old pointer or the new one, never half
         return PublishedFile(str(target), sha256_of(target), target.stat().st_size)
+
+    def pointer(self, name: str) -> dict[str, Any] | None:
+        path = self.root / name / POINTER
+        return _pointer_from(path.read_text(errors="replace")) if path.is_file() else None
+
+    def manifest(self, name: str, version: int) -> dict[str, str] | None:
+        path = self.root / name / str(version) / MANIFEST
+        return read_manifest(path.read_text(errors="replace")) if path.is_file() else None
+
+    def digest(self, name: str, version: int, relative: str) -> str | None:
+        path = self.root / name / str(version) / relative
+        return sha256_of(path) if path.is_file() else None
 
 
 class S3Publisher:
@@ -147,9 +212,13 @@ class S3Publisher:
     def publish(
         self, name: str, version: int, files: list[tuple[Path, str]]
     ) -> list[PublishedFile]:
-        out = []
-        for path, relative in files:
-            out.append(self._put(path, self.key(name, version, relative)))
+        import tempfile
+
+        out = [self._put(path, self.key(name, version, relative)) for path, relative in files]
+        with tempfile.TemporaryDirectory() as tmp:  # after every file: a manifest lists only
+            path = Path(tmp) / MANIFEST  # objects already in place
+            path.write_text(manifest_text(out, [relative for _, relative in files]))
+            self._put(path, self.key(name, version, MANIFEST))
         return out
 
     def point(self, name: str, version: int, files: list[PublishedFile]) -> PublishedFile:
@@ -159,8 +228,46 @@ class S3Publisher:
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "production.json"
             path.write_text(pointer_json(name, version, location, files))
-            key = "/".join(p for p in (self.prefix, name, "production.json") if p)
-            return self._put(path, key)  # one PUT: S3 readers see old or new, never half
+            return self._put(path, self._pointer_key(name))  # one PUT: old or new, never half
+
+    def _pointer_key(self, name: str) -> str:
+        return "/".join(p for p in (self.prefix, name, POINTER) if p)
+
+    def pointer(self, name: str) -> dict[str, Any] | None:
+        body = self._get(self._pointer_key(name))
+        return _pointer_from(body.decode(errors="replace")) if body is not None else None
+
+    def manifest(self, name: str, version: int) -> dict[str, str] | None:
+        body = self._get(self.key(name, version, MANIFEST))
+        return read_manifest(body.decode(errors="replace")) if body is not None else None
+
+    def digest(self, name: str, version: int, relative: str) -> str | None:
+        body = self._get(self.key(name, version, relative))
+        return hashlib.sha256(body).hexdigest() if body is not None else None
+
+    def _get(self, key: str) -> bytes | None:
+        """An object's bytes, or None when there is no such object."""
+        import botocore.exceptions
+
+        uri = f"s3://{self.bucket}/{key}"
+        try:
+            body: bytes = self.client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+        except botocore.exceptions.ClientError as err:
+            code = err.response.get("Error", {}).get("Code", "error")
+            if code in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise SourceError(
+                f"Reading '{uri}' was refused ({code}). Check the bucket, the credentials and "
+                "the bucket policy."
+            ) from None
+        except botocore.exceptions.EndpointConnectionError:
+            raise SourceError(
+                f"Cannot reach the S3 endpoint to read '{uri}' after {self.max_attempts} "
+                "attempts. Check the endpoint URL and the network."
+            ) from None
+        except botocore.exceptions.BotoCoreError as err:
+            raise SourceError(f"Reading '{uri}' failed: {type(err).__name__}.") from None
+        return body
 
     def _put(self, path: Path, key: str) -> PublishedFile:
         import botocore.exceptions

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import polars as pl
 
+from driftloop.data.empty import no_rows
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
 
 if TYPE_CHECKING:
@@ -32,7 +33,6 @@ __all__ = [
     "FORMATS",
     "Source",
     "filter_window",
-    "no_rows",
     "read_source",
     "read_table",
     "safe_uri",
@@ -378,19 +378,6 @@ def filter_window(
     if out.height == 0:
         raise EmptyDataError(no_rows(source, start, end))
     return out
-
-
-def no_rows(source: str, start: dt.date | None, end: dt.date | None) -> str:
-    """The message for an empty window (the pipeline records it as an empty run).
-
-    Examples
-    --------
-    >>> no_rows("table 'current'", dt.date(2030, 1, 1), None)
-    "table 'current': no rows between 2030-01-01 and the end of the data."
-    """
-    low = start.isoformat() if start else "the start of the data"
-    high = end.isoformat() if end else "the end of the data"
-    return f"{source}: no rows between {low} and {high}."
 
 
 def _as_date(series: pl.Series, name: str, source: str) -> pl.Series:

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+from driftloop.data.empty import no_rows
 from driftloop.data.identifiers import check_table_name
-from driftloop.data.sources import no_rows
 from driftloop.errors import ConfigError, EmptyDataError, SchemaError, SourceError
 
 __all__ = [

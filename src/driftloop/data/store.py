@@ -52,6 +52,14 @@ class TableStore:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _DDL_LOCK})
             self.metadata.create_all(conn, checkfirst=True)
 
+    def ping(self) -> None:
+        """Raise a one-line SourceError unless the database answers (its tables created)."""
+        try:
+            with self._begin() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except sa.exc.SQLAlchemyError as err:
+            raise self.failure(err) from None
+
     def _begin(self) -> Any:
         try:
             if not self._ready:

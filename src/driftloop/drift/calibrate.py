@@ -95,13 +95,13 @@ class Calibration:
 
 
 def _stable(column: Any, pool: pl.DataFrame) -> Any:
-    """A z-test picked on a window with two values breaks on a later window with three (a
-    one-season January reference, then spring): pin chi-square, which any count of values fits."""
+    """The method calibration pins for a column: the one its record names in its place (a
+    z-test picked on a window with two values breaks on a later window with three, a one-season
+    January reference, then spring: chi-square fits any count of values)."""
     from dataclasses import replace
 
-    if column.method == "ztest":
-        return replace(column, method="chisquare")
-    return column
+    pinned = get_method(column.method).calibrate_as
+    return replace(column, method=pinned) if pinned else column
 
 
 def _settings_for(
@@ -153,7 +153,8 @@ def _calibrate_column(
     if note:
         proposed = c.threshold
     elif c.family == Family.P_VALUE:
-        proposed = per_column  # exact: the p-value holds its level (module docstring)
+        # exact: the p-value holds its level (module docstring), inside the values it can take
+        proposed = get_method(c.method).p_threshold(per_column)
     else:
         proposed = _distance_threshold(c, raw[fit], per_column)
     now, new = _alarms(c, raw[held_out], proposed)

@@ -40,6 +40,7 @@ from __future__ import annotations
 import math
 
 from driftloop.drift.columns import ColumnKind
+from driftloop.drift.method import column_test
 
 __all__ = ["DISTANCE_MIN_EFFECTIVE", "SMALL_SAMPLE_MAX", "choose_method", "effective_size"]
 
@@ -83,7 +84,7 @@ def choose_method(
     """
     n_current = n_reference if n_current is None else n_current
     numeric = kind is ColumnKind.NUMERICAL and n_unique >= NUMERIC_MIN_UNIQUE
-    test = "ks" if numeric else ("chisquare" if n_unique > 2 else "ztest")
+    test = column_test(numeric, n_unique)
     if table == "evidently":
         large = n_reference > SMALL_SAMPLE_MAX
         return test if not large else ("wasserstein" if numeric else "jensenshannon")

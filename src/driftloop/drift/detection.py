@@ -8,12 +8,12 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from driftloop.drift import degradation, family, sketch_error
+from driftloop.drift import degradation, family
 from driftloop.drift.binning import binned_counts, equal_width_edges
 from driftloop.drift.choose import (
     DISTANCE_MIN_EFFECTIVE,
@@ -23,7 +23,15 @@ from driftloop.drift.choose import (
 )
 from driftloop.drift.columns import ColumnKind, DtypeFamily, dtype_family, infer_kind
 from driftloop.drift.frames import as_polars, to_sample
-from driftloop.drift.methods import AUTOMATIC, Family, Method, MethodOptions, get_method
+from driftloop.drift.methods import (
+    AUTOMATIC,
+    Family,
+    Method,
+    MethodOptions,
+    check_applies,
+    column_test,
+    get_method,
+)
 from driftloop.drift.results import (
     ColumnDrift,
     DegradationAlert,
@@ -35,6 +43,7 @@ from driftloop.drift.results import (
 )
 from driftloop.drift.samples import NumericSample, Sample, category_counts, label_text
 from driftloop.drift.settings import DetectionSettings, load_settings
+from driftloop.drift.table import Column, Table
 from driftloop.drift.vectors import is_vector_dtype
 from driftloop.errors import ConfigError, SchemaError, ValueQualityError
 
@@ -108,34 +117,6 @@ def detect(
         progress=progress,
         started=started,
     )
-
-
-class Column(Protocol):
-    """One column of one side, as the engine reads it: from a frame, or from a profile."""
-
-    @property
-    def dtype_text(self) -> str: ...
-
-    @property
-    def family(self) -> DtypeFamily: ...
-
-    def sample(self, family: DtypeFamily, *, side: str, nonfinite: str) -> Sample: ...
-
-
-class Table(Protocol):
-    """One side: its column names, its row count and each column."""
-
-    @property
-    def columns(self) -> list[str]: ...
-
-    @property
-    def height(self) -> int: ...
-
-    def columns_by_name(self) -> dict[str, Column]: ...
-
-    def segment_values(self, column: str) -> list[Any]: ...
-
-    def segment(self, column: str, value: Any) -> Table: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -294,6 +275,7 @@ def detect_tables(
     multivariate: tuple[MultivariateDrift, ...] = ()
     if settings.multivariate is not None:
         sides = _rows(ref, cur, "multivariate", sampled=True)
+        _check_sample_size(ref, cur, settings.multivariate.max_rows)
         multivariate = _multivariate(*sides, results, excluded, settings)
     segments: tuple[SegmentDrift, ...] = ()
     if settings.segments:
@@ -342,6 +324,20 @@ def _rows(
             )
         sides.append(sample.rows())
     return sides[0], sides[1]
+
+
+def _check_sample_size(ref: Table, cur: Table, max_rows: int) -> None:
+    """One line when a profile's row sample holds fewer rows than ``multivariate.max_rows``
+    asks of a side that has them: the test would run on fewer rows than configured."""
+    for side, table in (("reference", ref), ("current", cur)):
+        sample = None if isinstance(table, FrameTable) else getattr(table, "sample", None)
+        if sample is None or sample.k >= min(max_rows, table.height):
+            continue
+        raise ConfigError(
+            f"detection.multivariate.max_rows is {max_rows:,}, and the {side} profile's row "
+            f"sample holds {sample.k:,} of its {table.height:,} rows. Rebuild the profile with "
+            f"--sample-rows {max_rows} (or more), or lower max_rows to {sample.k}."
+        )
 
 
 def _sampled_rows(table: Table) -> dict[str, pl.Series]:
@@ -604,7 +600,8 @@ def _test(
         return replace(result, skipped="no valid values in the current data")
     numeric = kind is ColumnKind.NUMERICAL and n_unique >= NUMERIC_MIN_UNIQUE
     evidently = settings.method == "evidently"
-    options = MethodOptions(name, numeric, settings.psi_bins, settings.js_bins, evidently)
+    bins = getattr(settings, method.bins_option) if method.bins_option else None
+    options = MethodOptions(name, numeric, bins, evidently)
     statistic, p_value = method.compute(ref, cur, options)
     warning, test, alpha = None, None, None
     if method.family is Family.DISTANCE and not evidently:
@@ -613,10 +610,7 @@ def _test(
         )
     error: float | None = 0.0
     if result.error_bound > 0:
-        bins = settings.psi_bins if method.name == "psi" else settings.js_bins
-        error = sketch_error.statistic_error(
-            method.name, statistic, ref, cur, n_bins=bins, robust=not evidently
-        )
+        error = method.statistic_error(statistic, ref, cur, options)
         warning = _join(warning, _sketch_warning(method, statistic, error, threshold))
     return replace(
         result,
@@ -674,7 +668,7 @@ def _significance(
     if effective_size(ref.n_valid, cur.n_valid) < DISTANCE_MIN_EFFECTIVE:
         p_value, warning = _distance_noise(method, ref, cur, options, threshold)
         return "resampled", p_value, settings.alpha, warning
-    name = "ks" if options.numeric else ("chisquare" if n_unique > 2 else "ztest")
+    name = (method.test or column_test)(options.numeric, n_unique)
     test = get_method(name)
     _, test_p = test.compute(ref, cur, options)
     return name, test_p, settings.threshold_for(name, options.column), None
@@ -725,16 +719,7 @@ def _method_for(
 
 
 def _check_applies(method: Method, name: str, kind: ColumnKind, n_unique: int) -> None:
-    if method.numeric_only and kind is not ColumnKind.NUMERICAL:
-        raise ConfigError(
-            f"Method '{method.name}' needs a numerical column; column '{name}' is {kind}. "
-            "Use 'chisquare', 'jensenshannon' or 'psi' for it."
-        )
-    if method.name == "ztest" and n_unique > 2:
-        raise ConfigError(
-            f"Method 'ztest' needs a binary column; column '{name}' has {n_unique} distinct "
-            "values. Use 'chisquare' or 'jensenshannon' for it."
-        )
+    check_applies(method, name, str(kind), kind is ColumnKind.NUMERICAL, n_unique)
 
 
 def _union_unique(ref: Sample, cur: Sample) -> int:

@@ -34,11 +34,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from driftloop.drift.multivariate import attribution
+from driftloop.drift.attribution import attribution
 from driftloop.drift.results import MultivariateDrift
 
 if TYPE_CHECKING:
-    from driftloop.drift.multivariate import Encoded
+    from driftloop.drift.encoding import Encoded
     from driftloop.drift.settings import MultivariateSettings
 
 __all__ = ["domain_classifier"]

@@ -19,7 +19,7 @@ from driftloop.drift.settings import DetectionSettings, SegmentSettings
 from driftloop.errors import ConfigError, SchemaError
 
 if TYPE_CHECKING:
-    from driftloop.drift.detection import Table
+    from driftloop.drift.table import Table
 
 __all__ = ["MAX_SEGMENT_VALUES", "segment_drift"]
 

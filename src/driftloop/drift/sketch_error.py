@@ -22,9 +22,12 @@ statistic, reported per column as ``statistic_error``:
   distance from the reported value to the sum of the smallest or of the largest terms. It holds
   whenever the sketch keeps its rank error; near-empty bins make it wide, as they make these
   statistics unstable.
-- ``chisquare``, ``ztest`` and columns whose values are all kept: 0.
-- a method registered with :func:`driftloop.register_method`: None (unknown), and the column
-  says so in its warning.
+- ``chisquare``, ``ztest`` (methods on counts, which a profile keeps exactly) and columns whose
+  values are all kept: 0.
+- a method registered with :func:`driftloop.register_method`: what its record's
+  ``sketch_error`` says; without one, None (unknown), and the column says so in its warning.
+
+Each method's record (:mod:`driftloop.drift.methods`) names the bound it reads here.
 """
 
 from __future__ import annotations
@@ -42,93 +45,94 @@ from driftloop.drift.distances import (
     robust_spread,
 )
 from driftloop.drift.psi import psi_edges
-from driftloop.drift.samples import NumericSample, Sample
+from driftloop.drift.samples import NumericSample
 
-__all__ = ["statistic_error"]
+__all__ = ["js_error", "psi_error", "wasserstein_error"]
 
 FloatArray = npt.NDArray[np.float64]
 _PSI_EPS = 1e-4
 _JS_EMPTY = 1e-4
 
 
-def statistic_error(
-    method: str,
-    statistic: float,
-    reference: Sample,
-    current: Sample,
-    *,
-    n_bins: int = 10,
-    robust: bool = True,
-) -> float | None:
-    """The largest difference between ``statistic`` and the raw data's, given the sides' CDF errors.
-
-    ``n_bins`` is the method's bin count (psi, jensenshannon); ``robust`` False reads Evidently's
-    definitions (the standard deviation for wasserstein, equal-width bins for jensenshannon).
-    None: a method this module does not know (a registered one) read a sketched side.
+def psi_error(
+    statistic: float, reference: NumericSample, current: NumericSample, n_bins: int
+) -> float:
+    """How far PSI on ``n_bins`` reference-quantile bins may be from the raw data's.
 
     Examples
     --------
     >>> from driftloop.drift.sketched import SketchedSample
     >>> grid = np.linspace(0.0, 1.0, 4096)
     >>> s = SketchedSample(grid, 4096, 0, 0, count=4096, mean=0.5, m2=4096 / 12, cdf_error=0.003)
-    >>> statistic_error("ks", 0.01, s, s)
-    0.006
-    >>> round(statistic_error("wasserstein", 0.0, s, s), 4)  # ~ 0.006 * range 0.998 / spread 0.37
-    0.0165
-    >>> statistic_error("chisquare", 3.0, s, s)
-    0.0
+    >>> round(psi_error(0.0, s, s, 10), 4)  # edges known to 0.3% of rank: wide in the tails
+    0.0573
     """
-    if not (isinstance(reference, NumericSample) and isinstance(current, NumericSample)):
-        return 0.0
-    errors = reference.error, current.error
-    if errors == (0.0, 0.0):
-        return 0.0
-    if method == "ks":
-        return float(sum(errors))
-    if method == "wasserstein":
-        return _wasserstein_error(reference, current, statistic, robust)
-    if method in ("psi", "jensenshannon"):
-        return _binned_error(method, statistic, reference, current, n_bins, robust)
-    if method in ("chisquare", "ztest"):
-        return 0.0  # read from exact counts
-    return None
+    edges = psi_edges(reference.values, n_bins)
+    return _binned_error(_psi_term, _PSI_EPS, statistic, reference, current, edges, fixed=False)
 
 
-def _binned_error(
-    method: str,
+def js_error(
     statistic: float,
     reference: NumericSample,
     current: NumericSample,
     n_bins: int,
-    robust: bool,
+    *,
+    robust: bool = True,
 ) -> float | None:
+    """How far the Jensen-Shannon distance on ``n_bins`` bins (quantile ones, or equal-width
+    ones unless ``robust``) may be from the raw data's; None when equal-width bins cannot be
+    made (the method then counts values)."""
     ref, cur = reference.values, current.values
-    if method == "psi":
-        edges: FloatArray | None = psi_edges(ref, n_bins)
-    else:
-        edges = numeric_edges(ref, cur, n_bins, "quantile" if robust else "equal_width")
-    if edges is None:  # too narrow a range for equal-width bins: the method counts values
+    edges = numeric_edges(ref, cur, n_bins, "quantile" if robust else "equal_width")
+    if edges is None:
         return None
-    ranges = _edge_ranges(ref, edges, reference.error, method == "jensenshannon" and not robust)
+    return _binned_error(_js_term, None, statistic, reference, current, edges, fixed=not robust)
+
+
+def _binned_error(
+    term: Callable[[FloatArray, FloatArray], FloatArray],
+    psi_eps: float | None,
+    statistic: float,
+    reference: NumericSample,
+    current: NumericSample,
+    edges: FloatArray,
+    fixed: bool,
+) -> float:
+    """The bound for a sum of per-bin terms: PSI's (``psi_eps`` added to each share) or the
+    squared Jensen-Shannon distance's (``psi_eps`` None; the statistic is its square root)."""
+    ref, cur = reference.values, current.values
+    ranges = _edge_ranges(ref, edges, reference.error, fixed)
     r_low, r_high = _share_box(ref, ranges, reference.error)
     c_low, c_high = _share_box(cur, ranges, current.error)
-    if method == "psi":
-        boxes = (r_low + _PSI_EPS, r_high + _PSI_EPS, c_low + _PSI_EPS, c_high + _PSI_EPS)
-        low, high = _term_range(_psi_term, *boxes)
+    if psi_eps is not None:
+        boxes = (r_low + psi_eps, r_high + psi_eps, c_low + psi_eps, c_high + psi_eps)
+        low, high = _term_range(term, *boxes)
         return max(high - statistic, statistic - low, 0.0)
-    low, high = _term_range(_js_term, *_js_boxes(r_low, r_high, c_low, c_high))
+    low, high = _term_range(term, *_js_boxes(r_low, r_high, c_low, c_high))
     return max(float(np.sqrt(high)) - statistic, statistic - float(np.sqrt(low)), 0.0)
 
 
-def _wasserstein_error(
-    reference: NumericSample, current: NumericSample, statistic: float, robust: bool
+def wasserstein_error(
+    reference: NumericSample, current: NumericSample, statistic: float, *, robust: bool = True
 ) -> float | None:
-    """The distance is an area between the two CDFs over the reference's winsorised range,
+    """How far normed Wasserstein may be from the raw data's (``robust`` False: Evidently's
+    standard-deviation norm).
+
+    The distance is an area between the two CDFs over the reference's winsorised range,
     divided by its spread. Read from grids, each CDF is off by at most its side's error, the clip
     points lie within the reference's rank error of where they were read (moving one moves the
     area by the width moved times the CDF gap there) and so do the quartiles of the spread: the
     exact distance lies between the smallest area over the largest spread and the largest area
-    over the smallest spread. None when the spread could be 0 (the exact one is then another)."""
+    over the smallest spread. None when the spread could be 0 (the exact one is then another).
+
+    Examples
+    --------
+    >>> from driftloop.drift.sketched import SketchedSample
+    >>> grid = np.linspace(0.0, 1.0, 4096)
+    >>> s = SketchedSample(grid, 4096, 0, 0, count=4096, mean=0.5, m2=4096 / 12, cdf_error=0.003)
+    >>> round(wasserstein_error(s, s, 0.0), 4)  # ~ 0.006 * range 0.998 / spread 0.37
+    0.0165
+    """
     a, b = reference.values, current.values
     scale = max(abs(a[0]), abs(a[-1]), abs(b[0]), abs(b[-1]), 1.0)
     a, b = a / scale, b / scale  # lengths in units of scale: values near 1e308 cannot overflow

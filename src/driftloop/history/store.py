@@ -441,6 +441,18 @@ def _decoded_segment(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, "drifted": json.loads(row["drifted"]), "columns": json.loads(row["columns"])}
 
 
+def _null_shares(current: Any) -> dict[str, float]:
+    """Each column's share of nulls in the window's rows or its profile."""
+    from driftloop.profiles.dataset import Profile
+
+    rows = current.height
+    if not rows:
+        return dict.fromkeys(current.columns, 0.0)
+    if isinstance(current, Profile):
+        return {c.name: c.n_null / rows for c in current.profiles}
+    return {c: current[c].null_count() / rows for c in current.columns}
+
+
 def record_report(
     url: str,
     pipeline: str,
@@ -455,8 +467,7 @@ def record_report(
     start, end = window
     if start is None or end is None:
         return
-    rows = current.height
-    shares = {c: (current[c].null_count() / rows if rows else 0.0) for c in current.columns}
+    shares = _null_shares(current)
     store = HistoryStore(url)
     try:
         store.record(

@@ -75,7 +75,9 @@ def resolve_profile(
     current = fingerprint(source, updated_column=source.updated_column) if fresh else None
     reason = _rebuild_reason(mode, force, stored is not None, unreadable, current, stored)
     if reason is None and stored is not None:
-        reason = _segments_changed(stored.profile, options)
+        reason = _segments_changed(stored.profile, options) or _sample_short(
+            stored.profile, options
+        )
     if reason is None and stored is not None:
         return Resolved(stored.data, stored.profile, "reused", "source unchanged")
     built = build_profile(source, options)
@@ -119,6 +121,14 @@ def _segments_changed(stored: Profile, options: ProfileOptions) -> str | None:
     return f"the segment columns changed ({before} -> {after})"
 
 
+def _sample_short(stored: Profile, options: ProfileOptions) -> str | None:
+    """Why a stored profile whose row sample is smaller than asked is rebuilt (None: it fits)."""
+    kept = 0 if stored.sample is None else stored.sample.k
+    if kept >= options.sample_rows:
+        return None
+    return f"the row sample is smaller than asked ({kept:,} < {options.sample_rows:,} rows)"
+
+
 def _change(before: Fingerprint | None, after: Fingerprint) -> str:
     """`` (rows 31 -> 45)``: what moved, for the run's line."""
     if before is None:
@@ -136,7 +146,7 @@ def build_profile(source: SourceConfig, options: ProfileOptions | None = None) -
     """Profile the reference source's fixed window (exclusions cut out), keeping what
     ``options`` says beyond the columns."""
     from driftloop.pipeline.baseline import baseline_of, reference_windows
-    from driftloop.pipeline.steps.fetch import read_windows
+    from driftloop.pipeline.baseline_rows import read_windows
     from driftloop.profiles.dataset import profile
 
     options = options or ProfileOptions()

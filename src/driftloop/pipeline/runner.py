@@ -32,9 +32,11 @@ from driftloop.pipeline.steps import (
     RunContext,
     Step,
     StepResult,
+    data_verdict,
     model_outcome,
     read_result,
     step_names,
+    verdict_steps,
 )
 
 __all__ = ["OnStep", "RunOutcome", "Runner", "default_window"]
@@ -53,8 +55,10 @@ class RunOutcome:
 
     @property
     def verdict(self) -> DetectResult | None:
-        found = self.results.get("detect")
-        return found if isinstance(found, DetectResult) else None
+        """The data-drift verdict among the verdict steps' results (``Step.verdict``)."""
+        return data_verdict(
+            self.results[s.name] for s in STEPS if s.verdict and s.name in self.results
+        )
 
 
 def default_window(config: PipelineConfig, today: dt.date | None = None) -> tuple[dt.date, dt.date]:
@@ -128,8 +132,9 @@ class Runner:
                 raise
             done = {}
         ctx = RunContext(
-            cfg, run_id, start, end, trigger, dict(done), self.printer, rebuild_profile
-        )
+            cfg, run_id, start, end, trigger, dict(done), self.printer, rebuild_profile,
+            verdict_steps(cfg),
+        )  # fmt: skip
         ctx.decided_by = None if force else self._decided(ctx, names)
         try:
             return self._steps(ctx, done, on_step, names)
@@ -262,7 +267,7 @@ class Runner:
         if status == "succeeded" and ctx.start is not None:
             for older in self.store.supersede(self.config.pipeline, ctx.start, ctx.end, ctx.run_id):
                 self.printer(f"run {older} of the same window is superseded by this one")
-        verdict = ctx.result("detect", DetectResult)
+        verdict = data_verdict(ctx.verdict_results())
         outcome = model_outcome(ctx)
         self.store.finish_run(
             ctx.run_id,

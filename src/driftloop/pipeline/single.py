@@ -11,13 +11,14 @@ from driftloop.pipeline.execution import execute
 from driftloop.pipeline.records import RunStore
 from driftloop.pipeline.runner import default_window
 from driftloop.pipeline.steps import (
-    DetectResult,
     Empty,
     RunContext,
     StepResult,
+    data_verdict,
     read_result,
     step_named,
     step_names,
+    verdict_steps,
 )
 
 __all__ = ["run_step"]
@@ -78,7 +79,7 @@ def _finish(store: RunStore, ctx: RunContext, last: StepResult) -> None:
     from driftloop.report.html import stamp_model_outcome
 
     ctx.results[step_names()[-1]] = last
-    verdict = ctx.result("detect", DetectResult)
+    verdict = data_verdict(ctx.verdict_results())
     outcome = model_outcome(ctx)
     store.finish_run(
         ctx.run_id,
@@ -111,4 +112,5 @@ def _context(
         record["trigger"],
         done,
         rebuild_profile=rebuild_profile,
+        verdicts=verdict_steps(config),
     )

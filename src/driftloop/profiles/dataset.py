@@ -116,9 +116,26 @@ def profile(
 def profile_of(frame: pl.DataFrame, options: ProfileOptions) -> Profile:
     """The profile of one frame's rows under ``options``."""
     sample = RowSample.of_frame(frame, options.sample_rows) if options.sample_rows else None
-    columns = tuple(ColumnProfile.from_series(s) for s in frame.get_columns())
     segments = {c: _segments_of(frame, c, options) for c in options.segment_by}
-    return Profile(columns, frame.height, sample, segments)
+    return Profile(_whole_columns(frame, segments, options), frame.height, sample, segments)
+
+
+def _whole_columns(
+    frame: pl.DataFrame, segments: Segments, options: ProfileOptions
+) -> tuple[ColumnProfile, ...]:
+    """The frame's column profiles. With segments, merged from the first segment column's parts
+    and its null rows, so that each row is summarised once, not once more for the whole."""
+    if not options.segment_by:
+        return tuple(ColumnProfile.from_series(s) for s in frame.get_columns())
+    column = options.segment_by[0]
+    parts = list(segments[column].values())
+    nulls = frame.filter(pl.col(column).is_null())
+    if nulls.height or not parts:
+        parts.append(profile_of(nulls, options.of_segment))
+    whole = parts[0]
+    for part in parts[1:]:
+        whole = merge(whole, part)
+    return whole.profiles
 
 
 def _segments_of(frame: pl.DataFrame, column: str, options: ProfileOptions) -> dict[Any, Profile]:
@@ -133,14 +150,24 @@ def _segments_of(frame: pl.DataFrame, column: str, options: ProfileOptions) -> d
             f"Segment column '{column}' has dtype {dtype}; segments are kept by integer, string "
             "or boolean values. Segment by such a column (e.g. a region code)."
         )
-    parts = frame.filter(pl.col(column).is_not_null()).partition_by(column, as_dict=True)
-    if len(parts) > MAX_SEGMENT_VALUES:
+    order = frame.get_column(column).arg_sort(nulls_last=True)
+    ordered_keys = frame.get_column(column).gather(order)
+    runs = ordered_keys.rle().struct.unnest().filter(pl.col("value").is_not_null())
+    if runs.height > MAX_SEGMENT_VALUES:
         raise ConfigError(
-            f"Segment column '{column}' has {len(parts):,} distinct values; segments need at "
+            f"Segment column '{column}' has {runs.height:,} distinct values; segments need at "
             f"most {MAX_SEGMENT_VALUES}. Segment by a coarser column."
         )
-    inner = options.of_segment
-    return {key[0]: profile_of(part, inner) for key, part in parts.items()}
+    lengths = runs.get_column("len").to_list()
+    offsets = [sum(lengths[:i]) for i in range(len(lengths))]
+    columns: list[list[ColumnProfile]] = [[] for _ in lengths]
+    for series in frame.get_columns():  # one column reordered at a time: memory of one column
+        ordered = series.gather(order)
+        for i, (offset, n) in enumerate(zip(offsets, lengths, strict=True)):
+            columns[i].append(ColumnProfile.from_series(ordered.slice(offset, n)))
+    values = runs.get_column("value").to_list()
+    parts = {v: Profile(tuple(c), n) for v, c, n in zip(values, columns, lengths, strict=True)}
+    return {value: parts[value] for value in sorted(parts)}
 
 
 def profile_batches(batches: Iterable[Any], *, options: ProfileOptions | None = None) -> Profile:

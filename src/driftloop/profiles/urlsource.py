@@ -50,7 +50,10 @@ def _download(url: str, shown: str, path: Path) -> None:
 
 
 def s3_filesystem() -> Any:
-    """Arrow's S3 filesystem with the endpoint and region from the environment."""
+    """Arrow's S3 filesystem with the endpoint, region and keys from this process's environment.
+
+    The keys are passed, not left to Arrow's own lookup, so that worker processes (forked from a
+    server process started earlier, with the environment of then) use the same ones."""
     from pyarrow import fs
 
     endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
@@ -59,6 +62,11 @@ def s3_filesystem() -> Any:
     if endpoint:
         parts = urlsplit(endpoint)
         options |= {"endpoint_override": parts.netloc, "scheme": parts.scheme or "https"}
+    key, secret = os.environ.get("AWS_ACCESS_KEY_ID"), os.environ.get("AWS_SECRET_ACCESS_KEY")
+    if key and secret:
+        options |= {"access_key": key, "secret_key": secret}
+        if os.environ.get("AWS_SESSION_TOKEN"):
+            options["session_token"] = os.environ["AWS_SESSION_TOKEN"]
     return fs.S3FileSystem(**options)
 
 

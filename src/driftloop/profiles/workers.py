@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 BATCH_ROWS = 262_144
+SEGMENTED_ROWS = 4 * BATCH_ROWS  # a segmented build's batch: 1/20 of it is still 52k rows
 PARALLEL_MIN_ROWS = 1_000_000  # below this, starting processes costs more than it saves
 
 
@@ -145,6 +146,12 @@ def _batches(piece: Piece) -> Iterator[Any]:
         table = fragment.to_table(
             schema=piece.schema, filter=piece.where, fragment_scan_options=options
         )
+        if piece.options.segment_by:
+            # in slices of SEGMENTED_ROWS, not the reader's 131,072-row chunks: each segment's
+            # part is then large enough that its per-part costs stay small
+            for offset in range(0, table.num_rows, SEGMENTED_ROWS):
+                yield table.slice(offset, SEGMENTED_ROWS)
+            return
         yield from table.to_batches(max_chunksize=BATCH_ROWS)
         return
     dataset = ds.dataset(piece.path, format="csv", filesystem=piece.filesystem, schema=piece.schema)

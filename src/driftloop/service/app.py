@@ -7,21 +7,18 @@ dashboard (``service/dashboard.py``). With ``dashboard.token`` set, the dashboar
 (``Authorization: Bearer ...``) or an HMAC-SHA256 signature of ``"<timestamp>." + body``
 (``X-Driftloop-Timestamp: <Unix seconds>``, ``X-Driftloop-Signature: sha256=<hex>``), compared in
 constant time, within ``webhook.tolerance_seconds`` of the server's clock and accepted once
-(replays get 401); 401 otherwise. Bodies over
-the limit get 413, unknown pipelines 404, resolved alerts are acknowledged without a run. The
-answer says which run the trigger joined.
+(replays get 401); 401 otherwise. Bodies over the limit get 413, unknown pipelines 404 (naming
+none), resolved alerts are acknowledged without a run. The answer says which run the trigger
+joined. While a pipeline's database is down, what reads it answers 503 (``service/outage.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import datetime as dt
-import hashlib
 import hmac
 import json
 import math
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -29,6 +26,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
@@ -39,80 +38,44 @@ from driftloop.pipeline.records import RunStore
 from driftloop.service.access import ReadAccess
 from driftloop.service.coordinator import MAX_QUEUED, Coordinator
 from driftloop.service.dashboard import dashboard_routes, refused
+from driftloop.service.outage import OUTAGE_ERRORS, unavailable
+from driftloop.service.signatures import (
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    ReplayGuard,
+    sign,
+    signed_headers,
+)
+from driftloop.service.triggers import TriggerStore
 
 __all__ = ["ReplayGuard", "create_app", "sign", "signed_headers"]
 
-SIGNATURE_HEADER = "x-driftloop-signature"
-TIMESTAMP_HEADER = "x-driftloop-timestamp"
-
-
-def sign(secret: str, body: bytes, timestamp: str) -> str:
-    """The signature header value: ``sha256=<hex HMAC-SHA256 of "<timestamp>." + body>``.
-
-    The timestamp (Unix seconds, as sent in ``X-Driftloop-Timestamp``) is inside the signed
-    string, so a captured request cannot be replayed later with a fresh timestamp.
-
-    Examples
-    --------
-    >>> sign("key", b"{}", "1700000000")[:15]
-    'sha256=9d713ed4'
-    """
-    signed = timestamp.encode() + b"." + body
-    return "sha256=" + hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
-def signed_headers(secret: str, body: bytes, now: float | None = None) -> dict[str, str]:
-    """The two headers a client sends with ``body`` (a fresh timestamp each call)."""
-    timestamp = repr(time.time() if now is None else now)
-    return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: sign(secret, body, timestamp)}
-
-
-class ReplayGuard:
-    """Signatures accepted within the tolerance window: each signed request is accepted once."""
-
-    def __init__(self, tolerance: float) -> None:
-        self.tolerance = tolerance
-        self._seen: dict[str, float] = {}
-        self._order: collections.deque[tuple[float, str]] = collections.deque()
-        self._lock = threading.Lock()
-
-    def first_use(self, signature: str, now: float) -> bool:
-        with self._lock:
-            while self._order and self._order[0][0] < now:
-                self._seen.pop(self._order.popleft()[1], None)
-            if signature in self._seen:
-                return False
-            expires = now + 2 * self.tolerance
-            self._seen[signature] = expires
-            self._order.append((expires, signature))
-            return True
-
 
 def _authorized(
-    config: PipelineConfig, request: Request, body: bytes, guard: ReplayGuard
+    config: PipelineConfig, headers: Headers, body: bytes, guard: ReplayGuard
 ) -> str | None:
     """None when the request may pass; otherwise why it may not."""
     hook = config.webhook
     if hook is None:
         return "webhooks are not configured for this pipeline"
     if hook.token is not None:
-        given = request.headers.get("authorization", "")
+        given = headers.get("authorization", "")
         expected = "Bearer " + hook.token.get_secret_value()
         if hmac.compare_digest(given.encode(), expected.encode()):
             return None
-    if hook.hmac_secret is not None and SIGNATURE_HEADER in request.headers:
-        return _check_signature(hook.hmac_secret.get_secret_value(), request, body, guard)
+    if hook.hmac_secret is not None and SIGNATURE_HEADER in headers:
+        return _check_signature(hook.hmac_secret.get_secret_value(), headers, body, guard)
     return "missing or invalid bearer token or signature"
 
 
-def _check_signature(secret: str, request: Request, body: bytes, guard: ReplayGuard) -> str | None:
-    stamp = request.headers.get(TIMESTAMP_HEADER, "")
+def _check_signature(secret: str, headers: Headers, body: bytes, guard: ReplayGuard) -> str | None:
+    stamp = headers.get(TIMESTAMP_HEADER, "")
     try:
         sent = float(stamp)
     except ValueError:
         return f"missing or invalid {TIMESTAMP_HEADER} header (Unix seconds)"
     expected = sign(secret, body, stamp)
-    if not hmac.compare_digest(request.headers[SIGNATURE_HEADER].encode(), expected.encode()):
+    if not hmac.compare_digest(headers[SIGNATURE_HEADER].encode(), expected.encode()):
         return "invalid signature"
     now = time.time()
     if not math.isfinite(sent) or abs(now - sent) > guard.tolerance:
@@ -173,6 +136,68 @@ _MAX_LIMIT = 1000
 RETRY_AFTER_SECONDS = 60
 
 
+def _accept(
+    name: str,
+    config: PipelineConfig,
+    headers: Headers,
+    body: bytes,
+    guard: ReplayGuard,
+    coordinator: Coordinator,
+) -> Response:
+    """A webhook whose body arrived: authorized, parsed, and committed to the queue (in a
+    worker thread: it writes to the database)."""
+    metrics = coordinator.metrics
+    refused = _authorized(config, headers, body, guard)
+    if refused is not None:
+        metrics.webhooks.labels(name, "unauthorized").inc()
+        return JSONResponse({"error": refused}, 401)
+    try:
+        payload = json.loads(body) if body.strip() else {}
+        start, end, ignore = _window(payload)
+    except (ValueError, TypeError) as err:
+        metrics.webhooks.labels(name, "bad_request").inc()
+        return JSONResponse({"error": f"invalid payload: {err}"}, 400)
+    if ignore:
+        metrics.webhooks.labels(name, "ignored").inc()
+        return JSONResponse({"pipeline": name, "action": "ignored", "reason": ignore}, 200)
+    joined = coordinator.trigger(name, "webhook", start, end)
+    metrics.webhooks.labels(name, joined.action).inc()
+    if joined.action == "refused":
+        error = f"{MAX_QUEUED} runs are already queued for '{name}'; retry later"
+        return JSONResponse(
+            {"pipeline": name, "error": error, "running": joined.running},
+            429,
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    return JSONResponse({"pipeline": name, **joined.to_dict()}, 202)
+
+
+def _run_answer(
+    stores: dict[str, RunStore], triggers: dict[str, TriggerStore], run_id: str
+) -> Response:
+    """A run's record with its trigger; only the trigger while the run has not begun."""
+    for name, store in stores.items():
+        record = store.run(run_id)
+        queued = triggers[name].get(run_id)
+        if record is None:
+            if queued is None:
+                continue
+            record = {
+                "run_id": run_id,
+                "pipeline": name,
+                "status": queued.state,
+                "window_start": queued.start,
+                "window_end": queued.end,
+            }
+        record["trigger_state"] = queued.to_dict() if queued is not None else None
+        verdict = record.get("verdict") or {}
+        path = verdict.get("report_json")
+        if path and Path(path).is_file():
+            record["report"] = json.loads(Path(path).read_text())
+        return JSONResponse(json.loads(json.dumps(record, default=str)))
+    return JSONResponse({"error": f"no run '{run_id}'"}, 404)
+
+
 def create_app(
     configs: dict[str, PipelineConfig],
     coordinator: Coordinator,
@@ -182,18 +207,23 @@ def create_app(
     each pipeline's next scheduled run (ISO time, or None without a schedule)."""
     metrics = coordinator.metrics
     stores = {name: RunStore(c.stores.warehouse.get_secret_value()) for name, c in configs.items()}
+    triggers = {
+        name: TriggerStore(c.stores.warehouse.get_secret_value()) for name, c in configs.items()
+    }
     guards = {
-        name: ReplayGuard(c.webhook.tolerance_seconds if c.webhook else 300.0)
+        name: ReplayGuard(
+            c.stores.warehouse.get_secret_value(),
+            name,
+            c.webhook.tolerance_seconds if c.webhook else 300.0,
+        )
         for name, c in configs.items()
     }
 
     async def hook(request: Request) -> Response:
         name = request.path_params["pipeline"]
         config = configs.get(name)
-        if config is None:
-            return JSONResponse(
-                {"error": f"unknown pipeline '{name}'", "pipelines": sorted(configs)}, 404
-            )
+        if config is None:  # names no pipeline: a caller without credentials learns nothing
+            return JSONResponse({"error": "unknown pipeline"}, 404)
         limit = config.webhook.max_body_bytes if config.webhook else 1_048_576
         deadline = config.webhook.body_timeout_seconds if config.webhook else 10.0
         try:
@@ -208,29 +238,9 @@ def create_app(
         if body is None:
             metrics.webhooks.labels(name, "too_large").inc()
             return JSONResponse({"error": f"body larger than {limit} bytes"}, 413)
-        refused = _authorized(config, request, body, guards[name])
-        if refused is not None:
-            metrics.webhooks.labels(name, "unauthorized").inc()
-            return JSONResponse({"error": refused}, 401)
-        try:
-            payload = json.loads(body) if body.strip() else {}
-            start, end, ignore = _window(payload)
-        except (ValueError, TypeError) as err:
-            metrics.webhooks.labels(name, "bad_request").inc()
-            return JSONResponse({"error": f"invalid payload: {err}"}, 400)
-        if ignore:
-            metrics.webhooks.labels(name, "ignored").inc()
-            return JSONResponse({"pipeline": name, "action": "ignored", "reason": ignore}, 200)
-        joined = coordinator.trigger(name, "webhook", start, end)
-        metrics.webhooks.labels(name, joined.action).inc()
-        if joined.action == "refused":
-            error = f"{MAX_QUEUED} runs are already queued for '{name}'; retry later"
-            return JSONResponse(
-                {"pipeline": name, "error": error, "running": joined.running},
-                429,
-                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-            )
-        return JSONResponse({"pipeline": name, **joined.to_dict()}, 202)
+        return await run_in_threadpool(
+            _accept, name, config, request.headers, body, guards[name], coordinator
+        )
 
     async def runs(request: Request) -> Response:
         pipeline = request.query_params.get("pipeline")
@@ -242,28 +252,27 @@ def create_app(
         names = [pipeline] if pipeline else list(configs)
         if pipeline and pipeline not in configs:
             return JSONResponse({"error": f"unknown pipeline '{pipeline}'"}, 404)
-        found = [r for n in names for r in stores[n].runs(n, limit)]
+        found = await run_in_threadpool(
+            lambda: [r for n in names for r in stores[n].runs(n, limit)]
+        )
         found.sort(key=lambda r: (r["started_at"], r["run_id"]), reverse=True)
         return JSONResponse(json.loads(json.dumps(found[:limit], default=str)))
 
     async def run(request: Request) -> Response:
         run_id = request.path_params["run_id"]
-        for store in stores.values():
-            record = store.run(run_id)
-            if record is not None:
-                verdict = record.get("verdict") or {}
-                path = verdict.get("report_json")
-                if path and Path(path).is_file():
-                    record["report"] = json.loads(Path(path).read_text())
-                return JSONResponse(json.loads(json.dumps(record, default=str)))
-        return JSONResponse({"error": f"no run '{run_id}'"}, 404)
+        return await run_in_threadpool(_run_answer, stores, triggers, run_id)
 
     async def metrics_endpoint(request: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     async def healthz(request: Request) -> Response:
-        upcoming = next_runs() if next_runs is not None else {}
-        pipelines = {n: {**coordinator.status(n), "next_run": upcoming.get(n)} for n in configs}
+        def answer() -> dict[str, Any]:
+            for store in stores.values():
+                store.ping()
+            upcoming = next_runs() if next_runs is not None else {}
+            return {n: {**coordinator.status(n), "next_run": upcoming.get(n)} for n in configs}
+
+        pipelines = await run_in_threadpool(answer)
         return JSONResponse({"status": "ok", "pipelines": pipelines})
 
     tokens = [c.dashboard.token.get_secret_value() for c in configs.values() if c.dashboard.token]
@@ -277,4 +286,5 @@ def create_app(
             *dashboard_routes(configs, tokens, next_runs),
         ],
         middleware=[Middleware(ReadAccess, tokens=tokens, on_refused=refused)],
+        exception_handlers=dict.fromkeys(OUTAGE_ERRORS, unavailable),
     )

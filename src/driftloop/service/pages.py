@@ -251,8 +251,7 @@ def performance_chart(windows: list[dict[str, Any]]) -> Any:
             f"estimated {last['metric']}": [w["performance"]["estimated"] for w in rows],
             f"realized {last['metric']}": [w["performance"]["realized"] for w in rows],
         },
-        title=f"{last['metric']} per window: estimated (95% interval shaded) and realized; "
-        "the reference's dashed",
+        title=f"{last['metric']} per window: estimated (95% interval), realized",
         baseline=last["reference_value"],
         band=([w["performance"]["lower"] for w in rows], [w["performance"]["upper"] for w in rows]),
         marks=[bool(w["performance"]["dropped"]) for w in rows],

@@ -1,7 +1,10 @@
 """``driftloop serve``: the scheduler, the outbox timer and the HTTP app in one process.
 
 On SIGTERM the server stops taking triggers, lets the running step finish, leaves the run
-``interrupted`` (resumable), and exits; at the next start it resumes interrupted runs.
+``interrupted`` (resumable) and its trigger queued, and exits; queued triggers stay in the
+pipeline's database (``service/triggers.py``). At the next start it finishes any half-done publish
+of each pipeline's production model, takes back triggers a killed server left running, and runs
+the queue (resuming interrupted runs first: they are older).
 """
 
 from __future__ import annotations
@@ -17,8 +20,10 @@ import uvicorn
 from driftloop.config import PipelineConfig
 from driftloop.errors import ConfigError
 from driftloop.service.app import create_app
+from driftloop.service.connection import HeaderDeadlineProtocol
 from driftloop.service.coordinator import Coordinator
 from driftloop.service.metrics import LoopMetrics
+from driftloop.service.outage import one_line, quiet_tracebacks
 from driftloop.service.scheduler import build_scheduler
 
 __all__ = ["serve"]
@@ -39,10 +44,40 @@ def _drain_outboxes(configs: dict[str, PipelineConfig], coordinator: Coordinator
                 name, senders_for(config.alerts, lambda text: log.info("%s", text))
             )
             coordinator.metrics.pending_alerts.labels(name).set(result.pending)
-        except Exception:  # the timer must survive a database hiccup; it tries again later
-            log.exception("draining the outbox of %s failed", name)
+        except Exception as err:  # the timer must survive a database hiccup; it tries again later
+            log.warning("draining the outbox of %s failed: %s", name, one_line(err))
         finally:
             engine.dispose()
+
+
+def reconcile_at_start(configs: dict[str, PipelineConfig]) -> list[str]:
+    """Each pipeline's production model reconciled with what is published, under the
+    pipeline's lock (a pipeline running elsewhere reconciles in its own run); one line each."""
+    from driftloop.errors import DriftloopError, LockedError
+    from driftloop.pipeline.records import RunStore, new_run_id
+    from driftloop.pipeline.steps.reconcile import reconcile_production
+
+    lines = []
+    for name, config in configs.items():
+        holder = f"serve-{new_run_id()}"
+        try:
+            store = RunStore(config.stores.warehouse.get_secret_value())
+            store.acquire(name, holder)
+        except LockedError as err:
+            lines.append(f"{name}: not reconciled now: {err}")
+            continue
+        except DriftloopError as err:
+            lines.append(f"{name}: production not reconciled: {err}")
+            continue
+        try:
+            found = reconcile_production(config)
+            lines.append(f"{name}: {found.line() if found else 'publishes nothing'}")
+        except Exception as err:  # serve starts anyway; the pipeline's next run tries again
+            lines.append(f"{name}: production not reconciled: {err}")
+        finally:
+            with contextlib.suppress(DriftloopError):
+                store.release(name, holder)
+    return lines
 
 
 def serve(
@@ -64,9 +99,10 @@ def serve(
     from driftloop.service.dashboard import check_exposure
 
     redaction.install()
+    quiet_tracebacks()
     exposed = check_exposure(by_name, host)
     if exposed is not None:
-        log.warning("%s", exposed)
+        raise ConfigError(exposed)
     coordinator = Coordinator(by_name, LoopMetrics())
     schedules = {n: c.schedule for n, c in by_name.items() if c.schedule is not None}
     scheduler = build_scheduler(
@@ -93,9 +129,12 @@ def serve(
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Any) -> AsyncIterator[None]:
+        for line in reconcile_at_start(by_name):
+            log.info("%s", line)
         scheduler.start()
         for joined in coordinator.resume_unfinished():
             log.info("resuming run %s", joined.run_id)
+        coordinator.start()
         log.info("serving %s on http://%s:%s", ", ".join(by_name), host, port)
         yield
         coordinator.stop.set()
@@ -107,5 +146,11 @@ def serve(
 
     app.router.lifespan_context = lifespan
     uvicorn.run(
-        app, host=host, port=port, log_level="info", access_log=False, timeout_graceful_shutdown=30
+        app,
+        host=host,
+        port=port,
+        http=HeaderDeadlineProtocol,
+        log_level="info",
+        access_log=False,
+        timeout_graceful_shutdown=30,
     )

@@ -24,7 +24,9 @@ from driftloop.pipeline.steps.concept import ConceptResult, concept
 from driftloop.pipeline.steps.context import RunContext, Skip
 from driftloop.pipeline.steps.detect import DetectResult, detect
 from driftloop.pipeline.steps.fetch import FetchResult, fetch_current, fetch_reference
+from driftloop.pipeline.steps.policy import data_verdict
 from driftloop.pipeline.steps.publish import PublishResult, model_outcome, publish
+from driftloop.pipeline.steps.reconcile import ReconcileResult, reconcile
 from driftloop.pipeline.steps.result import Empty, Failed, Skipped, StepResult
 from driftloop.pipeline.steps.retrain import RetrainResult, retrain
 
@@ -41,16 +43,19 @@ __all__ = [
     "Failed",
     "FetchResult",
     "PublishResult",
+    "ReconcileResult",
     "RetrainResult",
     "RunContext",
     "Skip",
     "Skipped",
     "Step",
     "StepResult",
+    "data_verdict",
     "model_outcome",
     "read_result",
     "step_named",
     "step_names",
+    "verdict_steps",
 ]
 
 
@@ -111,6 +116,12 @@ STEPS: tuple[Step, ...] = (
         needs=("fetch_current",), skipped_when="append.enabled is off", flow="detect",
     ),
     Step(
+        "reconcile", reconcile, ReconcileResult,
+        needs=(),
+        skipped_when="production is published as the registry says, or there is none yet",
+        flow="retrain",
+    ),
+    Step(
         "retrain", retrain, RetrainResult,
         needs=("fetch_reference", "detect"),
         skipped_when="no drift that matters, or on_drift.retrain is off", flow="retrain",
@@ -138,6 +149,11 @@ def step_names() -> list[str]:
     ['fetch_reference', 'fetch_current', 'detect']
     """
     return [s.name for s in STEPS]
+
+
+def verdict_steps(config: PipelineConfig) -> tuple[str, ...]:
+    """The configured steps whose ``fires`` is the run's verdict, in order (``Step.verdict``)."""
+    return tuple(s.name for s in STEPS if s.verdict and s.configured(config))
 
 
 def step_named(name: str) -> Step:

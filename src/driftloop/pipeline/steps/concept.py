@@ -130,7 +130,7 @@ def _confidence(ctx: RunContext) -> float:
     that decide (one error metric for regression; accuracy, F1 and ROC-AUC for classification),
     or the configured confidence when that is stricter."""
     from driftloop.drift.family import concept_level
-    from driftloop.pipeline.steps.detect import loop_settings
+    from driftloop.pipeline.steps.loop_settings import loop_settings
 
     c = ctx.config.concept
     assert c is not None

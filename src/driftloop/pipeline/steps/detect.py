@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from driftloop.pipeline.steps.context import RunContext
+from driftloop.pipeline.steps.loop_settings import loop_settings
 from driftloop.pipeline.steps.result import StepResult
 
 if TYPE_CHECKING:
@@ -116,23 +117,6 @@ def _segment_reasons(report: DriftReport, segments: bool | list[str]) -> list[st
     ]
 
 
-def loop_settings(config: Any) -> Any:
-    """The detection settings of a pipeline's window: its concept step, when configured to
-    fire, shares the window's family (``drift/family.py``)."""
-    detection = config.detection
-    when = config.on_drift.when
-    update = {}
-    if config.concept is not None and when.concept_drift and not detection.family.concept:
-        update["concept"] = True
-    performance = config.performance
-    if performance is not None and performance.enabled and when.performance_drop:
-        update["performance"] = True
-    if not update:
-        return detection
-    family = detection.family.model_copy(update=update)
-    return detection.model_copy(update={"family": family})
-
-
 def _reference(ctx: RunContext) -> Any:
     """The reference the fetch step left: a profile file, or the reference rows."""
     if ctx.config.reference.profile is not None:
@@ -182,7 +166,7 @@ def detect(ctx: RunContext) -> DetectResult:
     from driftloop.report.html import render_html
 
     cfg = ctx.config
-    current = ctx.frame("current.parquet", "fetch_current")
+    current = _window(ctx)
     report = run_detect(
         _reference(ctx),
         current,
@@ -206,7 +190,9 @@ def detect(ctx: RunContext) -> DetectResult:
         str(json_path),
     )
     reasons = reasons_to_fire(report, cfg.on_drift.when)
-    window_profile = _save_window_profile(ctx, current)
+    window_profile = ctx.file("current.profile")
+    if cfg.current.engine == "rows":
+        _save_window_profile(ctx, current)
     return DetectResult(
         dataset_drift=report.dataset_drift,
         share_drifted=round(report.share_drifted, 4),
@@ -219,6 +205,22 @@ def detect(ctx: RunContext) -> DetectResult:
         seconds=round(report.seconds, 4),
         current_profile=str(window_profile),
     )
+
+
+def _window(ctx: RunContext) -> Any:
+    """The window's rows, or its profile when ``current.engine`` profiled it out of core."""
+    if ctx.config.current.engine == "rows":
+        return ctx.frame("current.parquet", "fetch_current")
+    from driftloop.errors import ConfigError
+    from driftloop.profiles.fileformat import load_profile
+
+    path = ctx.file("current.profile")
+    if not path.exists():
+        raise ConfigError(
+            f"Step input '{path}' is missing: run the 'fetch_current' step of run "
+            f"{ctx.run_id} first."
+        )
+    return load_profile(path)
 
 
 def _save_window_profile(ctx: RunContext, current: Any) -> Any:

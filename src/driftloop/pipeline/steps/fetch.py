@@ -5,14 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from driftloop.errors import EmptyDataError
+from driftloop.pipeline.baseline_rows import read_windows
 from driftloop.pipeline.steps.context import RunContext
 from driftloop.pipeline.steps.result import StepResult
 
 if TYPE_CHECKING:
     import polars as pl
 
-    from driftloop.config import SourceConfig
     from driftloop.pipeline.baseline import Bounds
 
 __all__ = ["FetchResult", "fetch_current", "fetch_reference", "read_windows"]
@@ -69,30 +68,6 @@ def reference_rows(ctx: RunContext) -> tuple[pl.DataFrame, list[Bounds] | None]:
     return frame, windows
 
 
-def read_windows(source: SourceConfig, windows: list[Bounds] | None, kind: str) -> pl.DataFrame:
-    """Each window read through the source (pushed down to SQL or the file filter), pooled;
-    an empty window is fine as long as one is not."""
-    import polars as pl
-
-    from driftloop.data.sources import read_source
-
-    if windows is None:
-        return read_source(source)
-    frames = []
-    for start, end in windows:
-        try:
-            frames.append(read_source(source, start, end))
-        except EmptyDataError:
-            continue
-    if not frames:
-        shown = ", ".join(f"{a or ''}..{b or ''}" for a, b in windows) or "none (all excluded)"
-        raise EmptyDataError(
-            f"The {kind} reference baseline has no rows in its window(s) {shown}. Choose a "
-            "baseline with data there (e.g. fewer years) or a later run window."
-        )
-    return pl.concat(frames, how="vertical_relaxed") if len(frames) > 1 else frames[0]
-
-
 def _copy_profile(ctx: RunContext, path: str) -> FetchResult:
     """A given profile file (a path or s3:// URI): checked (format, version) and copied into
     the run folder, so the run keeps the reference it was judged against."""
@@ -111,15 +86,14 @@ def _stored_profile(ctx: RunContext) -> FetchResult:
     """The source's stored profile, reused or rebuilt (:mod:`driftloop.pipeline.reference_profile`),
     copied into the run folder."""
     from driftloop.pipeline.reference_profile import resolve_profile
-    from driftloop.profiles.options import ProfileOptions
+    from driftloop.pipeline.window_profile import detection_profile_options
 
     source = ctx.config.reference
-    segment_by = tuple(s.column for s in ctx.config.detection.segments)
     found = resolve_profile(
         source,
         force=ctx.rebuild_profile,
         endpoint_url=ctx.config.stores.s3_endpoint_url,
-        options=ProfileOptions(segment_by=segment_by),
+        options=detection_profile_options(ctx.config),
     )
     _keep(ctx, found.data)
     start, end = (None if day is None else str(day) for day in (source.start, source.end))
@@ -138,9 +112,22 @@ def _keep(ctx: RunContext, data: bytes) -> None:
 
 
 def fetch_current(ctx: RunContext) -> FetchResult:
-    """Read the current window; an empty window raises EmptyDataError (an empty run)."""
+    """Read the current window (or, under ``current.engine`` streamed or spark, profile it out
+    of core into ``current.profile``); an empty window raises EmptyDataError (an empty run)."""
     from driftloop.data.sources import read_source
 
+    if ctx.config.current.engine != "rows":
+        return _profiled_window(ctx)
     frame = read_source(ctx.config.current, ctx.start, ctx.end)
     frame.write_parquet(ctx.file("current.parquet"))
     return FetchResult(frame.height, frame.width, *ctx.window)
+
+
+def _profiled_window(ctx: RunContext) -> FetchResult:
+    from driftloop.pipeline.window_profile import profile_window
+    from driftloop.profiles.fileformat import save_profile
+
+    found = profile_window(ctx.config, ctx.start, ctx.end)
+    save_profile(found, ctx.file("current.profile"))  # atomic
+    engine = ctx.config.current.engine
+    return FetchResult(found.height, len(found.columns), *ctx.window, profile=engine)

@@ -156,7 +156,7 @@ def _level(ctx: RunContext) -> float:
     """Each performance test's level: half the family's performance part (estimated and
     realized share it), or the family's rate when the estimate does not share the family."""
     from driftloop.drift.family import performance_level
-    from driftloop.pipeline.steps.detect import loop_settings
+    from driftloop.pipeline.steps.loop_settings import loop_settings
 
     settings = loop_settings(ctx.config)
     if not settings.family.performance:

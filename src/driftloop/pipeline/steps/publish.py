@@ -7,6 +7,7 @@ from typing import Any
 
 from driftloop.pipeline.steps.context import RunContext, Skip
 from driftloop.pipeline.steps.policy import require_drift
+from driftloop.pipeline.steps.reconcile import ReconcileResult
 from driftloop.pipeline.steps.result import Failed, StepResult
 from driftloop.pipeline.steps.retrain import RetrainResult
 
@@ -40,12 +41,23 @@ def publish(ctx: RunContext) -> PublishResult:
     registry = Registry.open(
         stores.mlflow.get_secret_value(), stores.mlflow_artifacts, stores.s3_endpoint_url
     )
+    production = registry.production_version(trained.name)
+    if production != trained.version:  # a resumed run, overtaken: never point back at it
+        raise Skip(f"v{trained.version} is no longer production (v{production} is)")
     published = publish_version(registry, publisher_for(stores), trained.name, trained.version)
     return PublishResult(trained.version, tuple(p.to_dict() for p in published))
 
 
 def model_outcome(ctx: RunContext) -> str:
     """What happened to the model, in one line for the alert and the run record."""
+    reconciled = ctx.result("reconcile", ReconcileResult)
+    outcome = _retrain_outcome(ctx)
+    if reconciled is None:
+        return outcome
+    return reconciled.line + (f"; {outcome}" if outcome else "")
+
+
+def _retrain_outcome(ctx: RunContext) -> str:
     retrained = ctx.results.get("retrain")
     if isinstance(retrained, Failed):
         return f"retrain failed: {retrained.error}"

@@ -12,11 +12,19 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Protocol, Self, runtime_checkable
 
 from driftloop.errors import ConfigError
 
-__all__ = ["Empty", "Failed", "Skipped", "StepResult"]
+__all__ = ["Empty", "Failed", "Skipped", "StepResult", "Verdict"]
+
+
+@runtime_checkable
+class Verdict(Protocol):
+    """A verdict step's result: ``fires`` when drift that matters was found."""
+
+    @property
+    def fires(self) -> bool: ...
 
 
 class StepResult:
