@@ -43,6 +43,18 @@ def _rows(first: int, last: int) -> str:
     )
 
 
+def _plain_parquet() -> bytes:
+    """A Parquet file without driftloop's profile metadata."""
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"temp": [1.0, 2.0]}), buffer)
+    return buffer.getvalue()
+
+
 FILES = {
     "ref.csv": "day,temp,cnt,city\n" + _rows(1, 20),
     "cur.csv": "day,temp,cnt,city\n" + _rows(10, 28),
@@ -60,7 +72,7 @@ class Case:
     expect: tuple[str, ...]
     config: dict[str, Any] = field(default_factory=dict)  # dotted key -> value (None: delete)
     config_text: str | None = None  # the whole driftloop.yaml instead
-    files: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str | bytes] = field(default_factory=dict)
     setup: list[list[str]] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)
 
@@ -130,6 +142,42 @@ CASES = [
             "text.csv": "day,temp,cnt,city\n2024-01-01,warm,1,a\n2024-01-02,cold,2,b\n",
             "d.yaml": "strict_schema: true\n",
         },
+    ),
+    Case(
+        "detect-tab-separated-csv",
+        ["detect", "{ws}/tabs.csv", "{ws}/cur.csv"],
+        ("tabs.csv", "tab-separated"),
+        files={"tabs.csv": "day\ttemp\n2024-01-01\t1.0\n2024-01-02\t1.5\n"},
+    ),
+    Case(
+        "detect-header-bad-byte",
+        ["detect", "{ws}/ref.csv", "{ws}/latin.csv"],
+        ("latin.csv", "not valid UTF-8", "UTF-8"),
+        files={"latin.csv": b"day,temp,cnt,\xe9city\n2024-01-01,1.0,2,a\n2024-01-02,1.5,3,b\n"},
+    ),
+    Case(
+        "detect-empty-reference-column",
+        ["detect", "{ws}/hollow.csv", "{ws}/cur.csv"],
+        ("'city'", "reference", "no valid values"),
+        files={"hollow.csv": "day,temp,cnt,city\n2024-01-01,1.0,2,\n2024-01-02,1.5,3,\n"},
+    ),
+    Case(
+        "detect-nothing-compared",
+        ["detect", "{ws}/days.csv", "{ws}/days.csv", "--fail-on-drift"],
+        ("No feature could be compared", "day"),
+        files={"days.csv": "day\n2024-01-01\n2024-01-02\n2024-01-03\n"},
+    ),
+    Case(
+        "detect-profile-not-a-profile",
+        ["detect", "{ws}/plain.profile", "{ws}/cur.csv"],
+        ("plain.profile", "not a driftloop profile"),
+        files={"plain.profile": _plain_parquet()},
+    ),
+    Case(
+        "detect-profile-folder",
+        ["detect", "{ws}/ref.profile/", "{ws}/cur.csv"],
+        ("ref.profile", "is a folder, not a profile file"),
+        files={"ref.profile/part.txt": "x"},
     ),
     Case(
         "detect-no-shared-columns",
@@ -230,7 +278,7 @@ CASES = [
     Case(
         "detect-semicolons",
         ["detect", "{ws}/semi.csv", "{ws}/cur.csv"],
-        ("no columns in common", "a;b"),
+        ("semi.csv", "';'-separated", "'a;b'", "comma-separated"),
         files={"semi.csv": "a;b\n1;2\n"},
     ),
     Case(
@@ -949,7 +997,11 @@ def _workspace(tmp_path: Path, case: Case) -> Path:
     ws = tmp_path / "ws"
     ws.mkdir()
     for name, text in {**FILES, **case.files}.items():
-        (ws / name).write_text(text)
+        (ws / name).parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            (ws / name).write_bytes(text)
+        else:
+            (ws / name).write_text(text)
     if case.config_text is not None:
         (ws / "driftloop.yaml").write_text(case.config_text)
     else:
@@ -1181,3 +1233,14 @@ def test_python_api_bad_input_is_one_clear_error(
     message = str(info.value)
     assert "\n" not in message
     assert all(part in message for part in expect), f"{message!r} lacks {expect}"
+
+
+def test_a_side_of_a_handful_of_rows_is_compared_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "one.csv").write_text("temp,cnt\n1.0,2\n")
+    (tmp_path / "cur.csv").write_text("temp,cnt\n" + "".join(f"{i}.5,{i}\n" for i in range(30)))
+    done = CliRunner().invoke(app, ["detect", str(tmp_path / "one.csv"), str(tmp_path / "cur.csv")])
+    assert done.exit_code == 0, done.output
+    assert done.stderr.strip().splitlines() == [
+        f"warning: the reference file '{tmp_path / 'one.csv'}' has only 1 row(s): no test can "
+        "tell drift from chance on so few. Pass a longer window."
+    ]

@@ -85,12 +85,12 @@ def test_slack_down_for_a_run_then_delivered_by_the_next(make_pipeline, slack) -
 
 def test_same_drift_within_the_cooldown_is_recorded_not_paged(make_pipeline, slack) -> None:
     config = slack_pipeline(make_pipeline, slack)
-    runs = [Runner(config).run(start=MAR[0], end=MAR[1]) for _ in range(2)]
+    runs = [Runner(config).run(start=MAR[0], end=MAR[1], force=True) for _ in range(2)]
     assert runs[1].results["alert"].queued == {"slack": "suppressed"}
     assert len(slack.received) == 1
     assert [r["status"] for r in outbox_rows(config)] == ["sent", "suppressed"]
     no_cooldown = slack_pipeline(make_pipeline, slack, cooldown_hours=0)
-    Runner(no_cooldown).run(start=MAR[0], end=MAR[1])
+    Runner(no_cooldown).run(start=MAR[0], end=MAR[1], force=True)
     assert len(slack.received) == 2
     assert "1 similar alert(s) suppressed by the cooldown since" in slack.texts()[1]
 
@@ -98,7 +98,7 @@ def test_same_drift_within_the_cooldown_is_recorded_not_paged(make_pipeline, sla
 def test_cooldown_never_hides_news(make_pipeline, slack) -> None:
     alerts = {"console": False, "slack": {"webhook_url": slack.url, "retries": 1}}
     config = make_pipeline(alerts={**alerts, "cooldown_hours": 24})
-    first, second = (Runner(config).run(start=MAR[0], end=MAR[1]) for _ in range(2))
+    first, second = (Runner(config).run(start=MAR[0], end=MAR[1], force=True) for _ in range(2))
     assert first.results["retrain"].promoted
     assert second.results["alert"].queued == {"slack": "pending"}  # the model's fate is news
     assert len(slack.received) == 2

@@ -17,6 +17,7 @@ from driftloop.cli import app
 from driftloop.data.warehouse import Warehouse
 from driftloop.demo import month
 from driftloop.errors import ConfigError
+from driftloop.model.registry import Registry
 from driftloop.pipeline.records import LockedError, RunStore
 from driftloop.pipeline.runner import Runner
 from driftloop.pipeline.steps import Skipped, step_names
@@ -37,7 +38,9 @@ def test_a_run_is_recorded_step_by_step(make_pipeline) -> None:
     assert all(s["seconds"] is not None for s in record["steps"])
     assert record["verdict"]["dataset_drift"] is True and "temp" in record["verdict"]["drifted"]
     assert record["model_outcome"].startswith("v1 promoted to production")
-    assert Path(record["report_path"]).is_file()
+    report = Path(record["report_path"]).read_text()
+    assert f"run {outcome.run_id}" in report  # the report names its run and the model's fate
+    assert "model: v1 promoted to production" in report
     assert printed and printed[0].startswith(
         "Dataset drift in 'bike-sharing' for 2011-03-01 to 2011-03-31"
     )
@@ -63,6 +66,45 @@ def test_a_config_without_training_detects_and_alerts_only(make_pipeline) -> Non
     assert outcome.verdict.fires
     assert outcome.results["retrain"] == Skipped("on_drift.retrain is off")
     assert not isinstance(outcome.results["alert"], Skipped)
+
+
+def test_rerunning_a_decided_window_registers_and_pages_nothing_twice(make_pipeline) -> None:
+    config = make_pipeline()
+    printed: list[str] = []
+    first = Runner(config).run(start=MAR[0], end=MAR[1])
+    again = Runner(config, printer=printed.append).run(start=MAR[0], end=MAR[1])
+    assert again.status == "succeeded" and again.verdict is not None and again.verdict.fires
+    why = f"window already decided by run {first.run_id} (--force acts again)"
+    assert [again.results[s] for s in ("retrain", "publish")] == [Skipped(why)] * 2
+    assert isinstance(again.results["alert"], Skipped)  # nothing new, nothing pending
+    said = [line for line in printed if "already decided" in line]
+    assert said == [
+        f"window 2011-03-01..2011-03-31 was already decided by run {first.run_id}: checked "
+        "again, but nothing is retrained, published or alerted (--force acts again)"
+    ]
+    versions = Registry.open(config.stores.mlflow.get_secret_value()).versions("bike-demand")
+    assert len(versions) == 1
+    forced = Runner(config).run(start=MAR[0], end=MAR[1], force=True)
+    assert forced.results["retrain"].version == 2  # type: ignore[attr-defined]
+
+
+def test_step_by_step_runs_record_the_model_outcome(make_pipeline) -> None:
+    from driftloop.pipeline.single import run_step
+    from driftloop.pipeline.steps import step_names
+
+    config = make_pipeline()
+    run_id, _, _ = run_step(config, "fetch_reference", start=MAR[0], end=MAR[1])
+    for name in step_names()[1:]:
+        run_step(config, name, run_id=run_id)
+    record = RunStore(config.stores.warehouse.get_secret_value()).run(run_id)
+    assert record is not None and record["status"] == "succeeded"
+    assert record["model_outcome"].startswith("v1 promoted to production")
+    assert "model: v1 promoted to production" in Path(record["report_path"]).read_text()
+    again, _, _ = run_step(config, "fetch_reference", start=MAR[0], end=MAR[1])
+    for name in step_names()[1:]:
+        _, status, result = run_step(config, name, run_id=again)
+        if name == "retrain":
+            assert status == "skipped" and "already decided by run " + run_id in result.summary()
 
 
 def test_rerunning_a_window_never_duplicates_rows(make_pipeline) -> None:
@@ -302,8 +344,8 @@ def test_model_promote_and_rollback_move_the_published_pointer(make_pipeline, tm
     from tests.pipeline.conftest import write_config
 
     config = make_pipeline()
-    for _ in range(2):  # v1 promoted and published; v2 (same data) rejected
-        Runner(config).run(start=MAR[0], end=MAR[1])
+    for _ in range(2):  # v1 promoted and published; v2 (same data, forced) rejected
+        Runner(config).run(start=MAR[0], end=MAR[1], force=True)
     path = write_config(config, tmp_path / "driftloop.yaml")
     pointer = Path(config.stores.artifacts) / "bike-demand" / "production.json"
     assert json.loads(pointer.read_text())["version"] == 1

@@ -87,3 +87,34 @@ def test_markdown_summary_lists_top_features_and_alerts() -> None:
     assert sum(line.startswith("• `num_0") for line in lines) == 3
     assert "• … and 2 more" in lines
     assert any("`num_10` null_rate" in line for line in lines)
+
+
+def test_each_histogram_has_a_share_axis_from_zero_to_its_tallest_bar() -> None:
+    import re
+
+    from driftloop.report.html import histogram_svg
+
+    ref, cur = wide(2000)
+    report = driftloop.detect(ref, cur)
+    column = next(c for c in report.columns if c.histogram is not None)
+    assert column.histogram is not None
+    svg = str(histogram_svg(column.histogram))
+    ticks = re.findall(r'class="tick end yaxis">([0-9]+)%</text>', svg)
+    top = max(*column.histogram.reference, *column.histogram.current)
+    assert ticks == ["0", f"{top * 50:.0f}", f"{top * 100:.0f}"]
+
+
+def test_a_loop_report_names_its_run_and_then_the_model_outcome(tmp_path) -> None:
+    from driftloop.report.html import render_html, stamp_model_outcome
+
+    ref, cur = wide(500)
+    html = render_html(driftloop.detect(ref, cur), title="bikes", run_id="20110301T110000-abc")
+    assert "run 20110301T110000-abc" in html and "model: decided after this report" in html
+    path = tmp_path / "report.html"
+    path.write_text(html)
+    stamp_model_outcome(path, "v2 promoted to production (rmsle 0.18 beats <v1>'s 0.21)")
+    stamped = path.read_text()
+    assert "model: v2 promoted to production (rmsle 0.18 beats &lt;v1&gt;&#39;s 0.21)" in stamped
+    assert "decided after this report" not in stamped
+    stamp_model_outcome(path, "")
+    assert "model: not retrained in this run" in path.read_text()

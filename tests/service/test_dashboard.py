@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
 from html import unescape
 from pathlib import Path
@@ -114,6 +115,26 @@ def test_the_pipeline_page_draws_every_window_and_feature(dashboard: Dashboard) 
     assert f'href="/ui/pipelines/{PIPELINE}/features/temp"' in page
     assert f'href="/ui/runs/{dashboard.model_run}"' in page  # the model decision's window
     assert 'v1</td><td class="no">promoted' in page
+
+
+def test_the_feature_page_plots_p_values_on_a_log_axis(dashboard: Dashboard) -> None:
+    page = httpx.get(
+        f"{dashboard.url}/ui/pipelines/{PIPELINE}/features/temp", headers=dashboard.auth
+    ).text
+    chart = re.findall(r'<svg class="chart".*?</svg>', page, re.S)[0]
+    assert "ks p-value per window" in chart
+    ticks = [float(t) for t in re.findall(r'class="tick end">([-0-9.e+]+)</text>', chart)]
+    assert len(ticks) >= 3 and ticks[0] == 1  # whole decades down from 1
+    assert all(t > 0 and math.log10(t) == round(math.log10(t)) for t in ticks), ticks
+    p_values = [w["p_value"] for w in _history_of(dashboard, "temp")]
+    assert min(ticks) <= max(min(p_values), 1e-16)  # the smallest p-value is on the axis
+
+
+def _history_of(dashboard: Dashboard, feature: str) -> list[dict[str, Any]]:
+    history = httpx.get(
+        f"{dashboard.url}/api/pipelines/{PIPELINE}/history", headers=dashboard.auth
+    ).json()
+    return [w["features"][feature] for w in history["windows"] if feature in w["features"]]
 
 
 def _latest_run(dashboard: Dashboard) -> str:

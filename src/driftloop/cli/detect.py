@@ -11,6 +11,7 @@ from rich.table import Table
 from driftloop.cli.common import (
     EXIT_DRIFT,
     check_writable,
+    err,
     out,
     progress_bar,
     user_errors,
@@ -74,6 +75,8 @@ def detect(
             report = run_detect(ref, cur, columns=names, config=settings, progress=progress)
         if performance is not None:
             report = _with_performance(report, ref, cur, performance)
+        _check_something_compared(report)
+        _warn_few_rows(((ref, reference, "reference"), (cur, current, "current")))
         if json_path:
             report.to_json(json_path)
         if html_path:
@@ -94,6 +97,34 @@ def detect(
         out.print(f"HTML report: {html_path}")
     if fail_on_drift and report.dataset_drift:
         raise typer.Exit(EXIT_DRIFT)
+
+
+_FEW_ROWS = 5  # fewer rows on a side than this: a warning
+
+
+def _warn_few_rows(sides: tuple[tuple[Any, str, str], ...]) -> None:
+    """A side of a handful of rows is compared, with a warning (after any error: one line)."""
+    from driftloop.data.sources import safe_uri
+
+    for frame, source, side in sides:
+        if frame.height < _FEW_ROWS:
+            err.print(
+                f"[yellow]warning:[/] the {side} file '{safe_uri(source)}' has only "
+                f"{frame.height} row(s): no test can tell drift from chance on so few. Pass a "
+                "longer window.",
+                soft_wrap=True,
+            )
+
+
+def _check_something_compared(report: Any) -> None:
+    """A comparison of no feature is no verdict (``0/0 features``): one line, exit 2."""
+    if report.n_tested > 0 or report.multivariate:
+        return
+    why = "; ".join(f"{e.name}: {e.reason}" for e in report.excluded) or "no column"
+    raise ConfigError(
+        f"No feature could be compared ({why}). Fix those columns or pass --columns with "
+        "columns both sides share."
+    )
 
 
 def _performance_settings(section: Any, path: Path) -> Any:
@@ -134,7 +165,15 @@ def _read_side(source: str) -> Any:
     from driftloop.data.sources import read_table
     from driftloop.profiles.fileformat import is_profile, load_profile
 
-    if Path(source).is_file() and is_profile(source):
+    path = Path(source)
+    if "://" not in source and path.suffix == ".profile":  # named a profile: read as one
+        if path.is_dir():
+            raise ConfigError(
+                f"'{source}' is a folder, not a profile file. Pass the file `driftloop profile "
+                "build SOURCE --out FILE` wrote."
+            )
+        return load_profile(source)  # a missing or foreign file says so in one line
+    if path.is_file() and is_profile(source):
         return load_profile(source)
     return read_table(source)
 

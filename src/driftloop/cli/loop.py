@@ -61,6 +61,13 @@ def run(
             help="Rebuild the stored reference profile (reference.profile) from its source.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Act on a window an earlier run already decided (retrain, publish, alert again).",
+        ),
+    ] = False,
 ) -> None:
     """Run the loop once: fetch, detect, append; on drift retrain, publish, alert."""
     from driftloop.pipeline.runner import Runner
@@ -93,6 +100,7 @@ def run(
             resume=resume,
             on_step=show,
             rebuild_profile=rebuild_profile,
+            force=force,
         )
     out.print(
         f"run {outcome.run_id}: {outcome.status} ({outcome.window[0]} to {outcome.window[1]})"
@@ -178,6 +186,13 @@ def step(
             help="fetch_reference: rebuild the stored reference profile from its source.",
         ),
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Act on a window an earlier run already decided (retrain, publish, alert again).",
+        ),
+    ] = False,
 ) -> None:
     """Run one step and print its result as JSON (and Kestra outputs under Kestra)."""
     import json as _json
@@ -196,7 +211,13 @@ def step(
             first, last = default_window(cfg, today=_as_of_date(as_of.strip()))
         _check_rebuild(rebuild_profile, cfg, name)
         run, status, result = run_step(
-            cfg, name, run_id=run_id, start=first, end=last, rebuild_profile=rebuild_profile
+            cfg,
+            name,
+            run_id=run_id,
+            start=first,
+            end=last,
+            rebuild_profile=rebuild_profile,
+            force=force,
         )
     fields = {"status": status, **result.to_dict()}
     print(_json.dumps({"run_id": run, "step": name, **fields}, default=str))

@@ -288,8 +288,33 @@ def _parse(payload: bytes | Path, kind: str, shown: str) -> pl.DataFrame:
         ) from None
     if frame.width == 0:
         raise SourceError(f"'{shown}' has no columns. Check that it is a non-empty {kind} file.")
+    if kind != "parquet":
+        _check_csv_header(frame, shown)
     _check_unique_header(frame, shown)
     return frame
+
+
+_SEPARATORS = {";": "';'", "\t": "tab", "|": "'|'"}
+
+
+def _check_csv_header(frame: pl.DataFrame, shown: str) -> None:
+    """A header with undecodable bytes, or one column that holds another separator, is refused
+    in one line (both would otherwise surface as missing columns)."""
+    for name in frame.columns:
+        if "\ufffd" in name:
+            raise SourceError(
+                f"'{shown}' has a header that is not valid UTF-8 (column {name!a}). Save the "
+                "file as UTF-8."
+            )
+    if frame.width == 1:
+        (name,) = frame.columns
+        for separator, said in _SEPARATORS.items():
+            if separator in name and "," not in name:
+                raise SourceError(
+                    f"'{shown}' looks {said}-separated (its header is one column, {name!r}); "
+                    "driftloop reads CSV files separated by ',' (.tsv by tabs). Save it "
+                    "comma-separated."
+                )
 
 
 _RENAMED = re.compile(r"^(.*)_duplicated_\d+$")  # how Polars renames a repeated CSV header

@@ -466,6 +466,19 @@ class _Counter:
         return counted
 
 
+def _check_not_empty(task: _Task) -> None:
+    """Refuse a reference column with no valid value (CSV reads an empty column as text)."""
+    family = task.reference.family
+    if family not in (DtypeFamily.NUMBER, DtypeFamily.LABEL, DtypeFamily.BOOLEAN):
+        return
+    sample = task.reference.sample(family, side="reference", nonfinite=task.settings.nonfinite)
+    if sample.n_valid == 0:
+        raise ValueQualityError(
+            f"Column '{task.name}' in reference data has no valid values (all {sample.n_rows} "
+            "are null, NaN or inf). Drop it from columns or fix the reference."
+        )
+
+
 def _analyse(task: _Task) -> _Outcome:
     name, settings = task.name, task.settings
     ref_family, cur_family = task.reference.family, task.current.family
@@ -473,6 +486,7 @@ def _analyse(task: _Task) -> _Outcome:
     override = settings.columns.get(name)
     forced = override.kind if override else None
     if ref_family is not cur_family and not _compatible(ref_family, cur_family):
+        _check_not_empty(task)  # an all-missing reference column has no dtype to have changed
         ref_type = f"{ref_family} ({ref_dtype})"
         cur_type = f"{cur_family} ({task.current.dtype_text})"
         alert = degradation.dtype_change(name, ref_type, cur_type)

@@ -67,6 +67,9 @@ LOCKS = sa.Table(
 )
 
 
+_ACTIONS = ("retrain", "publish", "alert")  # the steps that act on a window's verdict
+
+
 def new_run_id() -> str:
     """``YYYYMMDDTHHMMSS-`` and eight hex digits: the microseconds, then three random digits.
 
@@ -141,6 +144,32 @@ class RunStore(TableStore):
             query = query.where(RUNS.c.pipeline == pipeline)
         with self._begin() as conn:
             return [_run_dict(dict(r), None) for r in conn.execute(query).mappings()]
+
+    def decided_run(
+        self, pipeline: str, start: dt.date | None, end: dt.date | None, exclude: str
+    ) -> str | None:
+        """The latest succeeded run of this window (other than ``exclude``) that acted on its
+        verdict — retrained, published or alerted — or None (a window not decided yet)."""
+        if start is None or end is None:
+            return None
+        query = (
+            sa.select(RUNS.c.run_id)
+            .join(STEPS, STEPS.c.run_id == RUNS.c.run_id)
+            .where(
+                RUNS.c.pipeline == pipeline,
+                RUNS.c.window_start == start,
+                RUNS.c.window_end == end,
+                RUNS.c.status == "succeeded",
+                RUNS.c.run_id != exclude,
+                STEPS.c.step.in_(_ACTIONS),
+                STEPS.c.status == "done",
+            )
+            .order_by(RUNS.c.started_at.desc(), RUNS.c.run_id.desc())
+            .limit(1)
+        )
+        with self._begin() as conn:
+            found = conn.execute(query).scalar()
+        return str(found) if found is not None else None
 
     def window_runs(self, pipeline: str) -> list[dict[str, Any]]:
         """Every run of ``pipeline`` that has a window, oldest first: run id, window, status and

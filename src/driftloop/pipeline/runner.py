@@ -93,6 +93,7 @@ class Runner:
         stop: threading.Event | None = None,
         steps: Sequence[str] | None = None,
         rebuild_profile: bool = False,
+        force: bool = False,
     ) -> RunOutcome:
         """Run (or resume) the loop for one window.
 
@@ -100,6 +101,8 @@ class Runner:
         two steps as ``interrupted``: resumable, nothing half-done. ``steps`` runs only those
         steps of a new run (in the loop's order; a resumed run keeps the steps it was created with).
         ``rebuild_profile`` rebuilds a stored reference profile whatever its source says.
+        A window an earlier run already acted on is checked again but not acted on twice
+        (retrain, publish and alert skipped, said in one line) unless ``force``.
         """
         cfg = self.config
         self._stop = stop
@@ -128,8 +131,11 @@ class Runner:
                 self.store.release(cfg.pipeline, run_id)
                 raise
             done = {}
-        ctx = RunContext(cfg, run_id, start, end, trigger, dict(done), self.printer,
-                         rebuild_profile, verdict_steps(cfg))  # fmt: skip
+        ctx = RunContext(
+            cfg, run_id, start, end, trigger, dict(done), self.printer, rebuild_profile,
+            verdict_steps(cfg),
+        )  # fmt: skip
+        ctx.decided_by = None if force else self._decided(ctx, names)
         try:
             return self._steps(ctx, done, on_step, names)
         except SourceError as err:
@@ -142,6 +148,18 @@ class Runner:
                 self.store.release(cfg.pipeline, run_id)
             except SourceError:
                 pass  # the warehouse is down; the lock goes stale with this process
+
+    def _decided(self, ctx: RunContext, names: list[str]) -> str | None:
+        """The earlier run that already acted on this window, said in one line (or None)."""
+        if not {"retrain", "publish", "alert"} & set(names):
+            return None
+        decided = self.store.decided_run(self.config.pipeline, ctx.start, ctx.end, ctx.run_id)
+        if decided is not None:
+            self.printer(
+                f"window {ctx.start}..{ctx.end} was already decided by run {decided}: checked "
+                "again, but nothing is retrained, published or alerted (--force acts again)"
+            )
+        return decided
 
     def _interrupt_orphans(self, run_id: str) -> None:
         for orphan in self.store.interrupt_orphans(self.config.pipeline, keep=run_id):
@@ -250,12 +268,19 @@ class Runner:
             for older in self.store.supersede(self.config.pipeline, ctx.start, ctx.end, ctx.run_id):
                 self.printer(f"run {older} of the same window is superseded by this one")
         verdict = data_verdict(ctx.verdict_results())
+        outcome = model_outcome(ctx)
         self.store.finish_run(
             ctx.run_id,
             status,
             verdict=verdict.to_dict() if verdict is not None else None,
-            model_outcome=model_outcome(ctx) or None,
+            model_outcome=outcome or None,
             report_path=verdict.report_html if verdict is not None else None,
             error=failure,
         )
+        if verdict is not None:
+            from pathlib import Path
+
+            from driftloop.report.html import stamp_model_outcome
+
+            stamp_model_outcome(Path(verdict.report_html), outcome)
         return RunOutcome(ctx.run_id, status, ctx.window, ctx.results, failure)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 from markupsafe import Markup
@@ -9,6 +10,7 @@ from markupsafe import Markup
 __all__ = ["line_chart"]
 
 _COLORS = ("#e0872f", "#5b7fa6", "#2e7d32", "#b42318", "#6b4fa0", "#00838f")
+_LOG_FLOOR = 1e-16  # p-values below (0 included) are drawn at the floor: "<1e-16"
 
 
 def _esc(text: str) -> str:
@@ -23,44 +25,45 @@ def line_chart(
     baseline: float | None = None,
     band: tuple[Sequence[float | None], Sequence[float | None]] | None = None,
     marks: Sequence[bool] | None = None,
+    log: bool = False,
     width: int = 640,
     height: int = 220,
 ) -> Markup:
     """Lines (one per series) over ``labels``; ``band`` shades an interval around the first
-    series, ``baseline`` draws a dashed reference line, ``marks`` rings flagged points.
+    series, ``baseline`` draws a dashed reference line, ``marks`` rings flagged points; ``log``
+    draws the y axis in powers of ten (p-values: 0.05 and 1e-12 both readable).
 
     Examples
     --------
     >>> svg = line_chart(["w1", "w2", "w3"], {"rmse": [1.0, 1.2, 2.5]}, baseline=1.0)
     >>> svg.startswith("<svg") and "polyline" in svg
     True
+    >>> svg = line_chart(["w1", "w2"], {"p-value": [0.4, 1e-9]}, baseline=0.05, log=True)
+    >>> ">1e-09<" in svg and ">1<" in svg
+    True
     """
     pad_l, pad_r, pad_t, pad_b = 48, 12, 22, 34
-    values = [v for s in series.values() for v in s if v is not None]
+    scale = _log_scale if log else float
+    values = [scale(v) for s in series.values() for v in s if v is not None]
     if band is not None:
-        values += [v for side in band for v in side if v is not None]
+        values += [scale(v) for side in band for v in side if v is not None]
     if baseline is not None:
-        values.append(baseline)
-    low, high = (min(values), max(values)) if values else (0.0, 1.0)
-    if high == low:
-        low, high = low - 1, high + 1
-    span = high - low
-    low, high = low - 0.05 * span, high + 0.05 * span
+        values.append(scale(baseline))
+    low, high = _bounds(values, log)
     n = max(len(labels), 1)
 
     def x(i: int) -> float:
         return pad_l + (width - pad_l - pad_r) * (i + 0.5) / n
 
     def y(v: float) -> float:
-        return pad_t + (height - pad_t - pad_b) * (1 - (v - low) / (high - low))
+        return pad_t + (height - pad_t - pad_b) * (1 - (scale(v) - low) / (high - low))
 
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{_esc(title)}">'
     ]
     if title:
         parts.append(f'<text x="{pad_l}" y="14" class="title">{_esc(title)}</text>')
-    for frac in (0.0, 0.5, 1.0):
-        v = low + frac * (high - low)
+    for v in _ticks(low, high, log):
         parts.append(f'<text x="{pad_l - 4}" y="{y(v) + 3:.1f}" class="tick end">{v:.4g}</text>')
         parts.append(
             f'<line x1="{pad_l}" y1="{y(v):.1f}" x2="{width - pad_r}" y2="{y(v):.1f}" '
@@ -105,3 +108,29 @@ def line_chart(
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _log_scale(value: float) -> float:
+    return math.log10(max(value, _LOG_FLOOR))
+
+
+def _bounds(values: list[float], log: bool) -> tuple[float, float]:
+    """The drawn range of (scaled) ``values``: a 5% margin, or whole decades on a log axis."""
+    low, high = (min(values), max(values)) if values else (0.0, 1.0)
+    if log:  # whole decades, the bottom one labelled too (up to five labels)
+        low, high = math.floor(low), max(math.ceil(high), 0.0)
+        decades = max(1, int(high - low))
+        step = math.ceil(decades / 4)
+        return high - step * math.ceil(decades / step), high
+    if high == low:
+        low, high = low - 1, high + 1
+    span = high - low
+    return low - 0.05 * span, high + 0.05 * span
+
+
+def _ticks(low: float, high: float, log: bool) -> list[float]:
+    """The y axis' labelled values: three on a linear axis, up to five decades on a log one."""
+    if not log:
+        return [low + frac * (high - low) for frac in (0.0, 0.5, 1.0)]
+    step = max(1, math.ceil((high - low) / 4))
+    return [10.0**d for d in range(int(high), int(low) - 1, -step)]

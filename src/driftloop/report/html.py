@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -14,7 +16,13 @@ from driftloop.report.format import fmt_number, fmt_p
 if TYPE_CHECKING:
     from driftloop.drift.results import DriftReport, Histogram
 
-__all__ = ["environment", "histogram_svg", "render_html", "template_environment"]
+__all__ = [
+    "environment",
+    "histogram_svg",
+    "render_html",
+    "stamp_model_outcome",
+    "template_environment",
+]
 
 
 def template_environment(package: str) -> Environment:
@@ -68,6 +76,7 @@ def histogram_svg(hist: Histogram) -> Markup:
     parts = [
         f'<svg class="hist" viewBox="0 0 {_W} {_H}" role="img" aria-label="distribution">',
         f'<line x1="{_PAD}" y1="{_H - _PAD}" x2="{_W - _PAD}" y2="{_H - _PAD}" class="axis"/>',
+        *_share_axis(top),
     ]
     for b in bars:
         parts.append(
@@ -77,6 +86,17 @@ def histogram_svg(hist: Histogram) -> Markup:
     parts += _axis_labels(hist, names, slot)
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def _share_axis(top: float) -> list[str]:
+    """The y axis: the share of rows in a bar, from 0 to the tallest bar."""
+    parts = [f'<line x1="{_PAD}" y1="{_PAD}" x2="{_PAD}" y2="{_H - _PAD}" class="axis"/>']
+    for frac in (0.0, 0.5, 1.0):
+        y = _H - _PAD - (_H - 2 * _PAD) * frac
+        parts.append(
+            f'<text x="{_PAD - 2}" y="{y + 3:.1f}" class="tick end yaxis">{top * frac:.0%}</text>'
+        )
+    return parts
 
 
 def _bin_names(hist: Histogram) -> list[str]:
@@ -106,8 +126,16 @@ def _esc(text: str) -> str:
     return str(Markup.escape(text))
 
 
-def render_html(report: DriftReport, *, title: str = "Drift report") -> str:
+_OUTCOME = re.compile(r"<!--model-outcome-->.*?<!--/model-outcome-->", re.S)
+
+
+def render_html(
+    report: DriftReport, *, title: str = "Drift report", run_id: str | None = None
+) -> str:
     """The whole report as one HTML document (well under 1 MB even for many columns).
+
+    With ``run_id`` (a report of the loop) it names its run and keeps a place for what happened
+    to the model, which `stamp_model_outcome` fills in once the run has decided.
 
     Examples
     --------
@@ -126,4 +154,16 @@ def render_html(report: DriftReport, *, title: str = "Drift report") -> str:
         columns=ranked,
         charts={c.name: histogram_svg(c.histogram) for c in report.columns if c.histogram},
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        run_id=run_id,
     )
+
+
+def stamp_model_outcome(path: Path, outcome: str) -> None:
+    """Write what happened to the model into a loop report written by `render_html`
+    (``outcome`` empty: the run did not retrain). A report without its place is left as is."""
+    if not path.is_file():
+        return
+    text = path.read_text(encoding="utf-8")
+    line = outcome or "not retrained in this run"
+    stamped = f"<!--model-outcome-->model: {_esc(line)}<!--/model-outcome-->"
+    path.write_text(_OUTCOME.sub(lambda _: stamped, text, count=1), encoding="utf-8")

@@ -44,6 +44,30 @@ def model_event(outcome: Any) -> tuple[str, str] | None:
     return (match[1], match[2]) if match else None
 
 
+def window_decisions(
+    records: list[dict[str, Any]],
+) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """Each window's model decision — (version, decision, the run that made it) — from its
+    latest run that decided one (``records`` newest first), so a re-run that failed or decided
+    nothing does not hide an earlier promotion.
+
+    Examples
+    --------
+    >>> runs = [{"run_id": r, "window_start": "2011-03-01", "window_end": "2011-03-31",
+    ...          "model_outcome": m} for r, m in (("b", "retrain failed: MLflow is unreachable"),
+    ...                                            ("a", "v13 promoted to production"))]
+    >>> window_decisions(runs)
+    {('2011-03-01', '2011-03-31'): ('13', 'promoted', 'a')}
+    """
+    decided: dict[tuple[str, str], tuple[str, str, str]] = {}
+    for record in records:
+        window = (str(record.get("window_start")), str(record.get("window_end")))
+        event = model_event(record.get("model_outcome"))
+        if event is not None and window not in decided:
+            decided[window] = (*event, str(record["run_id"]))
+    return decided
+
+
 @dataclass
 class PipelineData:
     """One pipeline's stores, opened once per server."""
@@ -174,12 +198,10 @@ def pipeline_context(
     """The pipeline page: heatmap, share drifted, concept metrics, model decisions, runs."""
     name = d.config.pipeline
     records = d.run_records()
-    by_run = {r["run_id"]: r for r in records}
     features = sorted({f for w in windows for f in w["features"]})
     labels = [w["start"] for w in windows]
-    events = [
-        (w, model_event((by_run.get(w["run_id"]) or {}).get("model_outcome"))) for w in windows
-    ]
+    decided = window_decisions(records)
+    events = [(w, decided.get((w["start"], w["end"]))) for w in windows]
     last = d.history.windows(name, dt.date.fromisoformat(windows[-1]["start"])) if windows else []
     drift_share = last[-1]["drift_share"] if last else None
     share_chart = line_chart(
@@ -279,6 +301,7 @@ def feature_context(d: PipelineData, name: str, rows: list[dict[str, Any]]) -> d
         "(threshold dashed)",
         baseline=last["threshold"],
         marks=[bool(r["drifted"]) for r in rows],
+        log=tested,  # p-values span decades: 0.05 and 1e-12 apart, not both flat at 0
     )
     histogram = None
     report = d.latest_report()

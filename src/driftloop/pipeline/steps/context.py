@@ -39,6 +39,7 @@ class RunContext:
     printer: Callable[[str], None] = print
     rebuild_profile: bool = False  # a stored reference profile is rebuilt whatever its source says
     verdicts: tuple[str, ...] = ()  # the configured steps whose `fires` is the verdict, in order
+    decided_by: str | None = None  # an earlier run that already acted on this window's verdict
 
     def verdict_results(self) -> tuple[StepResult, ...]:
         """The finished verdict steps' results (``Step.verdict``), in the table's order."""

@@ -179,7 +179,7 @@ def detect(ctx: RunContext) -> DetectResult:
     report.to_json(json_path)
     report.to_json(ctx.file("report.json"))
     title = f"{cfg.pipeline}: {ctx.window[0]} to {ctx.window[1]}"
-    html.write_text(render_html(report, title=title), encoding="utf-8")
+    html.write_text(render_html(report, title=title, run_id=ctx.run_id), encoding="utf-8")
     record_report(
         cfg.stores.warehouse.get_secret_value(),
         cfg.pipeline,

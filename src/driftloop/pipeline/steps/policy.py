@@ -18,8 +18,10 @@ def data_verdict(results: Iterable[StepResult]) -> DetectResult | None:
 
 
 def require_drift(ctx: RunContext, action: Literal["retrain", "publish", "alert"]) -> DetectResult:
-    """The run's data-drift verdict when a verdict step (``Step.verdict``) fired and
-    ``on_drift.<action>`` is on; else raise :class:`Skip` saying why."""
+    """The run's data-drift verdict when a verdict step (``Step.verdict``) fired,
+    ``on_drift.<action>`` is on and no earlier run of the window already acted on it (re-running
+    an old window registers and pages nothing twice, unless forced); else raise :class:`Skip`
+    saying why."""
     verdicts = ctx.verdict_results()
     detected = data_verdict(verdicts)
     if detected is None:
@@ -28,4 +30,6 @@ def require_drift(ctx: RunContext, action: Literal["retrain", "publish", "alert"
         raise Skip("no drift that matters")
     if not getattr(ctx.config.on_drift, action):
         raise Skip(f"on_drift.{action} is off")
+    if ctx.decided_by is not None:
+        raise Skip(f"window already decided by run {ctx.decided_by} (--force acts again)")
     return detected
