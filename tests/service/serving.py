@@ -41,7 +41,7 @@ class Server:
             stdout=log.open("ab"),
             stderr=subprocess.STDOUT,
         )
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # imports and reconciling at start, on a busy machine
         while True:
             try:
                 httpx.get(self.url + "/healthz", timeout=1).raise_for_status()
