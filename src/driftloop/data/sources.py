@@ -42,11 +42,11 @@ __all__ = [
 FORMATS = ("csv", "parquet")
 _SUFFIXES = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", ".pq": "parquet"}
 HTTP_TIMEOUT = 30.0  # per connect/read: a silent server fails after this
-READ_DEADLINE = 600.0  # the whole download, however slowly the bytes trickle in
+READ_DEADLINE = 120.0  # the whole download, however slowly the bytes trickle in
 
 
 def read_deadline() -> float:
-    """Seconds a download may take in all: ``DRIFTLOOP_READ_DEADLINE``, else 600."""
+    """Seconds a download may take in all: ``DRIFTLOOP_READ_DEADLINE``, else 120."""
     text = os.environ.get("DRIFTLOOP_READ_DEADLINE")
     if text is None:
         return READ_DEADLINE
