@@ -206,7 +206,7 @@ def test_the_run_page_links_the_report_and_the_published_model_card(dashboard: D
         not in httpx.get(f"{dashboard.url}/ui/runs/{other}", headers=dashboard.auth).text
     )
     missing = httpx.get(f"{dashboard.url}/ui/runs/{other}/model-card", headers=dashboard.auth)
-    assert missing.status_code == 404 and "no local model card" in missing.text
+    assert missing.status_code == 404 and "no published model card" in missing.text
 
 
 def test_the_overview_tells_each_pipeline_s_state(dashboard: Dashboard) -> None:

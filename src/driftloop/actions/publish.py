@@ -245,6 +245,14 @@ class S3Publisher:
         body = self._get(self.key(name, version, relative))
         return hashlib.sha256(body).hexdigest() if body is not None else None
 
+    def read(self, uri: str) -> bytes | None:
+        """The bytes of a published object named by its ``s3://`` URI (None: no such object,
+        or not under this publisher's bucket and prefix)."""
+        base = f"s3://{self.bucket}/{self.prefix}/" if self.prefix else f"s3://{self.bucket}/"
+        if not uri.startswith(base) or ".." in uri:
+            return None
+        return self._get(uri.removeprefix(f"s3://{self.bucket}/"))
+
     def _get(self, key: str) -> bytes | None:
         """An object's bytes, or None when there is no such object."""
         import botocore.exceptions

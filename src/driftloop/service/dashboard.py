@@ -180,10 +180,14 @@ class Dashboard:
 
     def card(self, request: Request) -> Response:
         d, record = self._run(request.path_params["run_id"])
-        card = d.model_card(record)
-        if card is None or card[1] is None:
-            raise BadRequest(404, f"no local model card for run '{record['run_id']}'")
-        text = card[1].read_text(encoding="utf-8")
+        from driftloop.errors import SourceError
+
+        try:
+            text = d.model_card_text(record)
+        except SourceError as err:  # the S3 store is unreachable or refuses: one line
+            raise BadRequest(502, str(err)) from None
+        if text is None:
+            raise BadRequest(404, f"no published model card for run '{record['run_id']}'")
         return PlainTextResponse(text, media_type="text/markdown; charset=utf-8")
 
     def api_history(self, request: Request) -> Response:

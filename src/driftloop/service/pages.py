@@ -180,6 +180,24 @@ class PipelineData:
         local = path if path and path.is_file() and path.is_relative_to(folder) else None
         return uri, local
 
+    def model_card_text(self, record: dict[str, Any]) -> str | None:
+        """The text of the run's published model card: the local file, or the object under
+        this pipeline's ``s3://`` artifacts (None when the run published none there)."""
+        card = self.model_card(record)
+        if card is None:
+            return None
+        uri, local = card
+        if local is not None:
+            return local.read_text(encoding="utf-8")
+        if not uri.startswith("s3://") or not self.config.stores.artifacts.startswith("s3://"):
+            return None
+        from driftloop.actions.publish import S3Publisher, publisher_for
+
+        publisher = publisher_for(self.config.stores)
+        assert isinstance(publisher, S3Publisher)
+        body = publisher.read(uri)
+        return None if body is None else body.decode("utf-8", errors="replace")
+
     def report_file(self, record: dict[str, Any]) -> Path | None:
         """The run's HTML report, only when it lies inside this pipeline's reports folder."""
         path = (record.get("verdict") or {}).get("report_html") or record.get("report_path")
