@@ -32,9 +32,11 @@ def wait_for(predicate: Callable[[], object], timeout: float = 60.0, what: str =
 class Server:
     """``driftloop serve --config ...`` answering on a free port; ``stop()`` sends SIGTERM."""
 
-    def __init__(self, config_path: Path, port: int, log: Path) -> None:
+    def __init__(self, config_path: Path | list[Path], port: int, log: Path, *extra: str) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        argv = [sys.executable, "-m", "driftloop", "serve", "--config", str(config_path)]
+        paths = config_path if isinstance(config_path, list) else [config_path]
+        argv = [sys.executable, "-m", "driftloop", "serve", *extra]
+        argv += [arg for path in paths for arg in ("--config", str(path))]
         self.log = log
         self.proc = subprocess.Popen(
             [*argv, "--port", str(port), "--drain-seconds", "1"],

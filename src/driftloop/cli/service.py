@@ -24,6 +24,12 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
     drain_seconds: Annotated[float, typer.Option(help="Deliver pending alerts this often.")] = 60.0,
+    max_concurrent_runs: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Runs of different pipelines at once (default: the usable cores)."
+        ),
+    ] = None,
 ) -> None:
     """Run continuously: cron schedules, webhooks, /metrics, /runs, /healthz."""
 
@@ -33,7 +39,8 @@ def serve(
     with user_errors():
         _check_listen(host, port, drain_seconds)
         configs = [load_pipeline(path) for path in config]
-        run_server(configs, host=host, port=port, drain_seconds=drain_seconds)
+        run_server(configs, host=host, port=port, drain_seconds=drain_seconds,
+                   max_concurrent_runs=max_concurrent_runs)  # fmt: skip
 
 
 def server_logging(stream: Any = None) -> Any:

@@ -103,7 +103,9 @@ class RunApi:
 
     async def healthz(self, request: Request) -> Response:
         pipelines = await run_in_threadpool(self._health)
-        return JSONResponse({"status": "ok", "pipelines": pipelines})
+        cap = self.coordinator.max_concurrent_runs
+        return JSONResponse({"status": "ok", "running": self.coordinator.running_count(),
+                             "max_concurrent_runs": cap, "pipelines": pipelines})  # fmt: skip
 
     def _health(self) -> dict[str, Any]:
         for store in self.stores.values():

@@ -81,9 +81,17 @@ class _State:
 class Coordinator:
     """Serialises the runs of each pipeline, from the queue, and records their metrics."""
 
-    def __init__(self, configs: dict[str, PipelineConfig], metrics: LoopMetrics) -> None:
+    def __init__(
+        self,
+        configs: dict[str, PipelineConfig],
+        metrics: LoopMetrics,
+        max_concurrent_runs: int | None = None,
+    ) -> None:
         self.configs = configs
         self.metrics = metrics
+        # runs of different pipelines at once (None: no cap); the pump starts the pipeline whose
+        # oldest queued trigger has waited longest, so a busy pipeline cannot starve the others
+        self.max_concurrent_runs = max_concurrent_runs
         self.stop = threading.Event()
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -102,7 +110,7 @@ class Coordinator:
         down: nothing was accepted)."""
         with self._lock:
             state = self._states[pipeline]
-            if self._idle(state) and state.store.count_queued(pipeline) == 0:
+            if self._idle(state) and self._room() and state.store.count_queued(pipeline) == 0:
                 accepted = state.store.add(
                     new_run_id(), pipeline, trigger, start, end, running=True
                 )
@@ -177,6 +185,15 @@ class Coordinator:
     def _idle(self, state: _State) -> bool:
         return state.running is None and time.monotonic() >= state.blocked_until
 
+    def _room(self) -> bool:
+        """Whether another run may start now (called under ``_lock``)."""
+        cap = self.max_concurrent_runs
+        return cap is None or sum(s.running is not None for s in self._states.values()) < cap
+
+    def running_count(self) -> int:
+        with self._lock:
+            return sum(s.running is not None for s in self._states.values())
+
     def _pump_loop(self) -> None:
         while not self.stop.is_set():
             try:
@@ -199,13 +216,22 @@ class Coordinator:
                 log.info("trigger %s of %s was left running; queued again", trigger_id, pipeline)
 
     def _start_due(self) -> None:
-        for pipeline, state in self._states.items():
+        for pipeline in self._fair_order():
+            state = self._states[pipeline]
             with self._lock:
-                if self.stop.is_set() or not self._idle(state):
+                if self.stop.is_set() or not self._idle(state) or not self._room():
                     continue
                 claimed = state.store.claim(pipeline)
                 if claimed is not None:
                     self._start(pipeline, state, claimed)
+
+    def _fair_order(self) -> list[str]:
+        """The pipelines, those whose oldest queued trigger waited longest first (uncapped:
+        the configs' order, every idle one starts anyway)."""
+        if self.max_concurrent_runs is None:
+            return list(self._states)
+        waiting = {name: s.store.oldest_queued(name) for name, s in self._states.items()}
+        return sorted(waiting, key=lambda n: (waiting[n] is None, waiting[n] or ""))
 
     def _outage(self, err: Exception) -> None:
         if not is_outage(err):
@@ -231,7 +257,10 @@ class Coordinator:
             with self._lock:
                 state.history.append(current.trigger_id)
                 current = None
-                if not self.stop.is_set() and time.monotonic() >= state.blocked_until:
+                capped = self.max_concurrent_runs is not None  # the pump picks who runs next
+                if capped:
+                    self._wake.set()
+                elif not self.stop.is_set() and time.monotonic() >= state.blocked_until:
                     try:
                         current = state.store.claim(pipeline)
                     except Exception as err:

@@ -86,8 +86,10 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     drain_seconds: float = 60.0,
+    max_concurrent_runs: int | None = None,
 ) -> None:
-    """Run the server until SIGTERM/SIGINT."""
+    """Run the server until SIGTERM/SIGINT, at most ``max_concurrent_runs`` runs of different
+    pipelines at once (default: the usable cores)."""
     by_name: dict[str, PipelineConfig] = {}
     for config in configs:
         if config.pipeline in by_name:
@@ -103,7 +105,10 @@ def serve(
     exposed = check_exposure(by_name, host)
     if exposed is not None:
         raise ConfigError(exposed)
-    coordinator = Coordinator(by_name, LoopMetrics())
+    from driftloop.profiles.workers import default_workers
+
+    cap = max_concurrent_runs or default_workers()
+    coordinator = Coordinator(by_name, LoopMetrics(), max_concurrent_runs=cap)
     schedules = {n: c.schedule for n, c in by_name.items() if c.schedule is not None}
     scheduler = build_scheduler(
         configs[0].stores.warehouse.get_secret_value(), schedules, coordinator

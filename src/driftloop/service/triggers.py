@@ -279,6 +279,20 @@ class TriggerStore(TableStore):
         with self._begin() as conn:
             return [Trigger.from_row(r) for r in conn.execute(query)]
 
+    def oldest_queued(self, pipeline: str) -> str | None:
+        """When ``pipeline``'s oldest due queued trigger was accepted (ISO text; None: none)."""
+        query = sa.select(sa.func.min(TRIGGERS.c.created_at)).where(
+            TRIGGERS.c.pipeline == pipeline,
+            TRIGGERS.c.state == "queued",
+            TRIGGERS.c.next_try <= _now(),
+        )
+        with self._begin() as conn:
+            found = conn.execute(query).scalar_one()
+        if found is None:
+            return None
+        at = found.replace(tzinfo=None) if hasattr(found, "replace") else found
+        return str(at.isoformat(timespec="microseconds")) if hasattr(at, "isoformat") else str(at)
+
     def count_queued(self, pipeline: str) -> int:
         query = sa.select(sa.func.count()).where(
             TRIGGERS.c.pipeline == pipeline, TRIGGERS.c.state == "queued"
