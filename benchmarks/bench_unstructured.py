@@ -12,13 +12,26 @@ how often the top reported n-gram comes from the shifted topic's words alone.
 
 Every rate is printed with its standard error. Writes ``benchmarks/results/unstructured.md``.
 
+With ``--peers``, only the vectors beside Evidently 0.7.23's embedding drift methods (its
+model-based default, ``distance()``, ``ratio()``, ``mmd()``) and Alibi Detect's ``MMDDrift``
+(its permutation test), each in its own virtual environment under ``benchmarks/.peers/`` (made
+with pip on first use; never driftloop's dependencies): the same generated vectors, written as
+.npy files to a temporary folder, go to every tool; each peer runs as many trials as its time
+budget allows (the count is printed). That section is replaced in (or appended to) the results.
+
     python benchmarks/bench_unstructured.py [--trials 200] [--power-trials 100]
+    python benchmarks/bench_unstructured.py --peers [--trials 200] [--budget 120]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 import tracemalloc
 from pathlib import Path
@@ -30,7 +43,29 @@ import polars as pl
 import driftloop
 from driftloop.data.synthetic_text import TOPICS, tickets
 
-RESULTS = Path(__file__).parent / "results"
+HERE = Path(__file__).parent
+RESULTS = HERE / "results"
+PEERS_TITLE = "## Vectors beside Evidently and Alibi Detect (--peers)"
+# name: (pinned packages, verified here; script in benchmarks/peers/; its methods, by label)
+PEERS: dict[str, tuple[list[str], str, dict[str, str]]] = {
+    "evidently_embeddings": (
+        ["evidently==0.7.23", "pandas==2.3.3"],  # evidently 0.7.23 fails to import with pandas 3
+        "evidently_embeddings.py",
+        {
+            "Evidently default (model(): ROC AUC > 0.55)": "default",
+            "Evidently distance()": "distance",
+            "Evidently ratio()": "ratio",
+            "Evidently mmd()": "mmd",
+        },
+    ),
+    "alibi_mmd": (
+        # the CPU build of torch (pip takes the file on this machine's disk; a plain torch
+        # would pull a CUDA build of several GB); the default TensorFlow backend is not needed
+        ["torch==2.13.0", "alibi-detect==0.13.0"],
+        "alibi_mmd.py",
+        {"Alibi Detect MMDDrift (permutation test)": "-"},
+    ),
+}
 DIMS = 384
 SHIFTED_MIX = (0.4, 0.15, 0.15, 0.15, 0.15)
 SMALL_MIX = (0.3, 0.175, 0.175, 0.175, 0.175)
@@ -118,11 +153,128 @@ def rich_vocabulary_null(trials: int) -> tuple[int, int]:
     return flagged, oov
 
 
+def peer_python(name: str, packages: list[str]) -> Path:
+    """The peer's own virtual environment (made with pip on first use), never driftloop's."""
+    venv = HERE / ".peers" / name
+    python = venv / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *packages], check=True)
+    return python
+
+
+def write_vectors(folder: Path, case: str, trials: int, shift: float, seed: int) -> None:
+    """Trial i's reference and current vectors as CASE_iii_ref.npy / CASE_iii_cur.npy (float32)."""
+    rng = np.random.default_rng(seed)
+    for i in range(trials):
+        ref = rng.normal(size=(1000, DIMS)).astype(np.float32)
+        cur = rng.normal(size=(1000, DIMS))
+        cur[:, : DIMS // 10] += shift
+        np.save(folder / f"{case}_{i:03d}_ref.npy", ref)
+        np.save(folder / f"{case}_{i:03d}_cur.npy", cur.astype(np.float32))
+
+
+def driftloop_trials(folder: Path, case: str) -> dict[str, list[float]]:
+    out: dict[str, list[float]] = {"drifted": [], "seconds": []}
+    for ref_file in sorted(folder.glob(f"{case}_*_ref.npy")):
+        ref = pd.DataFrame({"e": list(np.load(ref_file).astype(np.float64))})
+        cur_file = Path(str(ref_file).replace("_ref.npy", "_cur.npy"))
+        cur = pd.DataFrame({"e": list(np.load(cur_file).astype(np.float64))})
+        started = time.perf_counter()
+        out["drifted"].append(driftloop.detect(ref, cur).column("e").drifted)
+        out["seconds"].append(time.perf_counter() - started)
+    return out
+
+
+def peer_trials(name: str, method: str, folder: Path, case: str, budget: float) -> dict:  # type: ignore[type-arg]
+    """The peer's JSON lines (one per batch of trials) gathered; ``error`` when it failed."""
+    packages, script, _ = PEERS[name]
+    try:
+        python = peer_python(name, packages)
+    except subprocess.CalledProcessError as err:
+        return {"error": f"install failed: {err}"}
+    cmd = [str(python), str(HERE / "peers" / script), str(folder), case, str(budget)]
+    env = {**os.environ, "DO_NOT_TRACK": "1", "CUDA_VISIBLE_DEVICES": ""}  # no usage statistics
+    done = subprocess.run(
+        [*cmd, method] if method != "-" else cmd,
+        capture_output=True, text=True, timeout=budget * 3 + 600, env=env,
+    )  # fmt: skip
+    out: dict[str, list[float]] = {"drifted": [], "seconds": []}
+    for line in done.stdout.splitlines():
+        if line.startswith("{"):
+            batch = json.loads(line)
+            out["drifted"] += batch["drifted"]
+            out["seconds"] += batch["seconds"]
+    if done.returncode != 0 and not out["seconds"]:
+        return {"error": (done.stderr.strip().splitlines() or ["no output"])[-1][-300:]}
+    return out
+
+
+def peers_section(trials: int, power_trials: int, budget: float) -> list[str]:
+    lines = [PEERS_TITLE, ""]
+
+    def say(line: str = "") -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    say(f"{DIMS} dimensions, 1,000 vs 1,000, standard Gaussian; shift +0.15 SD in "
+        f"{DIMS // 10} of the dimensions. The same vectors (.npy) to every tool, in one run; each "
+        f"peer stops a case once {budget:.0f} s of its trials are spent (trials counted). "
+        "Seconds: median per trial, reference fit + test (2 cores, shared).")  # fmt: skip
+    say()
+    say("| tool, method (defaults) | no-drift trials flagged | power at +0.15 SD | median s |")
+    say("|---|---|---|---|")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        write_vectors(folder, "null", trials, 0.0, seed=101)
+        write_vectors(folder, "shift", power_trials, 0.15, seed=102)
+        runs: list[tuple[str, dict, dict]] = [  # type: ignore[type-arg]
+            (
+                "driftloop (MMD², permutation p)",
+                *(driftloop_trials(folder, c) for c in ("null", "shift")),
+            )
+        ]
+        for name, (_, _, methods) in PEERS.items():
+            for label, method in methods.items():
+                null = peer_trials(name, method, folder, "null", budget)
+                shift = peer_trials(name, method, folder, "shift", budget)
+                runs.append((label, null, shift))
+        for label, null, shift in runs:
+            say(f"| {label} | {_cell(null)} | {_cell(shift)} | {_median_s(null, shift)} |")
+    return lines
+
+
+def _cell(result: dict) -> str:  # type: ignore[type-arg]
+    if "error" in result:
+        return f"failed: {result['error']}"
+    return rate(int(sum(result["drifted"])), len(result["drifted"]))
+
+
+def _median_s(*results: dict) -> str:  # type: ignore[type-arg]
+    seconds = [s for r in results if "seconds" in r for s in r["seconds"]]
+    return f"{statistics.median(seconds):.2f}" if seconds else "-"
+
+
+def replace_section(text: str, title: str, section: list[str]) -> str:
+    """``text`` with the section headed ``title`` replaced by ``section`` (appended if absent)."""
+    before, found, after = text.partition(title)
+    rest = after[after.find("\n## ") + 1 :] if found and "\n## " in after else ""
+    return before.rstrip("\n") + "\n\n" + "\n".join(section) + "\n" + (rest and "\n" + rest)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--power-trials", type=int, default=100)
+    parser.add_argument("--peers", action="store_true", help="only the vectors beside the peers")
+    parser.add_argument("--budget", type=float, default=120, help="seconds per peer and case")
     args = parser.parse_args()
+    target = RESULTS / "unstructured.md"
+    old = target.read_text(encoding="utf-8") if target.exists() else ""
+    if args.peers:
+        section = peers_section(args.trials, args.power_trials, args.budget)
+        target.write_text(replace_section(old, PEERS_TITLE, section), encoding="utf-8")
+        return
     lines = ["# Embedding and text columns (benchmarks/bench_unstructured.py)", ""]
 
     def say(line: str = "") -> None:
@@ -171,7 +323,10 @@ def main() -> None:
         say(f"  - top n-gram from the delivery topic's words alone: "
             f"{rate(small['top_from_topic'], small['flagged'])}")  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "unstructured.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    if PEERS_TITLE in old:  # the peers' section is kept until --peers runs again
+        text = replace_section(text, PEERS_TITLE, old[old.index(PEERS_TITLE) :].splitlines())
+    target.write_text(text, encoding="utf-8")
 
 
 if __name__ == "__main__":

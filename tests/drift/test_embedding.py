@@ -130,15 +130,33 @@ def test_null_rows_are_missing_values_not_errors() -> None:
             r"Column 'e' in reference data mixes vectors with other values: row 1 holds float",
         ),
         (
-            pd.DataFrame({"e": [["a", "b"], ["c", "d"]]}),
-            r"Column 'e' in reference data holds List\(String\), not vectors of numbers",
+            pd.DataFrame({"e": [None, ["a", "b"], ["c", "d"]]}),
+            r"Column 'e' in reference data holds List\(String\) \(row 1: \['a', 'b'\]\), "
+            r"not vectors of numbers",
+        ),
+        (  # before: pyarrow's "Could not convert 'a' with type str: tried to convert to double"
+            pd.DataFrame({"e": [[1.0, 2.0]] * 5 + [["a", "b"]]}),
+            r"Column 'e' in reference data has a vector holding str values at row 5 "
+            r"\(\['a', 'b'\]\); a vector column takes numbers only",
+        ),
+        (  # before: pyarrow's "Cannot mix NumPy dtypes float64 and unrecognized type"
+            pd.DataFrame({"e": [np.zeros(2)] * 3 + [np.array(["a", "b"])]}),
+            r"has a vector holding str values at row 3 \(\['a', 'b'\]\)",
         ),
         (
             pl.DataFrame({"e": [[1.0, 2.0], [1.0, float("inf")]]}),
             r"has a vector with a inf value at row 1",
         ),
     ],
-    ids=["ragged", "nan-inside", "mixed-vector-scalar", "strings", "inf-inside"],
+    ids=[
+        "ragged",
+        "nan-inside",
+        "mixed-vector-scalar",
+        "strings",
+        "one-list-of-strings",
+        "one-array-of-strings",
+        "inf-inside",
+    ],
 )
 def test_bad_vectors_are_one_line_naming_the_column_and_row(reference, message) -> None:
     with pytest.raises(ValueQualityError, match=message) as caught:
@@ -239,3 +257,32 @@ def test_a_method_set_for_an_embedding_column_is_a_config_error() -> None:
         ConfigError, match="Column 'e' is kind embedding, tested by its own test; method 'ks'"
     ):
         driftloop.detect(df, df, config={"columns": {"e": {"method": "ks"}}})
+
+
+def test_bad_vectors_on_the_command_line_are_one_line_and_write_no_report(tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from driftloop.cli import app
+
+    rng = np.random.default_rng(0)
+    pl.DataFrame({"e": rng.normal(size=(60, 4)).tolist()}).write_parquet(tmp_path / "ref.parquet")
+    pl.DataFrame({"e": [["a", "b", "c", "d"]] * 60}).write_parquet(tmp_path / "strings.parquet")
+    out = tmp_path / "report.json"
+    runner = CliRunner()
+    argv = ["detect", str(tmp_path / "ref.parquet"), str(tmp_path / "strings.parquet")]
+    result = runner.invoke(app, [*argv, "--json", str(out)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Column 'e' in current data" in lines[0]
+    assert "row 0: ['a', 'b', 'c', 'd']" in lines[0] and "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_an_embedding_column_missing_from_the_window_is_a_missing_feature_alert() -> None:
+    """Like any reference column the window lacks: reported, not an error that hides the rest."""
+    rng = np.random.default_rng(0)
+    ref = pl.DataFrame({"e": vectors(100).tolist(), "x": rng.normal(size=100)})
+    report = driftloop.detect(ref, ref.drop("e"))
+    assert [(a.kind, a.feature) for a in report.degradation] == [("missing_feature", "e")]
+    assert "Feature 'e' is missing from the current data" in report.degradation[0].message
+    assert [c.name for c in report.columns] == ["x"]

@@ -99,6 +99,27 @@ def test_a_cell_too_long_is_one_line_naming_the_row() -> None:
         driftloop.detect(pl.DataFrame({"t": ref}), pl.DataFrame({"t": cur}))
 
 
+def test_a_ten_megabyte_cell_on_the_command_line_is_one_line_and_writes_nothing(
+    tmp_path,
+) -> None:
+    from typer.testing import CliRunner
+
+    from driftloop.cli import app
+
+    ref, _ = tickets(100)
+    cur = [*ref[:7], "y" * 10_000_000, *ref[8:]]
+    pl.DataFrame({"t": ref}).write_parquet(tmp_path / "ref.parquet")
+    pl.DataFrame({"t": cur}).write_parquet(tmp_path / "cur.parquet")
+    out = tmp_path / "report.json"
+    argv = ["detect", str(tmp_path / "ref.parquet"), str(tmp_path / "cur.parquet")]
+    result = CliRunner().invoke(app, [*argv, "--json", str(out)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Traceback" not in result.output
+    assert "Column 't' in current data has a text of 10,000,000 characters at row 7" in lines[0]
+    assert "Truncate or drop such cells" in lines[0] and not out.exists()
+
+
 def test_text_in_the_json_report() -> None:
     ref, _ = tickets(300, seed=0)
     cur, _ = tickets(300, SHIFTED, seed=1)

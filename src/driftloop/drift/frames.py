@@ -9,7 +9,7 @@ import polars as pl
 
 from driftloop.drift.columns import DtypeFamily
 from driftloop.drift.samples import CategoricalSample, NumericSample, Sample
-from driftloop.drift.vectors import check_pandas_vectors
+from driftloop.drift.vectors import check_pandas_vectors, check_vector_elements
 from driftloop.errors import ConfigError, EmptyDataError, ValueQualityError
 
 __all__ = ["as_polars", "to_sample"]
@@ -31,7 +31,7 @@ def as_polars(data: Any, side: str) -> pl.DataFrame:
     elif _is_pandas(data):
         _check_unique_names(list(map(str, data.columns)), side)
         _check_pandas_types(data, side)
-        frame = pl.from_pandas(data)
+        frame = _from_pandas(data, side)
     elif _is_arrow(data):
         frame = pl.DataFrame(pl.from_arrow(data))
     else:
@@ -106,6 +106,18 @@ def _check_unique_names(names: list[str], side: str) -> None:
             f"The {side} data has duplicate column names: {_names(repeated)}. Rename or drop the "
             "duplicates so each column has one name."
         )
+
+
+def _from_pandas(data: Any, side: str) -> pl.DataFrame:
+    try:
+        frame: pl.DataFrame = pl.from_pandas(data)
+        return frame
+    except (ValueError, TypeError):  # Arrow's conversion errors derive from these
+        for name in data.columns:
+            column = data[name]
+            if column.dtype == object and check_pandas_vectors(column, str(name), side):
+                check_vector_elements(column, str(name), side)
+        raise
 
 
 def _check_pandas_types(frame: Any, side: str) -> None:

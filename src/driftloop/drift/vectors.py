@@ -15,7 +15,7 @@ import polars as pl
 
 from driftloop.errors import ValueQualityError
 
-__all__ = ["check_pandas_vectors", "is_vector_dtype", "vector_matrix"]
+__all__ = ["check_pandas_vectors", "check_vector_elements", "is_vector_dtype", "vector_matrix"]
 
 
 def is_vector_dtype(dtype: pl.DataType) -> bool:
@@ -46,9 +46,16 @@ def vector_matrix(series: pl.Series, side: str, *, width: int | None = None) -> 
     """
     inner = series.dtype.inner if is_vector_dtype(series.dtype) else None  # type: ignore[attr-defined]
     if inner is None or not (inner.is_numeric() or inner == pl.Boolean):
+        valid = series.is_not_null().arg_true()
+        row = (
+            f" (row {int(valid[0])}: {str(series[int(valid[0])].to_list())[:40]})"
+            if valid.len()
+            else ""
+        )
         raise ValueQualityError(
-            f"Column '{series.name}' in {side} data holds {series.dtype}, not vectors of numbers. "
-            "Give each row a list or array of numbers, or set the column's kind to something else."
+            f"Column '{series.name}' in {side} data holds {series.dtype}{row}, not vectors of "
+            "numbers. Give each row a list or array of numbers, or set the column's kind to "
+            "something else."
         )
     rows = series.drop_nulls()
     if rows.len() == 0:
@@ -135,3 +142,38 @@ def check_pandas_vectors(column: Any, name: str, side: str) -> bool:
             "numbers (or null)."
         )
     return True
+
+
+def check_vector_elements(column: Any, name: str, side: str) -> None:
+    """A pandas column of vectors in which a vector holds something other than numbers is one
+    line naming its first such row (looked for only once the column failed to convert).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> try:
+    ...     check_vector_elements(pd.Series([[1.0, 2.0], ["a", "b"]]), "e", "current")
+    ... except ValueQualityError as err:
+    ...     print(str(err)[:71])
+    Column 'e' in current data has a vector holding str values at row 1 (['
+    """
+    for row, value in enumerate(column.to_numpy()):
+        if isinstance(value, np.ndarray):
+            bad = (
+                [] if value.dtype.kind in "biuf" else [v for v in value.tolist() if not _number(v)]
+            )
+        elif isinstance(value, list | tuple):
+            bad = [v for v in value if not _number(v)]
+        else:
+            continue
+        if bad:
+            shown = value.tolist() if isinstance(value, np.ndarray) else list(value)
+            raise ValueQualityError(
+                f"Column '{name}' in {side} data has a vector holding {type(bad[0]).__name__} "
+                f"values at row {row} ({str(shown)[:40]}); a vector column takes numbers "
+                "only. Cast that row's values to numbers or drop the row."
+            )
+
+
+def _number(value: Any) -> bool:
+    return value is None or isinstance(value, int | float | bool | np.number)
