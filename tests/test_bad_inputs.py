@@ -1088,7 +1088,8 @@ REQUESTS = [
     Request("runs-limit-huge", "GET", "/runs?limit=99999999999", 400, ("limit", "99999999999")),
     Request("runs-unknown-pipeline", "GET", "/runs?pipeline=cars", 404, ("cars",)),
     Request("run-unknown", "GET", "/runs/no-such-run", 404, ("no-such-run",)),
-    Request("hook-unknown-pipeline", "POST", "/hooks/cars", 404, ("cars",), b"{}"),
+    # names no pipeline, not even the one asked for: a caller learns nothing of the others
+    Request("hook-unknown-pipeline", "POST", "/hooks/cars", 404, ("unknown pipeline",), b"{}"),
     _hook("hook-no-token", b"{}", 401, "token", token=None),
     _hook("hook-wrong-token", b"{}", 401, "token", token="guess"),
     _hook("hook-not-json", b"{start: soon", 400, "invalid payload"),
@@ -1184,6 +1185,8 @@ def test_bad_http_request_is_a_clear_4xx_and_starts_nothing(
         f"{error!r} lacks {request_case.expect}"
     )
     assert TOKEN not in answer.text
+    if request_case.id == "hook-unknown-pipeline":
+        assert "bikes" not in answer.text
     assert store.runs("bikes", 100) == before  # no run started or recorded
 
 

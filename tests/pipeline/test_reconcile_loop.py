@@ -30,6 +30,7 @@ from driftloop.pipeline.steps import (
     Skip,
     Skipped,
     step_names,
+    verdict_steps,
 )
 from driftloop.pipeline.steps.publish import publish
 from driftloop.service.serve import reconcile_at_start
@@ -187,7 +188,13 @@ def test_a_resumed_publish_overtaken_by_a_newer_production_publishes_nothing(
     config, _ = _killed_mid_publish(make_pipeline, s3_env, prefix)
     detected = DetectResult(True, 0.5, ("temp",), (), True, ("dataset drift",), "", "", 0.0)
     march = RetrainResult("bike-demand", 1, True, "first version", "rmse", 1.0, None, None, "m")
-    ctx = RunContext(config, "resumed-march", *MAR, results={"detect": detected, "retrain": march})
+    ctx = RunContext(
+        config,
+        "resumed-march",
+        *MAR,
+        results={"detect": detected, "retrain": march},
+        verdicts=verdict_steps(config),
+    )
     with pytest.raises(Skip, match=r"^v1 is no longer production \(v2 is\)$"):
         publish(ctx)
     assert _pointer(s3_env, prefix)["version"] == 1  # not moved back, nor forward by a stale run
