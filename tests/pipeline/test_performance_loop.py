@@ -190,54 +190,37 @@ def test_the_performance_gauges_follow_the_last_report(loop) -> None:  # type: i
 def test_the_performance_section_in_a_real_browser(loop, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """Debian's Chromium reads the pipeline page: the estimate with its interval per window,
     July's drop before its labels, the realized figure for June, and the chart's shaded band."""
-    import socket
-    import threading
-    import time
-
-    import uvicorn
     from playwright.sync_api import expect, sync_playwright
 
     from driftloop.history.store import HistoryStore
     from driftloop.service.dashboard import dashboard_app
+    from tests.service.serving import app_in_thread
 
     config = loop["config"]
     june, july = HistoryStore(config.stores.warehouse.get_secret_value()).performance(
         config.pipeline
     )
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(dashboard_app({config.pipeline: config}), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
-            )
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(f"http://127.0.0.1:{port}/ui/pipelines/{config.pipeline}")
-            expect(page.locator("h2", has_text="Model performance")).to_be_visible()
-            rows = page.locator("#performance tr")
-            expect(rows).to_have_count(3)  # the header, June, July
-            june_row, july_row = rows.nth(1), rows.nth(2)
-            expect(june_row).to_contain_text(f"{june['realized']:.3f}")
-            expect(june_row.locator("td").last).to_have_text("as the reference")
-            expect(july_row).to_contain_text(f"{july['estimated']:.3f} roc_auc")
-            expect(july_row).to_contain_text(f"{july['lower']:.3f}–{july['upper']:.3f}")
-            expect(july_row).to_contain_text("no labels yet")
-            expect(july_row.locator("td").last).to_have_text("dropped")
-            chart = page.locator(
-                "svg.chart", has_text="per window: estimated (95% interval), realized"
-            )
-            expect(chart).to_be_visible()
-            expect(chart.locator("polygon.band")).to_have_count(1)
-            page.screenshot(path=str(tmp_path / "performance.png"), full_page=True)
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with (
+        app_in_thread(dashboard_app({config.pipeline: config})) as url,
+        sync_playwright() as playwright,
+    ):
+        browser = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"]
+        )
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{url}/ui/pipelines/{config.pipeline}")
+        expect(page.locator("h2", has_text="Model performance")).to_be_visible()
+        rows = page.locator("#performance tr")
+        expect(rows).to_have_count(3)  # the header, June, July
+        june_row, july_row = rows.nth(1), rows.nth(2)
+        expect(june_row).to_contain_text(f"{june['realized']:.3f}")
+        expect(june_row.locator("td").last).to_have_text("as the reference")
+        expect(july_row).to_contain_text(f"{july['estimated']:.3f} roc_auc")
+        expect(july_row).to_contain_text(f"{july['lower']:.3f}–{july['upper']:.3f}")
+        expect(july_row).to_contain_text("no labels yet")
+        expect(july_row.locator("td").last).to_have_text("dropped")
+        chart = page.locator("svg.chart", has_text="per window: estimated (95% interval), realized")
+        expect(chart).to_be_visible()
+        expect(chart.locator("polygon.band")).to_have_count(1)
+        page.screenshot(path=str(tmp_path / "performance.png"), full_page=True)
+        browser.close()

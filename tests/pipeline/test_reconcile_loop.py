@@ -202,28 +202,16 @@ def test_a_resumed_publish_overtaken_by_a_newer_production_publishes_nothing(
 
 def test_the_dashboard_serves_a_model_card_published_to_s3(make_pipeline, s3_env) -> None:  # type: ignore[no-untyped-def]
     """Before: a run that published to S3 linked no card, and /model-card answered 404."""
-    import threading
-    import time
-
     import httpx
-    import uvicorn
 
     from driftloop.service.dashboard import dashboard_app
-    from tests.service.serving import free_port
+    from tests.service.serving import app_in_thread
 
     config = _pipeline(make_pipeline, s3_env, "cards")
     outcome = Runner(config).run(start=MAR[0], end=MAR[1])
     assert outcome.status == "succeeded", outcome.error
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(dashboard_app({config.pipeline: config}), port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.05)
-    try:
-        base = f"http://127.0.0.1:{port}/ui/runs/{outcome.run_id}"
+    with app_in_thread(dashboard_app({config.pipeline: config})) as url:
+        base = f"{url}/ui/runs/{outcome.run_id}"
         assert 'id="card"' in httpx.get(base).text
         card = httpx.get(f"{base}/model-card")
         stored = (
@@ -233,6 +221,3 @@ def test_the_dashboard_serves_a_model_card_published_to_s3(make_pipeline, s3_env
         )
         assert card.status_code == 200 and card.text == stored.decode()
         assert "bike-demand" in card.text
-    finally:
-        server.should_exit = True
-        thread.join(10)
