@@ -28,6 +28,14 @@ if TYPE_CHECKING:
     from driftloop.config import PipelineConfig
     from driftloop.pipeline.steps import StepResult
 
+Force = Annotated[
+    bool,
+    typer.Option(
+        "--force",
+        help="Act on a window an earlier run already decided (retrain, publish, alert again).",
+    ),
+]
+
 
 def demo(
     out_dir: Annotated[
@@ -61,13 +69,7 @@ def run(
             help="Rebuild the stored reference profile (reference.profile) from its source.",
         ),
     ] = False,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Act on a window an earlier run already decided (retrain, publish, alert again).",
-        ),
-    ] = False,
+    force: Force = False,
 ) -> None:
     """Run the loop once: fetch, detect, append; on drift retrain, publish, alert."""
     from driftloop.pipeline.runner import Runner
@@ -186,13 +188,7 @@ def step(
             help="fetch_reference: rebuild the stored reference profile from its source.",
         ),
     ] = False,
-    force: Annotated[
-        bool,
-        typer.Option(
-            "--force",
-            help="Act on a window an earlier run already decided (retrain, publish, alert again).",
-        ),
-    ] = False,
+    force: Force = False,
 ) -> None:
     """Run one step and print its result as JSON (and Kestra outputs under Kestra)."""
     import json as _json
